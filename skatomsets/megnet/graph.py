@@ -1,0 +1,419 @@
+"""Crystal graphs for MEGNet, built for many structures at once.
+
+A crystal becomes a graph whose nodes are its sites and whose directed edges ("bonds") join
+every ordered pair of sites closer than the cutoff (5 Å for the pretrained models), periodic
+images included, both directions. Many graphs are stored in one flat :class:`GraphBatch`
+(CSR style, like :class:`skatomsets.sets.RaggedSets`), which can be sliced into chunks and
+handed to torch in one piece with :meth:`GraphBatch.to_torch`.
+
+Disordered sites
+----------------
+A site may hold several species with partial occupancies. The graph then keeps one *species
+entry* per (site, species) pair, with the fraction ``occupancy / total site occupancy``; the
+model embeds such a site as the fraction-weighted **mean of its species' embeddings**. The
+total occupancy of a site (1 for an ordered site, < 1 with vacancies) is stored as the site
+weight, which the site featurizer passes on to :class:`~skatomsets.sets.RaggedSets`. Geometry
+(neighbours, distances) is that of the site position, whatever it holds. For ordered
+structures this is exactly the original MEGNet input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = [
+    "GraphBatch",
+    "GraphConstructionError",
+    "TorchGraphBatch",
+    "build_graphs",
+    "structure_to_graph",
+]
+
+#: Largest atomic number the pretrained embedding knows (rows 0..94 of a 95-row table).
+MAX_Z = 94
+_SELF_TOL = 1e-8
+
+
+class GraphConstructionError(ValueError):
+    """A structure cannot be turned into a MEGNet graph (the message names the row index)."""
+
+
+@dataclass
+class TorchGraphBatch:
+    """A :class:`GraphBatch` as torch tensors, ready for :class:`~skatomsets.megnet.MEGNet`.
+
+    Attributes
+    ----------
+    species_z, species_site, species_frac : torch.Tensor
+        Species entries: atomic number, (batch-global) site index and fraction of the site.
+    site_graph : torch.Tensor
+        Graph index of every site, shape (n_sites,).
+    src, dst : torch.Tensor
+        Bond end points (batch-global site indices), shape (n_bonds,). Messages of bond
+        ``k`` are pooled onto ``src[k]``.
+    distance : torch.Tensor
+        Bond lengths in Å, shape (n_bonds,), float64.
+    bond_graph : torch.Tensor
+        Graph index of every bond, shape (n_bonds,).
+    state : torch.Tensor
+        State (global) input, shape (n_graphs, n_state_features).
+    n_sites : int
+    n_graphs : int
+    """
+
+    species_z: torch.Tensor
+    species_site: torch.Tensor
+    species_frac: torch.Tensor
+    site_graph: torch.Tensor
+    src: torch.Tensor
+    dst: torch.Tensor
+    distance: torch.Tensor
+    bond_graph: torch.Tensor
+    state: torch.Tensor
+    n_sites: int
+    n_graphs: int
+
+
+@dataclass
+class GraphBatch:
+    """Many crystal graphs in flat numpy arrays.
+
+    All index arrays are global to the batch; graph ``g`` owns sites
+    ``site_offsets[g]:site_offsets[g+1]``, bonds ``bond_offsets[g]:bond_offsets[g+1]`` and
+    species entries ``species_offsets[g]:species_offsets[g+1]``.
+
+    Attributes
+    ----------
+    species_z : ndarray of int64, shape (n_entries,)
+        Atomic number of each species entry (one per site for ordered structures).
+    species_site : ndarray of int64, shape (n_entries,)
+        Site the entry belongs to.
+    species_frac : ndarray of float64, shape (n_entries,)
+        Occupancy of the entry divided by the total occupancy of its site.
+    site_weight : ndarray of float64, shape (n_sites,)
+        Total occupancy of each site (1.0 for ordered sites).
+    src, dst : ndarray of int64, shape (n_bonds,)
+        Bond end points; each neighbour pair appears in both directions.
+    distance : ndarray of float64, shape (n_bonds,)
+        Bond lengths in Å.
+    state : ndarray of float64, shape (n_graphs, n_state_features)
+        State input (``[0, 0]`` for the pretrained crystal models).
+    site_offsets, bond_offsets, species_offsets : ndarray of int64, shape (n_graphs + 1,)
+        CSR offsets of each graph's sites, bonds and species entries.
+    """
+
+    species_z: np.ndarray
+    species_site: np.ndarray
+    species_frac: np.ndarray
+    site_weight: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    distance: np.ndarray
+    state: np.ndarray
+    site_offsets: np.ndarray
+    bond_offsets: np.ndarray
+    species_offsets: np.ndarray
+
+    @property
+    def n_graphs(self) -> int:
+        """Number of graphs in the batch."""
+        return len(self.site_offsets) - 1
+
+    @property
+    def n_sites(self) -> int:
+        """Total number of sites."""
+        return int(self.site_offsets[-1])
+
+    @property
+    def n_bonds(self) -> int:
+        """Total number of (directed) bonds."""
+        return int(self.bond_offsets[-1])
+
+    def __len__(self) -> int:
+        return self.n_graphs
+
+    @property
+    def site_graph(self) -> np.ndarray:
+        """Graph index of every site, shape (n_sites,)."""
+        return np.repeat(np.arange(self.n_graphs), np.diff(self.site_offsets))
+
+    @property
+    def bond_graph(self) -> np.ndarray:
+        """Graph index of every bond, shape (n_bonds,)."""
+        return np.repeat(np.arange(self.n_graphs), np.diff(self.bond_offsets))
+
+    def __getitem__(self, key: slice) -> GraphBatch:
+        """Graphs ``key`` (a slice with step 1) as a new batch, indices renumbered."""
+        if not isinstance(key, slice):
+            raise TypeError("GraphBatch supports slicing only, e.g. batch[100:200]")
+        start, stop, step = key.indices(self.n_graphs)
+        if step != 1:
+            raise ValueError("GraphBatch slices must have step 1")
+        stop = max(stop, start)
+        s0, s1 = self.site_offsets[start], self.site_offsets[stop]
+        b0, b1 = self.bond_offsets[start], self.bond_offsets[stop]
+        e0, e1 = self.species_offsets[start], self.species_offsets[stop]
+        return GraphBatch(
+            species_z=self.species_z[e0:e1],
+            species_site=self.species_site[e0:e1] - s0,
+            species_frac=self.species_frac[e0:e1],
+            site_weight=self.site_weight[s0:s1],
+            src=self.src[b0:b1] - s0,
+            dst=self.dst[b0:b1] - s0,
+            distance=self.distance[b0:b1],
+            state=self.state[start:stop],
+            site_offsets=self.site_offsets[start : stop + 1] - s0,
+            bond_offsets=self.bond_offsets[start : stop + 1] - b0,
+            species_offsets=self.species_offsets[start : stop + 1] - e0,
+        )
+
+    def chunks(self, size: int) -> Iterable[GraphBatch]:
+        """Consecutive sub-batches of at most ``size`` graphs."""
+        if size < 1:
+            raise ValueError(f"chunk size must be >= 1, got {size}")
+        for start in range(0, self.n_graphs, size):
+            yield self[start : start + size]
+
+    @classmethod
+    def concatenate(cls, batches: Sequence[GraphBatch]) -> GraphBatch:
+        """Join batches graph after graph (indices shifted)."""
+        if not batches:
+            raise ValueError("need at least one GraphBatch to concatenate")
+        if len(batches) == 1:
+            return batches[0]
+        site_shift = np.cumsum([0] + [b.n_sites for b in batches[:-1]])
+        bond_shift = np.cumsum([0] + [b.n_bonds for b in batches[:-1]])
+        spec_shift = np.cumsum([0] + [len(b.species_z) for b in batches[:-1]])
+
+        def offsets(name: str, shifts: np.ndarray) -> np.ndarray:
+            parts = [getattr(batches[0], name)[:1]]
+            parts += [getattr(b, name)[1:] + s for b, s in zip(batches, shifts, strict=True)]
+            return np.concatenate(parts)
+
+        return cls(
+            species_z=np.concatenate([b.species_z for b in batches]),
+            species_site=np.concatenate(
+                [b.species_site + s for b, s in zip(batches, site_shift, strict=True)]
+            ),
+            species_frac=np.concatenate([b.species_frac for b in batches]),
+            site_weight=np.concatenate([b.site_weight for b in batches]),
+            src=np.concatenate([b.src + s for b, s in zip(batches, site_shift, strict=True)]),
+            dst=np.concatenate([b.dst + s for b, s in zip(batches, site_shift, strict=True)]),
+            distance=np.concatenate([b.distance for b in batches]),
+            state=np.concatenate([b.state for b in batches]),
+            site_offsets=offsets("site_offsets", site_shift),
+            bond_offsets=offsets("bond_offsets", bond_shift),
+            species_offsets=offsets("species_offsets", spec_shift),
+        )
+
+    def to_torch(self, dtype: Any = None, device: Any = None) -> TorchGraphBatch:
+        """Convert to torch tensors.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Floating dtype of fractions and state (default ``torch.float32``). Distances stay
+        float64: the model expands them in float64 and casts the result.
+        device : torch.device or str, optional
+            Target device (default CPU).
+        """
+        import torch
+
+        dtype = torch.float32 if dtype is None else dtype
+
+        def idx(a: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.ascontiguousarray(a, dtype=np.int64), device=device)
+
+        def flt(a: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.ascontiguousarray(a), device=device).to(dtype)
+
+        return TorchGraphBatch(
+            species_z=idx(self.species_z),
+            species_site=idx(self.species_site),
+            species_frac=flt(self.species_frac),
+            site_graph=idx(self.site_graph),
+            src=idx(self.src),
+            dst=idx(self.dst),
+            distance=torch.as_tensor(np.asarray(self.distance, dtype=np.float64), device=device),
+            bond_graph=idx(self.bond_graph),
+            state=flt(self.state),
+            n_sites=self.n_sites,
+            n_graphs=self.n_graphs,
+        )
+
+
+def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, ...]:
+    """Atomic numbers, site index, fraction per entry and total occupancy per site."""
+    n = len(structure)
+    if structure.is_ordered:
+        z = np.fromiter((site.specie.Z for site in structure), dtype=np.int64, count=n)
+        site = np.arange(n, dtype=np.int64)
+        frac = np.ones(n)
+        weight = np.ones(n)
+    else:
+        zs, sites, occs = [], [], []
+        for i, s in enumerate(structure):
+            for sp, occ in s.species.items():
+                zs.append(sp.Z)
+                sites.append(i)
+                occs.append(float(occ))
+        z = np.asarray(zs, dtype=np.int64)
+        site = np.asarray(sites, dtype=np.int64)
+        occ = np.asarray(occs)
+        weight = np.bincount(site, weights=occ, minlength=n)
+        if (weight <= 0).any():
+            j = int(np.flatnonzero(weight <= 0)[0])
+            raise GraphConstructionError(f"structure at row {row}: site {j} has zero occupancy")
+        frac = occ / weight[site]
+    bad = (z < 1) | (z > max_z)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        j = int(site[k])
+        raise GraphConstructionError(
+            f"structure at row {row}: site {j} ({structure[j].species_string}) has atomic "
+            f"number {int(z[k])}, outside the model's element embedding (1..{max_z})"
+        )
+    return z, site, frac, weight
+
+
+def structure_to_graph(
+    structure: Any, cutoff: float = 5.0, row: int = 0, max_z: int = MAX_Z
+) -> tuple[np.ndarray, ...]:
+    """Graph arrays of one structure (indices local to the structure).
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+        The crystal.
+    cutoff : float, default=5.0
+        Neighbour cutoff radius in Å.
+    row : int, default=0
+        Row index of the structure in its data set, used in error messages.
+    max_z : int, default=94
+        Largest atomic number accepted.
+
+    Returns
+    -------
+    z, species_site, species_frac, site_weight, src, dst, distance : ndarray
+
+    Raises
+    ------
+    GraphConstructionError
+        If the input is not a Structure, has no sites, holds an element outside the
+        embedding, or has a site without any neighbour within ``cutoff``.
+    """
+    from pymatgen.core import Structure
+
+    if not isinstance(structure, Structure):
+        raise GraphConstructionError(
+            f"row {row}: expected a pymatgen Structure, got {type(structure).__name__}"
+        )
+    n = len(structure)
+    if n == 0:
+        raise GraphConstructionError(f"structure at row {row} has no sites")
+    z, site, frac, weight = _species_entries(structure, row, max_z)
+    src, dst, _, dist = structure.get_neighbor_list(r=cutoff)
+    keep = (src != dst) | (dist > _SELF_TOL)
+    if not keep.all():
+        src, dst, dist = src[keep], dst[keep], dist[keep]
+    counts = np.bincount(src, minlength=n)
+    if (counts == 0).any():
+        j = int(np.flatnonzero(counts == 0)[0])
+        raise GraphConstructionError(
+            f"structure at row {row}: site {j} ({structure[j].species_string}) has no "
+            f"neighbour within the {cutoff} Å cutoff; MEGNet needs at least one bond per "
+            "site (isolated atom or very low density)"
+        )
+    if (np.diff(src) < 0).any():
+        order = np.argsort(src, kind="stable")
+        src, dst, dist = src[order], dst[order], dist[order]
+    return (
+        z,
+        site,
+        frac,
+        weight,
+        src.astype(np.int64),
+        dst.astype(np.int64),
+        dist.astype(np.float64),
+    )
+
+
+def build_graphs(
+    structures: Iterable[Any],
+    cutoff: float = 5.0,
+    state: np.ndarray | None = None,
+    row_offset: int = 0,
+    max_z: int = MAX_Z,
+) -> GraphBatch:
+    """Build one flat :class:`GraphBatch` for many structures.
+
+    Parameters
+    ----------
+    structures : iterable of pymatgen.core.Structure
+        The crystals.
+    cutoff : float, default=5.0
+        Neighbour cutoff radius in Å.
+    state : array-like of shape (n_state_features,) or (n_structures, n_state_features)
+        State input; defaults to ``[0, 0]`` for every structure, as in the pretrained models.
+    row_offset : int, default=0
+        Added to the position of a structure in ``structures`` for error messages (so that
+        chunked callers report the row in the full data set).
+    max_z : int, default=94
+        Largest atomic number accepted.
+
+    Returns
+    -------
+    GraphBatch
+
+    Raises
+    ------
+    GraphConstructionError
+        See :func:`structure_to_graph`; the message names the row index.
+    """
+    parts = [
+        structure_to_graph(s, cutoff=cutoff, row=row_offset + i, max_z=max_z)
+        for i, s in enumerate(structures)
+    ]
+    n_graphs = len(parts)
+    if n_graphs == 0:
+        raise GraphConstructionError("no structures given")
+    z, site, frac, weight, src, dst, dist = (list(col) for col in zip(*parts, strict=True))
+    n_sites = np.fromiter((len(w) for w in weight), dtype=np.int64, count=n_graphs)
+    n_bonds = np.fromiter((len(d) for d in dist), dtype=np.int64, count=n_graphs)
+    n_spec = np.fromiter((len(x) for x in z), dtype=np.int64, count=n_graphs)
+    site_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
+    np.cumsum(n_sites, out=site_offsets[1:])
+    bond_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
+    np.cumsum(n_bonds, out=bond_offsets[1:])
+    species_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
+    np.cumsum(n_spec, out=species_offsets[1:])
+    bond_shift = np.repeat(site_offsets[:-1], n_bonds)
+    spec_shift = np.repeat(site_offsets[:-1], n_spec)
+    if state is None:
+        state_arr = np.zeros((n_graphs, 2))
+    else:
+        state_arr = np.asarray(state, dtype=np.float64)
+        if state_arr.ndim == 1:
+            state_arr = np.broadcast_to(state_arr, (n_graphs, len(state_arr))).copy()
+        if state_arr.shape[0] != n_graphs:
+            raise ValueError(f"state has {state_arr.shape[0]} rows for {n_graphs} structures")
+    return GraphBatch(
+        species_z=np.concatenate(z),
+        species_site=np.concatenate(site) + spec_shift,
+        species_frac=np.concatenate(frac),
+        site_weight=np.concatenate(weight),
+        src=np.concatenate(src) + bond_shift,
+        dst=np.concatenate(dst) + bond_shift,
+        distance=np.concatenate(dist),
+        state=state_arr,
+        site_offsets=site_offsets,
+        bond_offsets=bond_offsets,
+        species_offsets=species_offsets,
+    )
