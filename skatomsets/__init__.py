@@ -1,0 +1,27 @@
+"""skatomsets: AtomSets models for materials properties, the scikit-learn way.
+
+Data flow: materials (formula / Composition / Structure) -> featurizer -> per-atom feature
+sets (:class:`RaggedSets`) -> set model (:class:`AtomSetsRegressor`, ...) -> prediction.
+"""
+
+from ._version import __version__
+from .estimators import (
+    AtomSetsClassifier,
+    AtomSetsMLPClassifier,
+    AtomSetsMLPRegressor,
+    AtomSetsRegressor,
+)
+from .featurizers import ElementEmbeddingFeaturizer
+from .sets import RaggedSets
+from .transformers import SetStatsTransformer
+
+__all__ = [
+    "AtomSetsClassifier",
+    "AtomSetsMLPClassifier",
+    "AtomSetsMLPRegressor",
+    "AtomSetsRegressor",
+    "ElementEmbeddingFeaturizer",
+    "RaggedSets",
+    "SetStatsTransformer",
+    "__version__",
+]

@@ -1,0 +1,120 @@
+"""Training data as tensors, and fast batching (no per-sample Python loop).
+
+A :class:`SetBatch` is what the torch modules receive: one flat mini-batch of weighted sets
+(or of fixed-length rows). :class:`TensorData` holds a whole dataset in that layout and
+cuts it into batches by slicing: once per epoch the order is shuffled with one vectorised
+gather, after which every batch is a contiguous view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..sets import RaggedSets
+
+__all__ = ["BatchIterator", "SetBatch", "TensorData"]
+
+
+@dataclass
+class SetBatch:
+    """One mini-batch handed to a module's ``forward``.
+
+    Attributes
+    ----------
+    values : Tensor (m, d)
+        Member features (set models) or rows (MLP models, then ``m`` = batch size).
+    weights, segment, offsets : Tensor or None
+        Member weights, owning-set index within the batch, and set offsets (set models only).
+    """
+
+    values: torch.Tensor
+    weights: torch.Tensor | None = None
+    segment: torch.Tensor | None = None
+    offsets: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        if self.offsets is None:
+            return self.values.shape[0]
+        return self.offsets.shape[0] - 1
+
+    def to(self, device: str | torch.device) -> SetBatch:
+        """Move every tensor to ``device`` (non-blocking where possible)."""
+
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device, non_blocking=True)
+
+        return SetBatch(
+            move(self.values), move(self.weights), move(self.segment), move(self.offsets)
+        )
+
+
+class TensorData:
+    """A dataset (inputs and optional targets) held as tensors, cut into batches by slicing.
+
+    Parameters
+    ----------
+    X : RaggedSets or ndarray of shape (n_samples, n_features)
+    y : ndarray or None
+        Targets, already encoded (float32 scaled regression targets or int64 class codes).
+    """
+
+    def __init__(self, X: RaggedSets | np.ndarray, y: np.ndarray | None = None) -> None:
+        self.X = X
+        self.y = y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def subset(self, idx: np.ndarray) -> TensorData:
+        """The samples ``idx`` as a new dataset."""
+        return TensorData(self.X[idx], None if self.y is None else self.y[idx])
+
+    def batches(self, batch_size: int, rng: np.random.Generator | None = None):
+        """Yield ``(SetBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given."""
+        X, y = self.X, self.y
+        if rng is not None and len(X) > 1:
+            perm = rng.permutation(len(X))
+            X = X[perm]
+            y = None if y is None else y[perm]
+        y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        n = len(X)
+        if isinstance(X, RaggedSets):
+            values = torch.from_numpy(X.values)
+            weights = torch.from_numpy(X.weights)
+            offsets = X.offsets
+            segment = torch.from_numpy(X.segment_ids)
+            for a in range(0, n, batch_size):
+                b = min(a + batch_size, n)
+                lo, hi = int(offsets[a]), int(offsets[b])
+                batch = SetBatch(
+                    values[lo:hi],
+                    weights[lo:hi],
+                    segment[lo:hi] - a,
+                    torch.from_numpy(offsets[a : b + 1] - lo),
+                )
+                yield batch, (None if y_t is None else y_t[a:b])
+        else:
+            rows = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+            for a in range(0, n, batch_size):
+                b = min(a + batch_size, n)
+                yield SetBatch(rows[a:b]), (None if y_t is None else y_t[a:b])
+
+
+class BatchIterator:
+    """Re-iterable view of a :class:`TensorData` as mini-batches (what skorch loops over)."""
+
+    def __init__(
+        self, data: TensorData, batch_size: int, rng: np.random.Generator | None = None
+    ) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.rng = rng
+
+    def __iter__(self):
+        return self.data.batches(self.batch_size, self.rng)
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // self.batch_size)

@@ -1,0 +1,123 @@
+"""AtomSetsRegressor: ``MLP -> weighted readout -> MLP`` on per-atom feature sets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import RegressorMixin
+
+from ._atomsets_base import AtomSetsBase
+from ._base import RegressorMixinNN, fit_checked
+from ._params import LOSSES, TRAINING_PARAMS_DOC
+
+__all__ = ["AtomSetsRegressor"]
+
+
+class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
+    """AtomSets regression model on weighted per-atom feature sets (skorch/PyTorch).
+
+        ``phi`` (``n_layer_before_readout`` dense layers on every atom) -> weighted readout
+        (mean, or weighted set2set with 3 steps) -> ``rho`` (``n_layer_after_readout`` dense
+        layers) -> linear output. Targets are standardised internally.
+
+        Parameters
+        ----------
+        n_layer_before_readout : int, default=2
+            Dense layers applied to each member before the readout (paper grid: 1-3).
+        n_layer_after_readout : int, default=2
+            Dense layers after the readout (paper grid: 2-3).
+        n_neurons : int, default=64
+            Width of every hidden layer (paper grid: 16, 32, 64, 128).
+        readout : {"mean", "set2set"}, default="mean"
+            Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
+        activation : {"softplus", "relu"}, default="softplus"
+        embedding_dim : int or None, default=None
+            If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
+            mapped through a trainable embedding of this width: the paper's non-transfer
+            "AtomSets" model. If None, member features are used as they are (e.g. V0 = megnet16).
+        dropout : float, default=0.0
+    {training}
+        Attributes
+        ----------
+        nets_ : list of skorch.NeuralNet
+            The trained networks (one per ensemble member).
+        n_features_in_ : int
+            Member feature width seen in ``fit``.
+        y_mean_, y_scale_ : ndarray
+            Target standardisation.
+        history_ : list of skorch.History
+        best_epochs_ : list of int
+
+        Examples
+        --------
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer
+        >>> model = make_pipeline(
+        ...     ElementEmbeddingFeaturizer("megnet16"),
+        ...     AtomSetsRegressor(max_epochs=5, random_state=0),
+        ... )
+        >>> model.fit(["Fe2O3", "NaCl", "MgO", "Al2O3"], [1.0, 2.0, 3.0, 4.0]).predict(["FeO"]).shape
+        (1,)
+    """
+
+    def __init__(
+        self,
+        n_layer_before_readout: int = 2,
+        n_layer_after_readout: int = 2,
+        n_neurons: int = 64,
+        readout: str = "mean",
+        activation: str = "softplus",
+        embedding_dim: int | None = None,
+        dropout: float = 0.0,
+        loss: str = "mse",
+        max_epochs: int = 1000,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        validation_fraction: float | None = 0.1,
+        patience: int | None = 200,
+        n_ensemble: int = 1,
+        random_state: Any = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_layer_before_readout = n_layer_before_readout
+        self.n_layer_after_readout = n_layer_after_readout
+        self.n_neurons = n_neurons
+        self.readout = readout
+        self.activation = activation
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.n_ensemble = n_ensemble
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any):
+        """Train on featurized inputs.
+
+        Parameters
+        ----------
+        X : RaggedSets or array-like of shape (n_samples, n_features)
+            Per-atom feature sets from a featurizer (a 2-D array is read as one single-atom
+            set per row).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self
+        """
+        return fit_checked(self, X, y, LOSSES[self.loss], self._regression_score)
+
+    def __sklearn_tags__(self):
+        return self._more_tags_regressor(super().__sklearn_tags__())
+
+
+AtomSetsRegressor.__doc__ = AtomSetsRegressor.__doc__.replace("{training}", TRAINING_PARAMS_DOC)

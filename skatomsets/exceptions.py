@@ -1,0 +1,60 @@
+"""Typed errors for bad input. Every message names the offending row and what is wrong."""
+
+from __future__ import annotations
+
+__all__ = [
+    "EmptyCompositionError",
+    "InvalidFormulaError",
+    "InvalidSetError",
+    "InvalidTargetError",
+    "MissingFeaturesError",
+    "SkatomsetsInputError",
+    "UnknownElementError",
+]
+
+
+class SkatomsetsInputError(ValueError):
+    """Base class of all input errors raised by skatomsets.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    row : int, optional
+        Position of the offending sample in the input (0-based), if one sample is at fault.
+    """
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        self.row = row
+        prefix = f"row {row}: " if row is not None else ""
+        super().__init__(prefix + message)
+
+    def __reduce__(self):  # keep the row when errors cross process boundaries (joblib)
+        msg = str(self)
+        if self.row is not None:
+            msg = msg.removeprefix(f"row {self.row}: ")
+        return (type(self), (msg, self.row))
+
+
+class InvalidFormulaError(SkatomsetsInputError):
+    """A formula string that cannot be parsed, or an input of an unsupported type."""
+
+
+class UnknownElementError(SkatomsetsInputError):
+    """A symbol that is not a chemical element (e.g. ``Xx``), or Z out of range."""
+
+
+class EmptyCompositionError(SkatomsetsInputError):
+    """A material with no atoms, or only zero amounts."""
+
+
+class MissingFeaturesError(SkatomsetsInputError):
+    """An element for which the chosen feature table has no entry."""
+
+
+class InvalidSetError(SkatomsetsInputError):
+    """A malformed ragged set container (empty set, bad weights, NaN features...)."""
+
+
+class InvalidTargetError(SkatomsetsInputError):
+    """NaN, inf or non-numeric targets, or a classification target with one class."""

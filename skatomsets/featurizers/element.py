@@ -1,0 +1,158 @@
+"""Element-level feature sets: one member per element, weighted by atomic fraction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..elements import ELEMENT_TABLES, load_element_table
+from ..exceptions import MissingFeaturesError
+from ..inputs import MAX_Z, parse_compositions
+from ..sets import RaggedSets
+from ._base import BaseSetFeaturizer
+
+__all__ = ["ElementEmbeddingFeaturizer"]
+
+_CITATIONS = {
+    "megnet16": [
+        "@article{chen2019megnet, title={Graph Networks as a Universal Machine Learning "
+        "Framework for Molecules and Crystals}, author={Chen, Chi and Ye, Weike and Zuo, "
+        "Yunxing and Zheng, Chen and Ong, Shyue Ping}, journal={Chem. Mater.}, volume={31}, "
+        "pages={3564--3572}, year={2019}}"
+    ],
+    "magpie": [
+        "@article{ward2016magpie, title={A general-purpose machine learning framework for "
+        "predicting properties of inorganic materials}, author={Ward, Logan and Agrawal, "
+        "Ankit and Choudhary, Alok and Wolverton, Christopher}, journal={npj Comput. Mater.}, "
+        "volume={2}, pages={16028}, year={2016}}"
+    ],
+    "matscholar": [
+        "@article{tshitoyan2019mat2vec, title={Unsupervised word embeddings capture latent "
+        "knowledge from materials science literature}, author={Tshitoyan, Vahe and others}, "
+        "journal={Nature}, volume={571}, pages={95--98}, year={2019}}"
+    ],
+}
+_ATOMSETS = (
+    "@article{chen2021atomsets, title={AtomSets as a hierarchical transfer learning framework "
+    "for small and large materials datasets}, author={Chen, Chi and Ong, Shyue Ping}, "
+    "journal={npj Comput. Mater.}, volume={7}, pages={173}, year={2021}}"
+)
+
+
+class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
+    """Per-element feature sets of materials, weighted by atomic fraction.
+
+    Each material becomes a set with one member per element, whose feature row is the
+    element's row in a feature table and whose weight is its atomic fraction. With the
+    default ``"megnet16"`` table this is **V0** of AtomSets. A ``Structure`` is reduced to its
+    composition (site occupancies summed per element): for element-only features this gives
+    exactly the same weighted readouts as one member per site, at a fraction of the cost.
+
+    Parameters
+    ----------
+    embedding : str or dict, default="megnet16"
+        A table name from :data:`~skatomsets.elements.ELEMENT_TABLES` (``"megnet16"``,
+        ``"magpie"``, ``"matscholar"``, ``"onehot"``, ``"atomic_number"``), or a dict mapping
+        element symbols to equal-length feature vectors (elements absent from the dict have
+        no features).
+    n_jobs : int, default=None
+        Parallel jobs (joblib) over chunks of materials; None means 1.
+    chunk_size : int, default=20000
+        Materials per chunk.
+    progress : bool, default=False
+        Show a tqdm progress bar over chunks.
+
+    Attributes
+    ----------
+    table_ : ndarray of shape (119, n_features)
+        Feature row of each atomic number (NaN where the element has no features).
+    feature_names_ : list of str
+    n_features_out_ : int
+
+    Examples
+    --------
+    >>> from skatomsets import ElementEmbeddingFeaturizer
+    >>> sets = ElementEmbeddingFeaturizer().fit_transform(["Fe2O3", "NaCl"])
+    >>> sets.lengths, sets.n_features
+    (array([2, 2]), 16)
+    """
+
+    def __init__(
+        self,
+        embedding: str | dict[str, Any] = "megnet16",
+        n_jobs: int | None = None,
+        chunk_size: int = 20000,
+        progress: bool = False,
+    ) -> None:
+        self.embedding = embedding
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.progress = progress
+
+    def _load(self) -> None:
+        if isinstance(self.embedding, dict):
+            self.table_, self.feature_names_ = _table_from_dict(self.embedding)
+        elif isinstance(self.embedding, str):
+            if self.embedding not in ELEMENT_TABLES:
+                raise ValueError(
+                    f"embedding must be one of {ELEMENT_TABLES} or a dict, got {self.embedding!r}"
+                )
+            self.table_, self.feature_names_ = load_element_table(self.embedding)
+        else:
+            raise ValueError(
+                f"embedding must be a table name or a dict, got {type(self.embedding).__name__}"
+            )
+        self.n_features_out_ = self.table_.shape[1]
+        self._covered = ~np.isnan(self.table_).any(axis=1)
+
+    @property
+    def _citations(self) -> list[str]:
+        name = self.embedding if isinstance(self.embedding, str) else ""
+        return [_ATOMSETS, *_CITATIONS.get(name, [])]
+
+    def _featurize_chunk(self, items: list[Any]) -> RaggedSets:
+        parsed = parse_compositions(items)
+        covered = getattr(self, "_covered", None)
+        if covered is None:
+            covered = ~np.isnan(self.table_).any(axis=1)
+        missing = ~covered[parsed.z]
+        if missing.any():
+            from pymatgen.core import Element
+
+            k = int(np.flatnonzero(missing)[0])
+            row = int(np.searchsorted(parsed.offsets, k, side="right") - 1)
+            sym = Element.from_Z(int(parsed.z[k])).symbol
+            name = self.embedding if isinstance(self.embedding, str) else "the given"
+            raise MissingFeaturesError(
+                f"element {sym} has no features in the {name!r} element table", row
+            )
+        return RaggedSets._trusted(
+            self.table_[parsed.z],
+            parsed.offsets,
+            parsed.fractions.astype(np.float32),
+            np.asarray(self.feature_names_, dtype=object),
+        )
+
+
+def _table_from_dict(mapping: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
+    from pymatgen.core import Element
+
+    if not mapping:
+        raise ValueError("the embedding dict is empty")
+    rows = {}
+    for sym, vec in mapping.items():
+        try:
+            z = Element(sym).Z
+        except ValueError:
+            raise ValueError(f"embedding dict key {sym!r} is not an element symbol") from None
+        rows[z] = np.asarray(vec, dtype=np.float64).ravel()
+    widths = {len(v) for v in rows.values()}
+    if len(widths) != 1:
+        raise ValueError(f"embedding dict vectors have different lengths {sorted(widths)}")
+    table = np.full((MAX_Z + 1, widths.pop()), np.nan, dtype=np.float32)
+    for z, v in rows.items():
+        if not np.isfinite(v).all():
+            raise ValueError(f"embedding dict vector of Z={z} has NaN or inf")
+        table[z] = v
+    return table, [f"embedding_{j}" for j in range(table.shape[1])]

@@ -1,0 +1,161 @@
+"""Turn user inputs (formulas, Compositions, Structures) into flat element sets.
+
+This is the first step of the data flow: every featurizer that works from elements calls
+:func:`parse_compositions`, which returns atomic numbers and fractions for all materials in
+three flat arrays (the same CSR layout as :class:`~skatomsets.sets.RaggedSets`), with a
+typed error naming the row for anything it cannot read. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .exceptions import EmptyCompositionError, InvalidFormulaError, UnknownElementError
+
+__all__ = ["MAX_Z", "ElementSets", "as_sequence", "parse_compositions"]
+
+#: Largest atomic number a formula may contain (oganesson).
+MAX_Z = 118
+
+
+@dataclass(frozen=True)
+class ElementSets:
+    """Atomic numbers and atomic fractions of many materials, flat.
+
+    Attributes
+    ----------
+    z : ndarray of shape (n_members,), int64
+        Atomic numbers, material after material.
+    fractions : ndarray of shape (n_members,), float64
+        Atomic fraction of each element within its material (sums to 1 per material).
+    offsets : ndarray of shape (n_materials + 1,), int64
+        Elements of material i are ``z[offsets[i]:offsets[i+1]]``.
+    """
+
+    z: np.ndarray
+    fractions: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+def as_sequence(X: Any) -> list[Any]:
+    """A list view of a list, tuple, numpy array, pandas Series or one-column DataFrame."""
+    if hasattr(X, "iloc"):
+        if getattr(X, "ndim", 1) == 2:
+            if X.shape[1] != 1:
+                raise InvalidFormulaError(
+                    f"expected one column of materials, got a DataFrame with {X.shape[1]} columns"
+                )
+            X = X.iloc[:, 0]
+        return X.tolist()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise InvalidFormulaError(
+                f"expected a 1-D sequence of materials, got an array of shape {X.shape}"
+            )
+        return X.tolist()
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise InvalidFormulaError(
+            f"expected a sequence of materials (list, array or Series), got {type(X).__name__}"
+        )
+    return list(X)
+
+
+def _element_amounts(item: Any, row: int) -> dict[int, float]:
+    """Atomic number -> amount for one material; raises a typed error naming ``row``."""
+    from pymatgen.core import Composition, Element, Structure
+    from pymatgen.core.periodic_table import DummySpecies
+
+    if isinstance(item, np.str_):
+        item = str(item)
+    if isinstance(item, Structure):
+        comp = item.composition
+    elif isinstance(item, Composition):
+        comp = item
+    elif isinstance(item, dict):
+        try:
+            comp = Composition(item)
+        except (ValueError, KeyError) as exc:
+            raise InvalidFormulaError(f"invalid composition {item!r}: {exc}", row) from None
+    elif isinstance(item, str):
+        if not item.strip():
+            raise EmptyCompositionError("empty formula string", row)
+        try:
+            comp = Composition(item)
+        except (ValueError, KeyError) as exc:
+            msg = str(exc)
+            if "negative" in msg:
+                raise InvalidFormulaError(f"negative amount in formula {item!r}", row) from None
+            raise InvalidFormulaError(f"cannot parse formula {item!r}: {msg}", row) from None
+    else:
+        raise InvalidFormulaError(
+            f"expected a formula string, Composition or Structure, got {type(item).__name__}",
+            row,
+        )
+    out: dict[int, float] = {}
+    for sp, amount in comp.items():
+        if isinstance(sp, DummySpecies):
+            raise UnknownElementError(f"{sp.symbol!r} is not a chemical element", row)
+        el = sp if isinstance(sp, Element) else getattr(sp, "element", None)
+        if not isinstance(el, Element):
+            raise UnknownElementError(f"{sp!r} is not a chemical element", row)
+        amount = float(amount)
+        if not np.isfinite(amount) or amount < 0:
+            raise InvalidFormulaError(f"invalid amount {amount} of {el.symbol}", row)
+        if amount > 0:
+            out[el.Z] = out.get(el.Z, 0.0) + amount
+    if not out:
+        raise EmptyCompositionError("composition has no atoms (all amounts are zero)", row)
+    return out
+
+
+def parse_compositions(X: Any) -> ElementSets:
+    """Parse formulas, Compositions or Structures into flat element sets.
+
+    Parameters
+    ----------
+    X : sequence
+        Formula strings (``"Fe2O3"``), pymatgen ``Composition`` or ``Structure`` objects (or
+        element -> amount dicts), as a list, tuple, numpy array or pandas Series. A
+        ``Structure`` is reduced to its composition, each site counting with its occupancy,
+        so a disordered site gives fractional amounts. Elements with zero amount are dropped.
+
+    Returns
+    -------
+    ElementSets
+        Atomic numbers (sorted within each material) and atomic fractions.
+
+    Raises
+    ------
+    InvalidFormulaError, UnknownElementError, EmptyCompositionError
+        Naming the row and the problem.
+    """
+    items = as_sequence(X)
+    cache: dict[str, dict[int, float]] = {}
+    zs: list[np.ndarray] = []
+    fr: list[np.ndarray] = []
+    lengths = np.empty(len(items), dtype=np.int64)
+    for row, item in enumerate(items):
+        if isinstance(item, str):
+            amounts = cache.get(item)
+            if amounts is None:
+                amounts = cache[item] = _element_amounts(item, row)
+        else:
+            amounts = _element_amounts(item, row)
+        z = np.fromiter(sorted(amounts), dtype=np.int64, count=len(amounts))
+        a = np.array([amounts[k] for k in z.tolist()], dtype=np.float64)
+        zs.append(z)
+        fr.append(a / a.sum())
+        lengths[row] = len(z)
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if not items:
+        return ElementSets(np.zeros(0, np.int64), np.zeros(0), offsets)
+    return ElementSets(np.concatenate(zs), np.concatenate(fr), offsets)

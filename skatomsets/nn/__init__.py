@@ -1,0 +1,13 @@
+"""Torch building blocks: weighted set readouts and the AtomSets / MLP modules."""
+
+from .modules import AtomSetsModule, MLPModule
+from .readout import WeightedMean, WeightedSet2Set, segment_softmax, segment_sum
+
+__all__ = [
+    "AtomSetsModule",
+    "MLPModule",
+    "WeightedMean",
+    "WeightedSet2Set",
+    "segment_softmax",
+    "segment_sum",
+]

@@ -1,0 +1,143 @@
+"""Torch modules of the AtomSets models: ``MLP -> weighted readout -> MLP``, and plain MLPs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..inputs import MAX_Z
+from .readout import WeightedMean, WeightedSet2Set
+
+__all__ = ["ACTIVATIONS", "READOUTS", "AtomSetsModule", "MLPModule", "make_activation", "mlp"]
+
+READOUTS = ("mean", "set2set")
+ACTIVATIONS = ("softplus", "relu")
+
+
+def make_activation(name: str) -> nn.Module:
+    """The activation module for ``"softplus"`` or ``"relu"``."""
+    if name == "softplus":
+        return nn.Softplus()
+    if name == "relu":
+        return nn.ReLU()
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+def mlp(in_features: int, n_layers: int, n_neurons: int, activation: str, dropout: float = 0.0):
+    """``n_layers`` dense layers of ``n_neurons`` with activations (and optional dropout)."""
+    layers: list[nn.Module] = []
+    width = in_features
+    for _ in range(n_layers):
+        layers += [nn.Linear(width, n_neurons), make_activation(activation)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = n_neurons
+    return nn.Sequential(*layers)
+
+
+class AtomSetsModule(nn.Module):
+    """The AtomSets network on a flat batch of weighted sets.
+
+    ``phi`` (an MLP on every member) -> weighted readout -> ``rho`` (an MLP) -> linear output.
+
+    Parameters
+    ----------
+    n_features : int
+        Member feature width (ignored when ``embedding_dim`` is set).
+    n_outputs : int
+        Number of targets (regression) or classes (classification).
+    n_layer_before_readout, n_layer_after_readout : int
+        Depth of ``phi`` and ``rho``.
+    n_neurons : int
+        Width of every hidden layer.
+    readout : {"mean", "set2set"}
+    activation : {"softplus", "relu"}
+    embedding_dim : int or None
+        If set, member features are atomic numbers (one column) and go through a trainable
+        ``nn.Embedding(MAX_Z + 1, embedding_dim)``: the paper's non-transfer AtomSets.
+    dropout : float
+        Dropout after each hidden layer.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        n_layer_before_readout: int = 2,
+        n_layer_after_readout: int = 2,
+        n_neurons: int = 64,
+        readout: str = "mean",
+        activation: str = "softplus",
+        embedding_dim: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.embedding = None
+        if embedding_dim:
+            self.embedding = nn.Embedding(MAX_Z + 1, embedding_dim)
+            n_features = embedding_dim
+        self.phi = mlp(n_features, n_layer_before_readout, n_neurons, activation, dropout)
+        width = n_neurons if n_layer_before_readout else n_features
+        if readout == "mean":
+            self.readout: nn.Module = WeightedMean(width)
+        elif readout == "set2set":
+            self.readout = WeightedSet2Set(width, steps=3)
+        else:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        self.rho = mlp(
+            self.readout.out_features, n_layer_after_readout, n_neurons, activation, dropout
+        )
+        width = n_neurons if n_layer_after_readout else self.readout.out_features
+        self.out = nn.Linear(width, n_outputs)
+
+    def forward(self, batch) -> torch.Tensor:
+        """Predict from a flat batch of sets.
+
+        Parameters
+        ----------
+        batch : SetBatch
+            ``values`` (m, d), ``weights`` (m,), ``segment`` (m,), ``offsets`` (b + 1,).
+
+        Returns
+        -------
+        Tensor of shape (b, n_outputs)
+        """
+        n_sets = batch.offsets.shape[0] - 1
+        if self.embedding is not None:
+            x = self.embedding(batch.values[:, 0].long())
+        else:
+            x = batch.values
+        x = self.phi(x)
+        x = self.readout(x, batch.weights, batch.segment, n_sets)
+        return self.out(self.rho(x))
+
+
+class MLPModule(nn.Module):
+    """A plain MLP for fixed-length features (MLP-V0-stats, MLP-f, ...).
+
+    Parameters
+    ----------
+    n_features, n_outputs : int
+    n_layers : int
+        Number of hidden layers.
+    n_neurons : int
+    activation : {"softplus", "relu"}
+    dropout : float
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        n_layers: int = 3,
+        n_neurons: int = 64,
+        activation: str = "softplus",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.body = mlp(n_features, n_layers, n_neurons, activation, dropout)
+        self.out = nn.Linear(n_neurons if n_layers else n_features, n_outputs)
+
+    def forward(self, batch) -> torch.Tensor:
+        """Predict from a :class:`SetBatch` whose ``values`` are ``(b, n_features)`` rows."""
+        return self.out(self.body(batch.values))

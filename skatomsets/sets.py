@@ -1,0 +1,352 @@
+"""The one ragged-set representation that travels through skatomsets.
+
+A material is a *set* of atoms (or elements, or sites). Each member has a feature row and a
+weight (its fraction in a formula, or its site occupancy). :class:`RaggedSets` stores many
+such sets in three flat arrays, CSR style::
+
+    values   (n_members, n_features)   feature rows of all members, set after set
+    weights  (n_members,)              weight of each member (normalised to sum 1 per set)
+    offsets  (n_sets + 1,)             members of set i are rows offsets[i]:offsets[i+1]
+
+It behaves like a 1-D array of sets for scikit-learn: ``len``, ``shape``, integer / slice /
+boolean-mask / index-array indexing all return a new :class:`RaggedSets`, so
+``cross_val_score``, ``GridSearchCV`` and ``train_test_split`` work on it without padding to
+dense arrays. All indexing is vectorised (no Python loop per set), and :meth:`batch` hands
+a whole mini-batch to torch as three tensors plus a segment index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InvalidSetError
+
+__all__ = ["InvalidSetError", "RaggedSets"]
+
+
+def _gather_rows(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the members of sets ``idx`` and the new offsets, vectorised."""
+    starts = offsets[idx]
+    lengths = offsets[idx + 1] - starts
+    new_offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    total = int(new_offsets[-1])
+    shift = np.repeat(starts - new_offsets[:-1], lengths)
+    rows = np.arange(total, dtype=np.int64) + shift
+    return rows, new_offsets
+
+
+class RaggedSets:
+    """A batch of weighted feature sets of different sizes.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_members, n_features)
+        Feature rows of all members, concatenated set after set. A 1-D array is taken as a
+        single feature column.
+    offsets : array-like of shape (n_sets + 1,)
+        Start of each set in ``values``; ``offsets[0] == 0`` and ``offsets[-1] == n_members``.
+    weights : array-like of shape (n_members,), optional
+        Non-negative member weights; each set's weights are normalised to sum to one.
+        Defaults to equal weights.
+    feature_names : sequence of str, optional
+        Names of the feature columns. Defaults to ``x0, x1, ...``.
+
+    Raises
+    ------
+    InvalidSetError
+        If the offsets are not monotone, a set is empty, weights are negative, non-finite or
+        sum to zero within a set, or the features contain NaN/inf. The message names the
+        offending set index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = RaggedSets(np.arange(6.0).reshape(3, 2), offsets=[0, 2, 3], weights=[1, 3, 1])
+    >>> len(s), s.n_features
+    (2, 2)
+    >>> s.weights
+    array([0.25, 0.75, 1.  ], dtype=float32)
+    >>> s[[1]].values
+    array([[4., 5.]], dtype=float32)
+    """
+
+    __array_priority__ = 100
+
+    def __init__(
+        self,
+        values: Any,
+        offsets: Any,
+        weights: Any = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> None:
+        values = np.asarray(values)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2:
+            raise InvalidSetError(
+                f"values must be 2-D (n_members, n_features), got {values.ndim}-D"
+            )
+        if not np.issubdtype(values.dtype, np.number):
+            raise InvalidSetError(f"values must be numeric, got dtype {values.dtype}")
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if offsets.ndim != 1 or len(offsets) < 1 or offsets[0] != 0:
+            raise InvalidSetError("offsets must be 1-D and start at 0")
+        if offsets[-1] != len(values):
+            raise InvalidSetError(
+                f"offsets end at {offsets[-1]} but there are {len(values)} member rows"
+            )
+        lengths = np.diff(offsets)
+        if (lengths < 0).any():
+            raise InvalidSetError("offsets must be non-decreasing")
+        if (lengths == 0).any():
+            i = int(np.flatnonzero(lengths == 0)[0])
+            raise InvalidSetError("empty set: every material needs at least one atom", row=i)
+        bad = ~np.isfinite(values).all(axis=1)
+        if bad.any():
+            i = int(np.searchsorted(offsets, np.flatnonzero(bad)[0], side="right") - 1)
+            raise InvalidSetError("non-finite (NaN or inf) feature value", row=i)
+        if weights is None:
+            weights = np.ones(len(values))
+        weights = np.asarray(weights, dtype=np.float64).ravel()
+        if weights.shape != (len(values),):
+            raise InvalidSetError(
+                f"weights must have one entry per member ({len(values)}), got {weights.shape}"
+            )
+        badw = ~np.isfinite(weights) | (weights < 0)
+        if badw.any():
+            i = int(np.searchsorted(offsets, np.flatnonzero(badw)[0], side="right") - 1)
+            raise InvalidSetError("negative or non-finite weight", row=i)
+        sums = np.add.reduceat(weights, offsets[:-1]) if len(lengths) else np.zeros(0)
+        if (sums <= 0).any():
+            i = int(np.flatnonzero(sums <= 0)[0])
+            raise InvalidSetError("weights sum to zero", row=i)
+        self.values = values
+        self.offsets = offsets
+        self.weights = (weights / np.repeat(sums, lengths)).astype(np.float32)
+        if feature_names is None:
+            feature_names = [f"x{j}" for j in range(values.shape[1])]
+        feature_names = [str(n) for n in feature_names]
+        if len(feature_names) != values.shape[1]:
+            raise InvalidSetError(
+                f"{len(feature_names)} feature names for {values.shape[1]} feature columns"
+            )
+        self.feature_names = np.asarray(feature_names, dtype=object)
+
+    @classmethod
+    def _trusted(
+        cls, values: np.ndarray, offsets: np.ndarray, weights: np.ndarray, feature_names: Any
+    ) -> RaggedSets:
+        """Build from arrays already validated (used by indexing; skips the checks)."""
+        new = cls.__new__(cls)
+        new.values, new.offsets, new.weights = values, offsets, weights
+        new.feature_names = feature_names
+        return new
+
+    @classmethod
+    def from_list(
+        cls,
+        sets: Sequence[Any],
+        weights: Sequence[Any] | None = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> RaggedSets:
+        """Build from a list of ``(n_i, n_features)`` arrays (and optional weight vectors)."""
+        arrays = [np.atleast_2d(np.asarray(s, dtype=np.float64)) for s in sets]
+        lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        width = {a.shape[1] for a in arrays}
+        if len(width) > 1:
+            raise InvalidSetError(f"sets have different feature widths {sorted(width)}")
+        values = np.concatenate(arrays) if arrays else np.zeros((0, 0))
+        w = None if weights is None else np.concatenate([np.ravel(x) for x in weights])
+        return cls(values, offsets, w, feature_names)
+
+    @classmethod
+    def from_dense(cls, X: Any) -> RaggedSets:
+        """Treat each row of a 2-D array as a set with a single member of weight one."""
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise InvalidSetError(f"expected a 2-D array, got {X.ndim}-D")
+        return cls(X, np.arange(len(X) + 1))
+
+    # ------------------------------------------------------------------ array protocol
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_sets,)``: the container is a 1-D array of sets for scikit-learn."""
+        return (len(self),)
+
+    @property
+    def ndim(self) -> int:
+        """Always 1."""
+        return 1
+
+    @property
+    def n_features(self) -> int:
+        """Width of the member feature rows."""
+        return self.values.shape[1]
+
+    @property
+    def n_members(self) -> int:
+        """Total number of members over all sets."""
+        return self.values.shape[0]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of members of each set."""
+        return np.diff(self.offsets)
+
+    @property
+    def segment_ids(self) -> np.ndarray:
+        """Index of the owning set for every member row."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
+
+    def __getitem__(self, key: Any) -> RaggedSets:
+        if isinstance(key, tuple):
+            # scikit-learn's _safe_indexing calls X[key, ...]
+            rest = [k for k in key[1:] if k is not Ellipsis and k != slice(None)]
+            if rest:
+                raise IndexError("RaggedSets only supports indexing along the set axis")
+            key = key[0]
+        n = len(self)
+        if isinstance(key, (int, np.integer)):
+            i = int(key)
+            if not -n <= i < n:
+                raise IndexError(f"set index {key} out of range for {n} sets")
+            idx = np.array([i % n], dtype=np.int64)
+        elif isinstance(key, slice):
+            idx = np.arange(n, dtype=np.int64)[key]
+        else:
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (n,):
+                    raise IndexError(f"boolean mask of shape {key.shape} for {n} sets")
+                idx = np.flatnonzero(key)
+            elif key.size == 0:
+                idx = np.zeros(0, dtype=np.int64)
+            elif np.issubdtype(key.dtype, np.integer):
+                idx = key.astype(np.int64).ravel()
+                if (idx >= n).any() or (idx < -n).any():
+                    raise IndexError(f"set index out of range for {n} sets")
+                idx = idx % n
+            else:
+                raise IndexError(f"cannot index RaggedSets with {key.dtype} array")
+        if len(idx) == n and (idx == np.arange(n)).all():
+            return self
+        rows, offsets = _gather_rows(self.offsets, idx)
+        return RaggedSets._trusted(
+            self.values[rows], offsets, self.weights[rows], self.feature_names
+        )
+
+    def __iter__(self):
+        for i in range(len(self)):
+            lo, hi = self.offsets[i], self.offsets[i + 1]
+            yield self.values[lo:hi], self.weights[lo:hi]
+
+    def __repr__(self) -> str:
+        return (
+            f"RaggedSets(n_sets={len(self)}, n_members={self.n_members}, "
+            f"n_features={self.n_features})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RaggedSets):
+            return NotImplemented
+        return (
+            np.array_equal(self.offsets, other.offsets)
+            and np.array_equal(self.values, other.values)
+            and np.array_equal(self.weights, other.weights)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------ helpers
+    def with_values(
+        self, values: np.ndarray, feature_names: Sequence[str] | None = None
+    ) -> RaggedSets:
+        """A container with the same sets and weights but new member features."""
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        if values.ndim != 2 or len(values) != self.n_members:
+            raise InvalidSetError(
+                f"new values must have shape ({self.n_members}, k), got {values.shape}"
+            )
+        if feature_names is None:
+            feature_names = [f"x{j}" for j in range(values.shape[1])]
+        return RaggedSets._trusted(
+            values, self.offsets, self.weights, np.asarray(list(feature_names), dtype=object)
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[RaggedSets]) -> RaggedSets:
+        """Concatenate containers along the set axis (e.g. chunks featurised in parallel)."""
+        if not parts:
+            raise InvalidSetError("nothing to concatenate")
+        widths = {p.n_features for p in parts}
+        if len(widths) > 1:
+            raise InvalidSetError(f"cannot concatenate sets of feature widths {sorted(widths)}")
+        shifts = np.cumsum([0] + [p.n_members for p in parts[:-1]])
+        offsets = np.concatenate(
+            [[0]] + [p.offsets[1:] + s for p, s in zip(parts, shifts, strict=True)]
+        ).astype(np.int64)
+        return RaggedSets._trusted(
+            np.concatenate([p.values for p in parts]),
+            offsets,
+            np.concatenate([p.weights for p in parts]),
+            parts[0].feature_names,
+        )
+
+    def batch(self, idx: np.ndarray | None = None):
+        """Torch tensors for the sets ``idx`` (all sets if None), ready for a set model.
+
+        Returns
+        -------
+        dict
+            ``values`` (m, d) float32, ``weights`` (m,) float32, ``segment`` (m,) int64 index
+            of the owning set within the batch, and ``offsets`` (b + 1,) int64.
+        """
+        import torch
+
+        if idx is None:
+            values, weights, offsets = self.values, self.weights, self.offsets
+        else:
+            rows, offsets = _gather_rows(self.offsets, np.asarray(idx, dtype=np.int64))
+            values, weights = self.values[rows], self.weights[rows]
+        segment = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+        return {
+            "values": torch.from_numpy(np.ascontiguousarray(values)),
+            "weights": torch.from_numpy(np.ascontiguousarray(weights)),
+            "segment": torch.from_numpy(segment),
+            "offsets": torch.from_numpy(np.ascontiguousarray(offsets)),
+        }
+
+
+def to_sets(X: Any, estimator: Any = None) -> RaggedSets:
+    """Accept a :class:`RaggedSets`, or a 2-D numeric array as one single-member set per row.
+
+    Parameters
+    ----------
+    X : RaggedSets or array-like of shape (n_samples, n_features)
+    estimator : estimator, optional
+        Named in error messages.
+
+    Returns
+    -------
+    RaggedSets
+    """
+    if isinstance(X, RaggedSets):
+        return X
+    from sklearn.utils.validation import check_array
+
+    if isinstance(X, (list, tuple)) and X and isinstance(X[0], str):
+        raise InvalidSetError(
+            "got strings where feature sets were expected: put a featurizer such as "
+            "ElementEmbeddingFeaturizer before this step (e.g. in a Pipeline)"
+        )
+    arr = check_array(X, dtype=np.float32, estimator=estimator)
+    return RaggedSets.from_dense(arr)
