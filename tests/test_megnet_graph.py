@@ -70,8 +70,21 @@ def test_element_outside_embedding() -> None:
 def test_non_structure_input() -> None:
     with pytest.raises(GraphConstructionError, match="row 1: expected a pymatgen Structure"):
         build_graphs([pmg_structure("CsCl"), "NaCl"])
-    with pytest.raises(GraphConstructionError, match="no structures"):
-        build_graphs([])
+    with pytest.raises(ValueError, match="row 0: structure has no sites"):
+        build_graphs([Structure(Lattice.cubic(3.0), [], [])])
+    empty = build_graphs([])
+    assert empty.n_graphs == 0 and empty.state.shape == (0, 2)
+
+
+def test_allow_isolated_gives_zero_messages() -> None:
+    lonely = Structure(Lattice.cubic(20.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    g = build_graphs([pmg_structure("CsCl"), lonely], allow_isolated=True)
+    assert g.n_graphs == 2 and g.bond_offsets[2] == g.bond_offsets[1]
+    with torch.no_grad():
+        out = load_pretrained().features(g.to_torch())
+    assert torch.isfinite(out["f"]).all() and torch.isfinite(out["V3"]).all()
+    # q* = [h, r] of the bond Set2Set: r (attention-weighted bond sum) is zero without bonds
+    torch.testing.assert_close(out["f"][1, 48:64], torch.zeros(16))
 
 
 def test_disordered_site_is_mean_embedding() -> None:
@@ -113,6 +126,7 @@ def test_slicing_and_concatenate_roundtrip() -> None:
     assert tg.distance.dtype == torch.float64 and tg.state.dtype == torch.float32
 
 
+@pytest.mark.data
 def test_flla_batches_match_single(flla) -> None:
     model = load_pretrained()
     g = build_graphs(flla)

@@ -153,3 +153,33 @@ def test_checksum_is_verified(tmp_path) -> None:
     g = build_graphs([pmg_structure("Li2O")]).to_torch()
     with torch.no_grad():
         assert float(shifted(g)[0]) == pytest.approx(-2.0152957 + 1.0, abs=1e-5)
+
+
+def test_fast_bond_update_matches_concatenation(model64, reference) -> None:
+    """The first φe layer is applied without building [v_src, v_dst, e, u]; check it."""
+    from skatomsets.megnet.model import _run
+
+    structures, _ = reference
+    g = build_graphs(structures).to_torch(dtype=torch.float64)
+    block = model64.blocks[1]
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(g.n_sites, 32, generator=gen, dtype=torch.float64)
+    e = torch.randn(len(g.src), 32, generator=gen, dtype=torch.float64)
+    u = torch.randn(g.n_graphs, 32, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        _, e_new, _ = block(v, e, u, g)
+        naive = _run(
+            block.phi_e, torch.cat([v[g.src], v[g.dst], e, u[g.bond_graph]], 1), linear_last=True
+        )
+    torch.testing.assert_close(e_new, naive, atol=1e-10, rtol=1e-10)
+
+
+def test_backward_runs(reference) -> None:
+    structures, _ = reference
+    m = load_pretrained().train()
+    g = build_graphs(structures[:3]).to_torch()
+    loss = m(g).square().sum()
+    loss.backward()
+    grads = [p.grad for p in m.parameters()]
+    assert all(gr is not None and torch.isfinite(gr).all() for gr in grads)
+    assert m.embedding.weight.grad.abs().sum() > 0

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..exceptions import SkatomsetsInputError
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -41,8 +43,12 @@ MAX_Z = 94
 _SELF_TOL = 1e-8
 
 
-class GraphConstructionError(ValueError):
-    """A structure cannot be turned into a MEGNet graph (the message names the row index)."""
+class GraphConstructionError(SkatomsetsInputError):
+    """A structure cannot be turned into a MEGNet graph (the message names the row index).
+
+    A :class:`ValueError` (through :class:`~skatomsets.exceptions.SkatomsetsInputError`);
+    ``row`` holds the offending row.
+    """
 
 
 @dataclass
@@ -249,6 +255,24 @@ class GraphBatch:
         )
 
 
+def _empty_batch(n_state: int = 2) -> GraphBatch:
+    i64, f64 = np.zeros(0, dtype=np.int64), np.zeros(0)
+    zero = np.zeros(1, dtype=np.int64)
+    return GraphBatch(
+        species_z=i64,
+        species_site=i64,
+        species_frac=f64,
+        site_weight=f64,
+        src=i64,
+        dst=i64,
+        distance=f64,
+        state=np.zeros((0, n_state)),
+        site_offsets=zero,
+        bond_offsets=zero.copy(),
+        species_offsets=zero.copy(),
+    )
+
+
 def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, ...]:
     """Atomic numbers, site index, fraction per entry and total occupancy per site."""
     n = len(structure)
@@ -270,21 +294,26 @@ def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, 
         weight = np.bincount(site, weights=occ, minlength=n)
         if (weight <= 0).any():
             j = int(np.flatnonzero(weight <= 0)[0])
-            raise GraphConstructionError(f"structure at row {row}: site {j} has zero occupancy")
+            raise GraphConstructionError(f"site {j} has zero occupancy", row)
         frac = occ / weight[site]
     bad = (z < 1) | (z > max_z)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         j = int(site[k])
         raise GraphConstructionError(
-            f"structure at row {row}: site {j} ({structure[j].species_string}) has atomic "
-            f"number {int(z[k])}, outside the model's element embedding (1..{max_z})"
+            f"site {j} ({structure[j].species_string}) has atomic number {int(z[k])}, "
+            f"outside the model's element embedding (1..{max_z})",
+            row,
         )
     return z, site, frac, weight
 
 
 def structure_to_graph(
-    structure: Any, cutoff: float = 5.0, row: int = 0, max_z: int = MAX_Z
+    structure: Any,
+    cutoff: float = 5.0,
+    row: int = 0,
+    max_z: int = MAX_Z,
+    allow_isolated: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """Graph arrays of one structure (indices local to the structure).
 
@@ -298,6 +327,10 @@ def structure_to_graph(
         Row index of the structure in its data set, used in error messages.
     max_z : int, default=94
         Largest atomic number accepted.
+    allow_isolated : bool, default=False
+        Accept sites without any neighbour within the cutoff (as megnet versions that only
+        warned did): their pooled bond message is zero. A structure may then have no bond
+        at all, whose bond readout is zero.
 
     Returns
     -------
@@ -307,29 +340,31 @@ def structure_to_graph(
     ------
     GraphConstructionError
         If the input is not a Structure, has no sites, holds an element outside the
-        embedding, or has a site without any neighbour within ``cutoff``.
+        embedding, or (unless ``allow_isolated``) has a site without any neighbour within
+        ``cutoff``.
     """
     from pymatgen.core import Structure
 
     if not isinstance(structure, Structure):
         raise GraphConstructionError(
-            f"row {row}: expected a pymatgen Structure, got {type(structure).__name__}"
+            f"expected a pymatgen Structure, got {type(structure).__name__}", row
         )
     n = len(structure)
     if n == 0:
-        raise GraphConstructionError(f"structure at row {row} has no sites")
+        raise GraphConstructionError("structure has no sites", row)
     z, site, frac, weight = _species_entries(structure, row, max_z)
     src, dst, _, dist = structure.get_neighbor_list(r=cutoff)
     keep = (src != dst) | (dist > _SELF_TOL)
     if not keep.all():
         src, dst, dist = src[keep], dst[keep], dist[keep]
     counts = np.bincount(src, minlength=n)
-    if (counts == 0).any():
+    if not allow_isolated and (counts == 0).any():
         j = int(np.flatnonzero(counts == 0)[0])
         raise GraphConstructionError(
-            f"structure at row {row}: site {j} ({structure[j].species_string}) has no "
-            f"neighbour within the {cutoff} Å cutoff; MEGNet needs at least one bond per "
-            "site (isolated atom or very low density)"
+            f"site {j} ({structure[j].species_string}) has no neighbour within the "
+            f"{cutoff} Å cutoff; MEGNet needs at least one bond per site (isolated atom or "
+            "very low density; allow_isolated=True gives such sites zero bond messages)",
+            row,
         )
     if (np.diff(src) < 0).any():
         order = np.argsort(src, kind="stable")
@@ -351,6 +386,8 @@ def build_graphs(
     state: np.ndarray | None = None,
     row_offset: int = 0,
     max_z: int = MAX_Z,
+    allow_isolated: bool = False,
+    rows: Sequence[int] | None = None,
 ) -> GraphBatch:
     """Build one flat :class:`GraphBatch` for many structures.
 
@@ -367,6 +404,10 @@ def build_graphs(
         chunked callers report the row in the full data set).
     max_z : int, default=94
         Largest atomic number accepted.
+    allow_isolated : bool, default=False
+        See :func:`structure_to_graph`.
+    rows : sequence of int, optional
+        Row index of each structure for error messages (overrides ``row_offset``).
 
     Returns
     -------
@@ -377,13 +418,16 @@ def build_graphs(
     GraphConstructionError
         See :func:`structure_to_graph`; the message names the row index.
     """
+    structures = list(structures)
+    if rows is None:
+        rows = range(row_offset, row_offset + len(structures))
     parts = [
-        structure_to_graph(s, cutoff=cutoff, row=row_offset + i, max_z=max_z)
-        for i, s in enumerate(structures)
+        structure_to_graph(s, cutoff=cutoff, row=r, max_z=max_z, allow_isolated=allow_isolated)
+        for s, r in zip(structures, rows, strict=True)
     ]
     n_graphs = len(parts)
     if n_graphs == 0:
-        raise GraphConstructionError("no structures given")
+        return _empty_batch(2 if state is None else int(np.asarray(state).shape[-1]))
     z, site, frac, weight, src, dst, dist = (list(col) for col in zip(*parts, strict=True))
     n_sites = np.fromiter((len(w) for w in weight), dtype=np.int64, count=n_graphs)
     n_bonds = np.fromiter((len(d) for d in dist), dtype=np.int64, count=n_graphs)
