@@ -32,6 +32,7 @@ class AtomSetsBase(NeuralEstimatorBase):
             "activation": self.activation,
             "embedding_dim": self.embedding_dim,
             "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
         }
 
     def _check_inputs(self, X: Any, reset: bool):

@@ -104,6 +104,41 @@ class _ValidationScore(Callback):
             net.history.record(self.name, float(value))
 
 
+class ScaledMAE:
+    """Validation MAE in target units from standardised targets and predictions."""
+
+    def __init__(self, scale: np.ndarray) -> None:
+        self.scale = scale
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(np.mean(np.abs(y_true - y_pred) * self.scale))
+
+
+class ValidationAUC:
+    """Validation ROC-AUC from logits (one-vs-rest for multiclass).
+
+    When the validation split lacks a class (tiny datasets) the AUC is undefined; the mean
+    probability of the true class is used instead, so that higher is still better.
+    Ties in AUC (e.g. a perfectly ranked validation set for many epochs) are broken by the
+    validation cross-entropy, through a term below 1e-10: the AUC is ranking-only, and the
+    first epoch to reach the best AUC may still be poorly calibrated.
+    """
+
+    def __init__(self, n_classes: int) -> None:
+        self.n_classes = n_classes
+
+    def __call__(self, y_true: np.ndarray, logits: np.ndarray) -> float:
+        logits_t = torch.from_numpy(logits).double()
+        proba = torch.softmax(logits_t, dim=1).numpy()
+        xent = float(torch.nn.functional.cross_entropy(logits_t, torch.from_numpy(y_true)))
+        tie_break = 1e-10 / (1.0 + xent)
+        if len(np.unique(y_true)) < self.n_classes:
+            return float(np.mean(proba[np.arange(len(y_true)), y_true])) + tie_break
+        if self.n_classes == 2:
+            return float(roc_auc_score(y_true, proba[:, 1])) + tie_break
+        return float(roc_auc_score(y_true, proba, multi_class="ovr")) + tie_break
+
+
 class NeuralEstimatorBase(BaseEstimator):
     """Shared ``fit``/``predict`` machinery; see the public estimators for parameters."""
 
@@ -306,13 +341,13 @@ class RegressorMixinNN:
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
 
-    def _regression_score(self):
-        scale = self.y_scale_
+    def _criterion(self) -> type:
+        from ._params import LOSSES
 
-        def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-            return float(np.mean(np.abs(y_true - y_pred) * scale))
+        return LOSSES[self.loss]
 
-        return ("valid_mae", mae, True)
+    def _score(self):
+        return ("valid_mae", ScaledMAE(self.y_scale_), True)
 
     def predict(self, X: Any, return_std: bool = False):
         """Predict targets (mean over the ensemble).
@@ -375,21 +410,11 @@ class ClassifierMixinNN:
             )
         return codes.astype(np.int64)
 
-    def _classification_score(self):
-        n_classes = len(self.classes_)
+    def _criterion(self) -> type:
+        return torch.nn.CrossEntropyLoss
 
-        def auc(y_true: np.ndarray, logits: np.ndarray) -> float:
-            proba = torch.softmax(torch.from_numpy(logits), dim=1).numpy()
-            present = np.unique(y_true)
-            if len(present) < 2:
-                return float(np.mean(proba[np.arange(len(y_true)), y_true]))
-            if n_classes == 2:
-                return roc_auc_score(y_true, proba[:, 1])
-            if len(present) < n_classes:
-                return float(np.mean(proba.argmax(1) == y_true))
-            return roc_auc_score(y_true, proba, multi_class="ovr")
-
-        return ("valid_auc", auc, False)
+    def _score(self):
+        return ("valid_auc", ValidationAUC(len(self.classes_)), False)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (mean over the ensemble), columns ordered as ``classes_``."""
@@ -399,6 +424,7 @@ class ClassifierMixinNN:
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each sample."""
+        check_is_fitted(self)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def _is_classifier(self) -> bool:
@@ -419,7 +445,7 @@ def _data_conversion_warning() -> type[Warning]:
     return DataConversionWarning
 
 
-def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, criterion: Any, score: Any):
+def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any):
     """The body of every ``fit``: check inputs, encode targets, train the networks."""
     data = est._check_inputs(X, reset=True)
     n = len(data)
@@ -428,5 +454,5 @@ def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, criterion: Any, score:
         raise ValueError(f"{type(est).__name__} needs at least 2 samples to fit, got {n} sample")
     n_features = data.n_features if isinstance(data, RaggedSets) else data.shape[1]
     n_outputs = len(est.classes_) if est._is_classifier() else y_enc.shape[1]
-    est._fit_nets(TensorData(data, y_enc), n_features, n_outputs, criterion, score())
+    est._fit_nets(TensorData(data, y_enc), n_features, n_outputs, est._criterion(), est._score())
     return est

@@ -62,6 +62,14 @@ class TensorData:
     """
 
     def __init__(self, X: RaggedSets | np.ndarray, y: np.ndarray | None = None) -> None:
+        if isinstance(X, RaggedSets) and not (
+            X.values.flags.writeable and X.weights.flags.writeable
+        ):
+            X = RaggedSets._trusted(
+                X.values.copy(), X.offsets.copy(), X.weights.copy(), X.feature_names
+            )
+        elif isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()
         self.X = X
         self.y = y
 
@@ -73,7 +81,11 @@ class TensorData:
         return TensorData(self.X[idx], None if self.y is None else self.y[idx])
 
     def batches(self, batch_size: int, rng: np.random.Generator | None = None):
-        """Yield ``(SetBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given."""
+        """Yield ``(SetBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
+
+        When shuffling (training), a last batch of a single sample is merged into the one
+        before it, so that batch normalisation always sees at least two samples.
+        """
         X, y = self.X, self.y
         if rng is not None and len(X) > 1:
             perm = rng.permutation(len(X))
@@ -86,8 +98,7 @@ class TensorData:
             weights = torch.from_numpy(X.weights)
             offsets = X.offsets
             segment = torch.from_numpy(X.segment_ids)
-            for a in range(0, n, batch_size):
-                b = min(a + batch_size, n)
+            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
                 lo, hi = int(offsets[a]), int(offsets[b])
                 batch = SetBatch(
                     values[lo:hi],
@@ -98,9 +109,16 @@ class TensorData:
                 yield batch, (None if y_t is None else y_t[a:b])
         else:
             rows = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-            for a in range(0, n, batch_size):
-                b = min(a + batch_size, n)
+            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
                 yield SetBatch(rows[a:b]), (None if y_t is None else y_t[a:b])
+
+
+def _bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
+    """Start and end of each batch; optionally fold a trailing 1-sample batch into the last."""
+    bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
+    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
 
 
 class BatchIterator:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from sklearn.base import ClassifierMixin
 
 from ._atomsets_base import AtomSetsBase
@@ -17,49 +16,54 @@ __all__ = ["AtomSetsClassifier"]
 class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
     """AtomSets classification model on weighted per-atom feature sets (skorch/PyTorch).
 
-        ``phi`` (``n_layer_before_readout`` dense layers on every atom) -> weighted readout
-        (mean, or weighted set2set with 3 steps) -> ``rho`` (``n_layer_after_readout`` dense
-        layers) -> linear output (one logit per class, softmax
-        cross-entropy). Early stopping monitors the validation ROC-AUC.
+    ``phi`` (``n_layer_before_readout`` dense layers on every atom) -> weighted readout
+    (mean, or weighted set2set with 3 steps) -> ``rho`` (``n_layer_after_readout`` dense
+    layers) -> linear output (one logit per class, softmax
+    cross-entropy). Early stopping monitors the validation ROC-AUC.
 
-        Parameters
-        ----------
-        n_layer_before_readout : int, default=2
-            Dense layers applied to each member before the readout (paper grid: 1-3).
-        n_layer_after_readout : int, default=2
-            Dense layers after the readout (paper grid: 2-3).
-        n_neurons : int, default=64
-            Width of every hidden layer (paper grid: 16, 32, 64, 128).
-        readout : {"mean", "set2set"}, default="mean"
-            Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
-        activation : {"softplus", "relu"}, default="softplus"
-        embedding_dim : int or None, default=None
-            If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
-            mapped through a trainable embedding of this width: the paper's non-transfer
-            "AtomSets" model. If None, member features are used as they are (e.g. V0 = megnet16).
-        dropout : float, default=0.0
+    Parameters
+    ----------
+    n_layer_before_readout : int, default=2
+        Dense layers applied to each member before the readout (paper grid: 1-3).
+    n_layer_after_readout : int, default=2
+        Dense layers after the readout (paper grid: 2-3).
+    n_neurons : int, default=64
+        Width of every hidden layer (paper grid: 16, 32, 64, 128).
+    readout : {"mean", "set2set"}, default="mean"
+        Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
+    activation : {"softplus", "relu"}, default="softplus"
+    embedding_dim : int or None, default=None
+        If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
+        mapped through a trainable embedding of this width: the paper's non-transfer
+        "AtomSets" model. If None, member features are used as they are (e.g. V0 = megnet16).
+    dropout : float, default=0.0
+    batch_norm : bool, default=True
+        Batch-normalise the readout vector (helps when materials differ only in minor
+        constituents; see :class:`~skatomsets.nn.AtomSetsModule`). False gives the paper's
+        plain architecture.
     {training}
-        Attributes
-        ----------
-        nets_ : list of skorch.NeuralNet
-            The trained networks (one per ensemble member).
-        n_features_in_ : int
-            Member feature width seen in ``fit``.
-        classes_ : ndarray
-            Class labels, in the column order of ``predict_proba``.
-        history_ : list of skorch.History
-        best_epochs_ : list of int
+    Attributes
+    ----------
+    nets_ : list of skorch.NeuralNet
+        The trained networks (one per ensemble member).
+    n_features_in_ : int
+        Member feature width seen in ``fit``.
+    classes_ : ndarray
+        Class labels, in the column order of ``predict_proba``.
+    history_ : list of skorch.History
+    best_epochs_ : list of int
 
-        Examples
-        --------
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from skatomsets import AtomSetsClassifier, ElementEmbeddingFeaturizer
-        >>> model = make_pipeline(
-        ...     ElementEmbeddingFeaturizer("megnet16"),
-        ...     AtomSetsClassifier(max_epochs=5, random_state=0),
-        ... )
-        >>> model.fit(["Fe2O3", "NaCl", "MgO", "Al2O3"], [0, 1, 0, 1]).predict(["FeO"]).shape
-        (1,)
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skatomsets import AtomSetsClassifier, ElementEmbeddingFeaturizer
+    >>> model = make_pipeline(
+    ...     ElementEmbeddingFeaturizer("megnet16"),
+    ...     AtomSetsClassifier(max_epochs=5, random_state=0),
+    ... )
+    >>> X, y = ["Fe2O3", "NaCl", "MgO", "Al2O3"], [0, 1, 0, 1]
+    >>> model.fit(X, y).predict(["FeO"]).shape
+    (1,)
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         activation: str = "softplus",
         embedding_dim: int | None = None,
         dropout: float = 0.0,
+        batch_norm: bool = True,
         max_epochs: int = 1000,
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -89,6 +94,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self.activation = activation
         self.embedding_dim = embedding_dim
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -115,7 +121,9 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         -------
         self
         """
-        return fit_checked(self, X, y, torch.nn.CrossEntropyLoss, self._classification_score)
+        return fit_checked(self, X, y)
 
 
-AtomSetsClassifier.__doc__ = AtomSetsClassifier.__doc__.replace("{training}", TRAINING_PARAMS_DOC)
+AtomSetsClassifier.__doc__ = AtomSetsClassifier.__doc__.replace(
+    "    {training}\n", TRAINING_PARAMS_DOC
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from sklearn.base import ClassifierMixin
 
 from ._atomsets_base import MLPBase
@@ -17,38 +16,38 @@ __all__ = ["AtomSetsMLPClassifier"]
 class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
     """Multilayer perceptron classifier for fixed-length features, trained like the set models.
 
-        The paper's MLP-V0-stats (``SetStatsTransformer`` output), MLP-f, MLP-u1..u3 and MLP-v_r
-        models: ``n_layers`` dense layers -> linear output, with the same validation split,
-        early stopping, ensembles and devices as :class:`AtomSetsClassifier`. Scale the inputs first
-        (e.g. ``StandardScaler`` in the Pipeline).
+    The paper's MLP-V0-stats (``SetStatsTransformer`` output), MLP-f, MLP-u1..u3 and MLP-v_r
+    models: ``n_layers`` dense layers -> linear output, with the same validation split,
+    early stopping, ensembles and devices as :class:`AtomSetsClassifier`. Scale the inputs first
+    (e.g. ``StandardScaler`` in the Pipeline).
 
-        Parameters
-        ----------
-        n_layers : int, default=3
-            Number of hidden dense layers.
-        n_neurons : int, default=64
-            Width of every hidden layer.
-        activation : {"softplus", "relu"}, default="softplus"
-        dropout : float, default=0.0
+    Parameters
+    ----------
+    n_layers : int, default=3
+        Number of hidden dense layers.
+    n_neurons : int, default=64
+        Width of every hidden layer.
+    activation : {"softplus", "relu"}, default="softplus"
+    dropout : float, default=0.0
     {training}
-        Attributes
-        ----------
-        nets_ : list of skorch.NeuralNet
-            The trained networks (one per ensemble member).
-        n_features_in_ : int
-            Number of input features seen in ``fit``.
-        classes_ : ndarray
-            Class labels, in the column order of ``predict_proba``.
-        history_ : list of skorch.History
-        best_epochs_ : list of int
+    Attributes
+    ----------
+    nets_ : list of skorch.NeuralNet
+        The trained networks (one per ensemble member).
+    n_features_in_ : int
+        Number of input features seen in ``fit``.
+    classes_ : ndarray
+        Class labels, in the column order of ``predict_proba``.
+    history_ : list of skorch.History
+    best_epochs_ : list of int
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skatomsets import AtomSetsMLPClassifier
-        >>> X = np.random.default_rng(0).normal(size=(20, 3))
-        >>> AtomSetsMLPClassifier(max_epochs=5, random_state=0).fit(X, X[:, 0] > 0).predict(X).shape
-        (20,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skatomsets import AtomSetsMLPClassifier
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> AtomSetsMLPClassifier(max_epochs=5, random_state=0).fit(X, X[:, 0] > 0).predict(X).shape
+    (20,)
     """
 
     def __init__(
@@ -97,7 +96,7 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
         -------
         self
         """
-        return fit_checked(self, X, y, torch.nn.CrossEntropyLoss, self._classification_score)
+        return fit_checked(self, X, y)
 
 
 AtomSetsMLPClassifier.__doc__ = AtomSetsMLPClassifier.__doc__.replace(

@@ -8,7 +8,7 @@ from sklearn.base import RegressorMixin
 
 from ._atomsets_base import MLPBase
 from ._base import RegressorMixinNN, fit_checked
-from ._params import LOSSES, TRAINING_PARAMS_DOC
+from ._params import TRAINING_PARAMS_DOC
 
 __all__ = ["AtomSetsMLPRegressor"]
 
@@ -16,38 +16,38 @@ __all__ = ["AtomSetsMLPRegressor"]
 class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
     """Multilayer perceptron regressor for fixed-length features, trained like the set models.
 
-        The paper's MLP-V0-stats (``SetStatsTransformer`` output), MLP-f, MLP-u1..u3 and MLP-v_r
-        models: ``n_layers`` dense layers -> linear output, with the same validation split,
-        early stopping, ensembles and devices as :class:`AtomSetsRegressor`. Scale the inputs first
-        (e.g. ``StandardScaler`` in the Pipeline).
+    The paper's MLP-V0-stats (``SetStatsTransformer`` output), MLP-f, MLP-u1..u3 and MLP-v_r
+    models: ``n_layers`` dense layers -> linear output, with the same validation split,
+    early stopping, ensembles and devices as :class:`AtomSetsRegressor`. Scale the inputs first
+    (e.g. ``StandardScaler`` in the Pipeline).
 
-        Parameters
-        ----------
-        n_layers : int, default=3
-            Number of hidden dense layers.
-        n_neurons : int, default=64
-            Width of every hidden layer.
-        activation : {"softplus", "relu"}, default="softplus"
-        dropout : float, default=0.0
+    Parameters
+    ----------
+    n_layers : int, default=3
+        Number of hidden dense layers.
+    n_neurons : int, default=64
+        Width of every hidden layer.
+    activation : {"softplus", "relu"}, default="softplus"
+    dropout : float, default=0.0
     {training}
-        Attributes
-        ----------
-        nets_ : list of skorch.NeuralNet
-            The trained networks (one per ensemble member).
-        n_features_in_ : int
-            Number of input features seen in ``fit``.
-        y_mean_, y_scale_ : ndarray
-            Target standardisation.
-        history_ : list of skorch.History
-        best_epochs_ : list of int
+    Attributes
+    ----------
+    nets_ : list of skorch.NeuralNet
+        The trained networks (one per ensemble member).
+    n_features_in_ : int
+        Number of input features seen in ``fit``.
+    y_mean_, y_scale_ : ndarray
+        Target standardisation.
+    history_ : list of skorch.History
+    best_epochs_ : list of int
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skatomsets import AtomSetsMLPRegressor
-        >>> X = np.random.default_rng(0).normal(size=(20, 3))
-        >>> AtomSetsMLPRegressor(max_epochs=5, random_state=0).fit(X, X[:, 0] > 0).predict(X).shape
-        (20,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skatomsets import AtomSetsMLPRegressor
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> AtomSetsMLPRegressor(max_epochs=5, random_state=0).fit(X, X[:, 0] > 0).predict(X).shape
+    (20,)
     """
 
     def __init__(
@@ -97,7 +97,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         -------
         self
         """
-        return fit_checked(self, X, y, LOSSES[self.loss], self._regression_score)
+        return fit_checked(self, X, y)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())

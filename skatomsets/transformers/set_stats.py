@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..sets import RaggedSets, to_sets
 
@@ -60,12 +60,11 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         bad = [s for s in stats if s not in SET_STATS]
         if bad or not stats:
             raise ValueError(f"stats must be a non-empty subset of {SET_STATS}, got {self.stats!r}")
-        sets = to_sets(X, estimator=self)
-        self.n_features_in_ = sets.n_features
         if isinstance(X, RaggedSets):
-            self.feature_names_in_ = np.asarray(sets.feature_names, dtype=object)
-        elif hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+            self.n_features_in_ = X.n_features
+            self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+        else:
+            validate_data(self, X, dtype=np.float64)
         self._stats = stats
         return self
 
@@ -82,12 +81,15 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
             Columns grouped by statistic, in the order of ``stats``.
         """
         check_is_fitted(self)
-        sets = to_sets(X, estimator=self)
-        if sets.n_features != self.n_features_in_:
-            raise ValueError(
-                f"X has {sets.n_features} features per member, but {type(self).__name__} "
-                f"was fitted with {self.n_features_in_}"
-            )
+        if isinstance(X, RaggedSets):
+            if X.n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.n_features} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            sets = X
+        else:
+            sets = to_sets(validate_data(self, X, dtype=np.float64, reset=False))
         x = sets.values.astype(np.float64)
         w = sets.weights.astype(np.float64)[:, None]
         if len(sets) == 0:

@@ -1,0 +1,174 @@
+"""Command line: ``skatomsets train``, ``skatomsets predict``, ``skatomsets list``.
+
+``train`` runs the MatBench official 5-fold protocol for one model on one dataset (built in,
+or a MatBench CSV folder), prints per-fold and mean test MAE / ROC-AUC, and optionally saves
+a model refitted on all rows. ``predict`` loads a saved model and predicts new formulas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _train(args: argparse.Namespace) -> int:
+    import joblib
+    from tqdm.auto import tqdm
+
+    from .datasets import is_classification, load_matbench
+    from .models import make_model
+    from .protocols import run_matbench_folds
+
+    df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
+    if args.limit:
+        df = df.iloc[: args.limit]
+    classification = is_classification(args.dataset)
+    params: dict[str, Any] = {
+        "max_epochs": args.max_epochs,
+        "patience": args.patience,
+        "random_state": args.random_state,
+        "device": args.device,
+        "n_ensemble": args.n_ensemble,
+    }
+    if args.loss and not classification:
+        params["loss"] = args.loss
+    model = make_model(args.model, classification=classification, **params)
+    metric = "ROC-AUC" if classification else "MAE"
+    print(
+        f"{args.model} on {args.dataset}: {len(df)} rows, official MatBench folds "
+        f"{sorted(set(args.folds or df.test_fold))}, test {metric}",
+        flush=True,
+    )
+    folds = args.folds or sorted(int(k) for k in np.unique(df["test_fold"]))
+    bar = tqdm(total=len(folds), desc="folds", unit="fold", disable=args.quiet)
+
+    def report(res) -> None:
+        bar.update(1)
+        bar.write(
+            f"fold {res.fold}: {metric} = {res.score:.4f}  "
+            f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
+        )
+
+    results = run_matbench_folds(model, df, classification, folds=folds, callback=report)
+    bar.close()
+    scores = np.array([r.score for r in results])
+    print(f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "dataset": args.dataset,
+                    "model": args.model,
+                    "params": params,
+                    "metric": metric,
+                    "folds": [r.as_dict() for r in results],
+                    "mean": float(scores.mean()),
+                    "std": float(scores.std()),
+                },
+                indent=1,
+            )
+        )
+    if args.save:
+        final = make_model(args.model, classification=classification, **params)
+        final.fit(df["composition"].to_numpy(), df["target"].to_numpy())
+        joblib.dump(final, args.save)
+        print(f"saved a model fitted on all {len(df)} rows to {args.save}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import joblib
+    import pandas as pd
+
+    model = joblib.load(args.model)
+    if args.input:
+        frame = pd.read_csv(args.input)
+        materials = frame[args.column].to_numpy()
+    else:
+        materials = np.asarray(args.formulas, dtype=object)
+        frame = pd.DataFrame({"composition": materials})
+    if len(materials) == 0:
+        print("nothing to predict: give formulas or --input FILE", file=sys.stderr)
+        return 2
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(materials)
+        classes = model.classes_
+        for j, c in enumerate(classes):
+            frame[f"p_{c}"] = proba[:, j]
+        frame["prediction"] = classes[proba.argmax(1)]
+    else:
+        frame["prediction"] = model.predict(materials)
+    if args.output:
+        frame.to_csv(args.output, index=False)
+    else:
+        print(frame.to_string(index=False))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .datasets import BUILTIN_DATASETS, MATBENCH_TASKS
+    from .models import available_models
+
+    print("models:           " + ", ".join(available_models()))
+    print("built-in data:    " + ", ".join(BUILTIN_DATASETS))
+    print("MatBench tasks:   " + ", ".join(MATBENCH_TASKS))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skatomsets`` command."""
+    p = argparse.ArgumentParser(prog="skatomsets", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="MatBench 5-fold protocol on a dataset, then save a model")
+    t.add_argument("dataset", help="e.g. matbench_steels (see `skatomsets list`)")
+    t.add_argument("--model", default="atomsets-v0", help="model name (default atomsets-v0)")
+    t.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
+    t.add_argument("--download", action="store_true", help="allow fetching MatBench online")
+    t.add_argument("--max-epochs", type=int, default=1000)
+    t.add_argument("--patience", type=int, default=200)
+    t.add_argument("--loss", choices=["mse", "mae", "huber"], default=None)
+    t.add_argument("--n-ensemble", type=int, default=1)
+    t.add_argument("--random-state", type=int, default=0)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")
+    t.add_argument("--limit", type=int, default=None, help="use only the first N rows")
+    t.add_argument("--json", default=None, help="write per-fold results to this JSON file")
+    t.add_argument("--save", default=None, help="refit on all rows and joblib.dump here")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
+
+    q = sub.add_parser("predict", help="predict formulas with a saved model")
+    q.add_argument("model", help="a .joblib file written by `skatomsets train --save`")
+    q.add_argument("formulas", nargs="*", help="formulas, e.g. Fe2O3 NaCl")
+    q.add_argument("--input", default=None, help="CSV file with a column of formulas")
+    q.add_argument("--column", default="composition")
+    q.add_argument("--output", default=None, help="write a CSV here instead of printing")
+    q.set_defaults(func=_predict)
+
+    a = sub.add_parser("list", help="list models and datasets")
+    a.set_defaults(func=_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skatomsets`` command."""
+    from .exceptions import SkatomsetsInputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SkatomsetsInputError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

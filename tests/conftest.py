@@ -1,0 +1,31 @@
+"""Shared fixtures. Tests that need ../shared/data skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+SHARED_DATA = Path(
+    os.environ.get(
+        "SKATOMSETS_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real-data folder (../shared/data); skips the test when it is absent."""
+    if not (SHARED_DATA / "matbench").is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def fast() -> dict:
+    """Estimator parameters for quick CPU tests."""
+    return {"max_epochs": 15, "batch_size": 32, "random_state": 0, "device": "cpu"}

@@ -1,0 +1,74 @@
+"""The command line: train on a built-in dataset with the official folds, then predict."""
+
+from __future__ import annotations
+
+import json
+
+from skatomsets.cli import main
+
+
+def test_train_prints_folds_and_saves_then_predicts(tmp_path, capsys):
+    model = tmp_path / "m.joblib"
+    out = tmp_path / "r.json"
+    rc = main(
+        [
+            "train",
+            "matbench_steels",
+            "--max-epochs",
+            "3",
+            "--folds",
+            "0",
+            "1",
+            "--quiet",
+            "--save",
+            str(model),
+            "--json",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "fold 0: MAE" in text and "fold 1: MAE" in text and "mean MAE" in text
+    res = json.loads(out.read_text())
+    assert [f["fold"] for f in res["folds"]] == [0, 1]
+    assert all(f["n_test"] in (62, 63) for f in res["folds"])
+    assert main(["predict", str(model), "Fe0.7Cr0.2Ni0.1", "Fe"]) == 0
+    assert "Fe0.7Cr0.2Ni0.1" in capsys.readouterr().out
+
+
+def test_classification_task_reports_roc_auc(capsys):
+    rc = main(
+        [
+            "train",
+            "glass",
+            "--max-epochs",
+            "2",
+            "--folds",
+            "0",
+            "--quiet",
+            "--limit",
+            "600",
+            "--model",
+            "mlp-v0-stats",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert rc == 0
+    assert "fold 0: ROC-AUC" in capsys.readouterr().out
+
+
+def test_predict_bad_formula_is_a_clear_error(tmp_path, capsys):
+    model = tmp_path / "m.joblib"
+    main(["train", "steels", "--max-epochs", "2", "--folds", "0", "--quiet", "--save", str(model)])
+    capsys.readouterr()
+    assert main(["predict", str(model), "Fe", "Xx3"]) == 2
+    assert "row 1: 'Xx' is not a chemical element" in capsys.readouterr().err
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "atomsets-v0" in out and "matbench_steels" in out

@@ -1,0 +1,212 @@
+"""AtomSets and MLP estimators: pipelines, model selection, persistence, targets, errors."""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skatomsets import (
+    AtomSetsClassifier,
+    AtomSetsMLPRegressor,
+    AtomSetsRegressor,
+    ElementEmbeddingFeaturizer,
+    SetStatsTransformer,
+)
+from skatomsets.datasets import load_dataset
+from skatomsets.exceptions import InvalidSetError, InvalidTargetError, MissingFeaturesError
+
+
+@pytest.fixture(scope="module")
+def steels():
+    df = load_dataset("steels")
+    return df["composition"].to_numpy()[:120], df["target"].to_numpy()[:120]
+
+
+def test_pipeline_on_formulas_learns_something(steels, fast):
+    X, y = steels
+    model = make_pipeline(
+        ElementEmbeddingFeaturizer(),
+        SetStatsTransformer(),
+        AtomSetsMLPRegressor(**{**fast, "max_epochs": 60}),
+    )
+    model.fit(X, y)
+    mae = np.abs(model.predict(X) - y).mean()
+    assert mae < np.abs(y - y.mean()).mean()  # beats predicting the mean on its training data
+
+
+def test_cross_val_score_and_grid_search_on_formula_pipeline(steels, fast):
+    X, y = steels
+    pipe = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast))
+    scores = cross_val_score(pipe, X, y, cv=KFold(3), scoring="neg_mean_absolute_error")
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    grid = GridSearchCV(
+        pipe,
+        {"atomsetsregressor__readout": ["mean", "set2set"], "atomsetsregressor__n_neurons": [16]},
+        cv=2,
+        scoring="neg_mean_absolute_error",
+    ).fit(X, y)
+    assert grid.best_params_["atomsetsregressor__readout"] in ("mean", "set2set")
+    assert len(grid.cv_results_["mean_test_score"]) == 2
+
+
+def test_joblib_roundtrip_gives_identical_predictions(steels, fast, tmp_path):
+    X, y = steels
+    pipe = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    joblib.dump(pipe, tmp_path / "m.joblib")
+    loaded = joblib.load(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+
+
+def test_same_random_state_same_predictions(steels, fast):
+    X, y = steels
+    a = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    b = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_predictions_are_permutation_and_scaling_invariant(steels, fast):
+    X, y = steels
+    model = make_pipeline(
+        ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast, readout="set2set")
+    )
+    model.fit(X, y)
+    p = model.predict(["Fe0.5Ni0.5", "FeNi", "Fe2Ni2", "NiFe", "Ni2Fe2"])
+    np.testing.assert_allclose(p, p[0], rtol=1e-5)
+
+
+def test_trainable_embedding_mode(steels, fast):
+    X, y = steels
+    model = make_pipeline(
+        ElementEmbeddingFeaturizer("atomic_number"), AtomSetsRegressor(embedding_dim=8, **fast)
+    ).fit(X, y)
+    assert model[-1].nets_[0].module_.embedding.weight.shape == (119, 8)
+    with pytest.raises(InvalidSetError, match="atomic numbers"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(embedding_dim=8, **fast)).fit(
+            X, y
+        )
+
+
+def test_early_stopping_restores_the_best_epoch(steels):
+    X, y = steels
+    model = make_pipeline(
+        ElementEmbeddingFeaturizer(),
+        AtomSetsRegressor(max_epochs=40, patience=5, lr=0.05, random_state=0, device="cpu"),
+    ).fit(X, y)
+    reg = model[-1]
+    hist = reg.history_[0]
+    best = reg.best_epochs_[0]
+    valid = np.array(hist[:, "valid_mae"])
+    assert valid[best - 1] == valid.min()
+    assert len(hist) <= best + 5  # stopped patience epochs after the best one
+    # the restored network reproduces the best validation MAE
+    assert len(hist) < 40 or best == 40
+
+
+def test_nan_and_inf_targets_name_the_row(steels, fast):
+    X, y = steels
+    y = y.astype(float).copy()
+    y[7] = np.nan
+    with pytest.raises(InvalidTargetError, match="row 7"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    y[7] = np.inf
+    with pytest.raises(InvalidTargetError, match="row 7"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+
+
+def test_non_numeric_target_names_the_row(steels, fast):
+    X, y = steels
+    y = y.astype(object).copy()
+    y[3] = "high"
+    with pytest.raises(InvalidTargetError, match="row 3: non-numeric target 'high'"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+
+
+def test_mismatched_lengths(steels, fast):
+    X, y = steels
+    with pytest.raises(InvalidTargetError, match="120 samples but y has 119"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y[:-1])
+
+
+def test_element_without_features_at_predict_time(steels, fast):
+    X, y = steels
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    with pytest.raises(MissingFeaturesError, match="row 1: element Cm"):
+        model.predict(["Fe", "CmO2"])
+
+
+def test_classifier_with_string_labels_and_probabilities(steels, fast):
+    X, y = steels
+    labels = np.where(y > np.median(y), "strong", "weak")
+    clf = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**fast)).fit(X, labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (120, 2)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-6)
+    assert set(clf.predict(X)) <= {"strong", "weak"}
+    assert list(clf.classes_) == ["strong", "weak"]
+    assert "valid_auc" in clf[-1].history_[0][-1]
+
+
+def test_classifier_single_class_is_a_clear_error(steels, fast):
+    X, _ = steels
+    with pytest.raises(InvalidTargetError, match="only one class"):
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**fast)).fit(X, [1] * len(X))
+
+
+def test_ensemble_std(steels, fast):
+    X, y = steels
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(n_ensemble=3, **fast))
+    model.fit(X, y)
+    mean, std = model.predict(X, return_std=True)
+    assert mean.shape == std.shape == (120,) and (std > 0).all()
+    single = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
+    with pytest.raises(ValueError, match="n_ensemble"):
+        single.predict(X, return_std=True)
+
+
+def test_multioutput_regression(steels, fast):
+    X, y = steels
+    Y = np.c_[y, -2 * y]
+    pred = (
+        make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, Y).predict(X)
+    )
+    assert pred.shape == (120, 2)
+
+
+def test_inputs_are_not_mutated(steels, fast):
+    X, y = steels
+    X2, y2 = X.copy(), y.copy()
+    make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X2, y2).predict(X2)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+
+
+@pytest.mark.parametrize(
+    "param, value, match",
+    [
+        ("readout", "max", "readout must be"),
+        ("activation", "tanh", "activation must be"),
+        ("n_neurons", 0, "n_neurons"),
+        ("validation_fraction", 1.5, "validation_fraction"),
+        ("loss", "hinge", "loss must be"),
+    ],
+)
+def test_bad_parameters_raise_in_fit(param, value, match):
+    est = AtomSetsRegressor(**{param: value})  # no error in __init__
+    with pytest.raises(ValueError, match=match):
+        est.fit(np.ones((4, 2)), np.arange(4.0))
+
+
+def test_version_is_stored_and_mismatch_warns(steels, fast):
+    import pickle
+
+    X, y = steels
+    reg = AtomSetsRegressor(**fast).fit(ElementEmbeddingFeaturizer().fit_transform(X), y)
+    assert reg.skatomsets_version_
+    state = pickle.dumps(reg).replace(
+        reg.skatomsets_version_.encode(), b"9" * len(reg.skatomsets_version_.encode())
+    )
+    with pytest.warns(UserWarning, match="was saved with skatomsets"):
+        pickle.loads(state)

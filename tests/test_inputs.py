@@ -1,0 +1,74 @@
+"""Input parsing: formulas, Compositions, Structures, and clear errors naming the row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pymatgen.core import Composition, Lattice, Structure
+
+from skatomsets.exceptions import (
+    EmptyCompositionError,
+    InvalidFormulaError,
+    UnknownElementError,
+)
+from skatomsets.inputs import parse_compositions
+
+
+def test_formulas_give_sorted_atomic_numbers_and_fractions():
+    es = parse_compositions(["Fe2O3", "NaCl"])
+    np.testing.assert_array_equal(es.z, [8, 26, 11, 17])
+    np.testing.assert_allclose(es.fractions, [0.6, 0.4, 0.5, 0.5])
+    np.testing.assert_array_equal(es.offsets, [0, 2, 4])
+
+
+@pytest.mark.parametrize(
+    "container",
+    [list, np.array, pd.Series, lambda x: pd.DataFrame({"f": x}), tuple],
+)
+def test_containers(container):
+    es = parse_compositions(container(["Fe2O3", "NaCl"]))
+    assert len(es) == 2
+
+
+def test_composition_and_structure_inputs_agree():
+    s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    a = parse_compositions([s, Composition("NaCl"), "NaCl"])
+    np.testing.assert_allclose(a.fractions.reshape(3, 2), [[0.5, 0.5]] * 3)
+
+
+def test_disordered_site_gives_fractional_weights():
+    s = Structure(Lattice.cubic(3.0), [{"Fe": 0.5, "Ni": 0.5}, "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    es = parse_compositions([s])
+    np.testing.assert_array_equal(es.z, [8, 26, 28])
+    np.testing.assert_allclose(es.fractions, [0.5, 0.25, 0.25])
+
+
+def test_input_is_not_mutated():
+    items = ["Fe2O3", Composition("NaCl")]
+    before = [str(x) for x in items]
+    parse_compositions(items)
+    assert [str(x) for x in items] == before
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ("H2O)", InvalidFormulaError, "row 1: cannot parse formula 'H2O\\)'"),
+        ("Xx2O", UnknownElementError, "row 1: 'Xx' is not a chemical element"),
+        ("", EmptyCompositionError, "row 1: empty formula"),
+        ("Fe0", EmptyCompositionError, "row 1: composition has no atoms"),
+        ("Fe-1O", InvalidFormulaError, "row 1: negative amount"),
+        (3.5, InvalidFormulaError, "row 1: expected a formula string"),
+        (None, InvalidFormulaError, "row 1: expected a formula string"),
+    ],
+)
+def test_bad_material_names_the_row(bad, error, match):
+    with pytest.raises(error, match=match) as info:
+        parse_compositions(["NaCl", bad])
+    assert info.value.row == 1
+
+
+def test_a_bare_string_is_not_a_sequence_of_materials():
+    with pytest.raises(InvalidFormulaError, match="sequence"):
+        parse_compositions("Fe2O3")
