@@ -186,7 +186,7 @@ def _download_matbench(task: str, loader: Any = None) -> pd.DataFrame:
 
 
 def matbench_frame_from_matminer(raw: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Normalise a matminer MatBench DataFrame to ``mbid, composition|structure, target, test_fold``.
+    """Normalise a matminer MatBench frame to ``mbid, composition|structure, target, test_fold``.
 
     matminer returns the rows in MatBench id order with the input column (``composition`` or
     ``structure``) first and the target last.

@@ -53,7 +53,7 @@ def test_load_matbench_from_a_folder(shared_data):
 
 
 def test_load_matbench_missing_file_is_clear(tmp_path):
-    with pytest.raises(FileNotFoundError, match="matbench_mp_gap.csv.gz"):
+    with pytest.raises(FileNotFoundError, match=r"matbench_mp_gap\.csv\.gz"):
         load_matbench("mp_gap", data_dir=tmp_path)
     with pytest.raises(ValueError, match="unknown MatBench task"):
         load_matbench("nope")
