@@ -52,6 +52,16 @@ class _SetNet(NeuralNet):
             return BatchIterator(dataset, self.batch_size, self.shuffle_rng_)
         return BatchIterator(dataset, max(self.batch_size, 2048))
 
+    def fit_loop(self, X: Any, y: Any = None, epochs: Any = None, **kwargs: Any):
+        # skorch swallows KeyboardInterrupt (then restores the best weights in
+        # on_train_end); remember it so that an ensemble stops training further members.
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **kwargs)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+
     def infer(self, x: Any, **fit_params: Any) -> torch.Tensor:
         return self.module_(x.to(self.device))
 
@@ -208,9 +218,16 @@ class NeuralEstimatorBase(BaseEstimator):
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble)
         self.nets_ = []
         for seed in seeds:
-            self.nets_.append(
-                self._fit_one(int(seed), data, n_features, n_outputs, criterion, score)
-            )
+            net = self._fit_one(int(seed), data, n_features, n_outputs, criterion, score)
+            self.nets_.append(net)
+            if getattr(net, "interrupted_", False):
+                warnings.warn(
+                    f"training interrupted in epoch {len(net.history)} of ensemble member "
+                    f"{len(self.nets_)}/{self.n_ensemble}; keeping the best weights so far",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                break
         self.skatomsets_version_ = __version__
 
     def _fit_one(self, seed, data, n_features, n_outputs, criterion, score) -> _SetNet:
