@@ -174,8 +174,9 @@ class MEGNetSiteFeaturizer(_MEGNetMixin, BaseSetFeaturizer):
     model : str, path or MEGNet, default="formation_energy_mp-2019.4.1"
         The parent network: a shipped model name, a file written by
         :func:`skatomsets.megnet.save_parent` (or a converted Keras ``.npz``), or a module.
-    batch_size : int, default=256
-        Structures per forward pass.
+    batch_size : int, default=64
+        Structures per forward pass. Small batches keep the bond tensors in the CPU cache:
+        on a 2-core machine 32-64 structures per pass run about 1.5x faster than 256.
     allow_isolated : bool, default=False
         Accept structures with a site that has no neighbour within the cutoff (its pooled
         bond message is then zero); by default they raise an error naming the row and site.
@@ -212,7 +213,7 @@ class MEGNetSiteFeaturizer(_MEGNetMixin, BaseSetFeaturizer):
         self,
         level: int = 3,
         model: str | Path | MEGNet = "formation_energy_mp-2019.4.1",
-        batch_size: int = 256,
+        batch_size: int = 64,
         allow_isolated: bool = False,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
@@ -255,6 +256,10 @@ class MEGNetSiteFeaturizer(_MEGNetMixin, BaseSetFeaturizer):
             )
         key = f"V{int(self.level)}"
         extra = tuple(f"V{k}" for k in range(int(self.level)))
+        if self.cache not in (None, False) and self.level == self.n_blocks_:
+            # the readout costs little next to the blocks: cache it for a structure
+            # featurizer of the same grid search / pipeline
+            extra += (*(f"u{k}" for k in range(1, self.n_blocks_ + 1)), *_GRAPH_KEYS)
         res = self._compute(items, (key, "site_weight"), extra)
         values = np.concatenate(res[key])
         weights = np.concatenate(res["site_weight"]).astype(np.float64)
@@ -277,7 +282,7 @@ class MEGNetStructureFeaturizer(_MEGNetMixin, BaseVectorFeaturizer):
         energy in eV/atom).
     model : str, path or MEGNet, default="formation_energy_mp-2019.4.1"
         The parent network (see :class:`MEGNetSiteFeaturizer`).
-    batch_size : int, default=256
+    batch_size : int, default=64
         Structures per forward pass.
     allow_isolated : bool, default=False
         See :class:`MEGNetSiteFeaturizer`.
@@ -310,7 +315,7 @@ class MEGNetStructureFeaturizer(_MEGNetMixin, BaseVectorFeaturizer):
         self,
         features: str | tuple[str, ...] = ("f",),
         model: str | Path | MEGNet = "formation_energy_mp-2019.4.1",
-        batch_size: int = 256,
+        batch_size: int = 64,
         allow_isolated: bool = False,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
@@ -364,9 +369,11 @@ class MEGNetStructureFeaturizer(_MEGNetMixin, BaseVectorFeaturizer):
             return np.zeros((0, self.n_features_out_), dtype=np.float32)
         feats = self._feature_keys()
         readout = any(f in _GRAPH_KEYS for f in feats)
-        # everything the same forward pass produces anyway is cached as well
+        # with a cache, everything the same forward pass produces is cached as well
         last = self.n_blocks_ if readout else max(int(f[1:]) for f in feats)
         free = [f"u{k}" for k in range(1, last + 1)] + (list(_GRAPH_KEYS) if readout else [])
+        if self.cache not in (None, False):
+            free += ["site_weight", *(f"V{k}" for k in range(last + 1))]
         extra = tuple(k for k in free if k not in feats)
         res = self._compute(items, feats, extra)
         cols = [np.concatenate(res[f], axis=0) for f in feats]
