@@ -13,7 +13,13 @@ in batches of ``batch_size`` structures (``torch.inference_mode``, the parent's 
 float32 for the shipped model). Results are cached per structure content, parent checksum
 and feature (see :mod:`skatomsets.megnet.cache`), so refitting a pipeline during a grid
 search never runs the network twice on the same structure; with ``cache="some/dir"`` the
-cache also persists on disk (atomic writes, checksummed shards).
+cache also persists on disk (atomic writes, checksummed shards). The in-memory cache lives
+in one process: when joblib workers featurize (``n_jobs > 1`` here, or a parallel
+``GridSearchCV``), give a directory so that the processes share their results.
+
+Throughput: the network dominates (graph building runs at ~10 000 structures/s). torch's
+intra-op threads are used as set by the user (``torch.set_num_threads``); on a shared
+machine one thread per process is far more robust than several competing for cores.
 """
 
 from __future__ import annotations
