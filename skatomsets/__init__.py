@@ -11,7 +11,11 @@ from .estimators import (
     AtomSetsMLPRegressor,
     AtomSetsRegressor,
 )
-from .featurizers import ElementEmbeddingFeaturizer
+from .featurizers import (
+    ElementEmbeddingFeaturizer,
+    MEGNetSiteFeaturizer,
+    MEGNetStructureFeaturizer,
+)
 from .sets import RaggedSets
 from .transformers import SetStatsTransformer
 
@@ -21,6 +25,8 @@ __all__ = [
     "AtomSetsMLPRegressor",
     "AtomSetsRegressor",
     "ElementEmbeddingFeaturizer",
+    "MEGNetSiteFeaturizer",
+    "MEGNetStructureFeaturizer",
     "RaggedSets",
     "SetStatsTransformer",
     "__version__",

@@ -1,15 +1,19 @@
 """The paper's models as ready-made scikit-learn Pipelines, by name.
 
-=================  ========================================================================
-name               pipeline
-=================  ========================================================================
-``atomsets``       atomic numbers -> trainable 16-dim embedding -> AtomSets (no transfer)
-``atomsets-v0``    megnet16 element embedding (V0, transferred) -> AtomSets
-``mlp-v0-stats``   V0 -> weighted mean/std/min/max/range -> scaler -> MLP
-=================  ========================================================================
+==================  =======================================================================
+name                pipeline
+==================  =======================================================================
+``atomsets``        atomic numbers -> trainable 16-dim embedding -> AtomSets (no transfer)
+``atomsets-v0``     megnet16 element embedding (V0, transferred) -> AtomSets
+``mlp-v0-stats``    V0 -> weighted mean/std/min/max/range -> scaler -> MLP
+``atomsets-v1``     Structures -> MEGNet block-1 site features (V1) -> AtomSets (also v2, v3)
+``mlp-u1``          Structures -> MEGNet block-1 state vector (u1) -> scaler -> MLP (u2, u3)
+``mlp-f``           Structures -> MEGNet readout vector f -> scaler -> MLP
+``mlp-v_r``         Structures -> MEGNet atom Set2Set readout v_r -> scaler -> MLP
+==================  =======================================================================
 
-Structure models (``atomsets-v1`` ... ``mlp-f``) are registered by
-:mod:`skatomsets.featurizers.megnet` when it is importable; see :func:`available_models`.
+The compositional models take formulas, Compositions or Structures; the structural ones
+(``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts).
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from .estimators import (
     AtomSetsMLPRegressor,
     AtomSetsRegressor,
 )
-from .featurizers import ElementEmbeddingFeaturizer
+from .featurizers import (
+    ElementEmbeddingFeaturizer,
+    MEGNetSiteFeaturizer,
+    MEGNetStructureFeaturizer,
+)
 from .transformers import SetStatsTransformer
 
 __all__ = ["available_models", "make_model", "register_model"]
@@ -74,10 +82,7 @@ def make_model(name: str, classification: bool = False, **params: Any) -> Pipeli
 
 
 def _load_optional() -> None:
-    try:  # structure models live with the MEGNet featurizers
-        from .featurizers import megnet  # noqa: F401
-    except ImportError:  # pragma: no cover - optional part missing
-        pass
+    """Hook for optional model families (none at present)."""
 
 
 def set_estimator(classification: bool, **params: Any):
@@ -121,3 +126,33 @@ def _mlp_v0_stats(classification: bool, **params: Any) -> Pipeline:
             ("model", mlp_estimator(classification, **params)),
         ]
     )
+
+
+def _register_structure_models() -> None:
+    """AtomSets-V1..V3 and MLP-u1..u3 / MLP-f / MLP-v_r on the pretrained MEGNet parent."""
+    for level in (1, 2, 3):
+
+        def site_model(classification: bool, _level: int = level, **params: Any) -> Pipeline:
+            return Pipeline(
+                [
+                    ("featurize", MEGNetSiteFeaturizer(level=_level)),
+                    ("model", set_estimator(classification, **params)),
+                ]
+            )
+
+        register_model(f"atomsets-v{level}")(site_model)
+    for feature in ("u1", "u2", "u3", "f", "v_r"):
+
+        def vector_model(classification: bool, _feature: str = feature, **params: Any) -> Pipeline:
+            return Pipeline(
+                [
+                    ("featurize", MEGNetStructureFeaturizer(features=(_feature,))),
+                    ("scale", StandardScaler()),
+                    ("model", mlp_estimator(classification, **params)),
+                ]
+            )
+
+        register_model(f"mlp-{feature}")(vector_model)
+
+
+_register_structure_models()

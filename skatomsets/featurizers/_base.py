@@ -155,14 +155,16 @@ class _FeaturizerMixin:
             out[self._set_column_name()] = rows
             return out
         labels = self.feature_labels()
-        nan_row = [np.nan] * len(labels)
-        values = [r if r is not None else nan_row for r in rows]
-        new = pd.DataFrame(values, columns=labels, index=out.index)
         clash = set(labels) & set(out.columns)
         if clash:
             raise ValueError(f"columns {sorted(clash)} already exist in the DataFrame")
-        for c in labels:
-            out[c] = new[c]
+        nan_row = [np.nan] * len(labels)
+        values = [r if r is not None else nan_row for r in rows]
+        new = pd.DataFrame(values, columns=labels, index=out.index)
+        if inplace:
+            out[labels] = new
+            return out
+        return pd.concat([out, new], axis=1)
         return out
 
 
