@@ -352,7 +352,7 @@ class RegressorMixinNN:
         bad = ~np.isfinite(y_arr.reshape(n, -1)).all(axis=1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidTargetError(f"target {y_arr[i]!r} is NaN or infinite", row=i)
+            raise InvalidTargetError(f"target {y_arr[i].tolist()} is NaN or infinite", row=i)
         self._y_ndim = y_arr.ndim
         y2 = y_arr.reshape(n, -1)
         self.y_mean_ = y2.mean(axis=0)
@@ -419,7 +419,7 @@ class ClassifierMixinNN:
             bad = ~np.isfinite(y_arr)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise InvalidTargetError(f"class label {y_arr[i]!r} is NaN or infinite", row=i)
+                raise InvalidTargetError(f"class label {y_arr[i].tolist()} is NaN or infinite", row=i)
         check_classification_targets(y_arr)
         self.classes_, codes = np.unique(y_arr, return_inverse=True)
         if len(self.classes_) < 2:

@@ -308,6 +308,35 @@ def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, 
     return z, site, frac, weight
 
 
+#: Two sites closer than this (Å) are taken as overlapping atoms (shortest real bond: H2, 0.74).
+MIN_DISTANCE = 0.5
+
+
+def _check_overlap(
+    structure: Any, src: np.ndarray, dst: np.ndarray, dist: np.ndarray, row: int
+) -> None:
+    """Raise if two sites coincide or sit closer than :data:`MIN_DISTANCE`."""
+    close = (dist < MIN_DISTANCE) & (src != dst)
+    if close.any():
+        k = int(np.flatnonzero(close)[0])
+        i, j = sorted((int(src[k]), int(dst[k])))
+        raise GraphConstructionError(
+            f"sites {i} and {j} are {dist[k]:.3f} Å apart (overlapping atoms; minimum "
+            f"{MIN_DISTANCE} Å)",
+            row,
+        )
+    frac = np.round(np.mod(structure.frac_coords, 1.0), 6) % 1.0
+    _, first, counts = np.unique(frac, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        i = int(first[np.flatnonzero(counts > 1)[0]])
+        twins = np.flatnonzero((frac == frac[i]).all(axis=1))
+        raise GraphConstructionError(
+            f"sites {int(twins[0])} and {int(twins[1])} are at the same position "
+            "(overlapping atoms)",
+            row,
+        )
+
+
 def structure_to_graph(
     structure: Any,
     cutoff: float = 5.0,
@@ -340,8 +369,8 @@ def structure_to_graph(
     ------
     GraphConstructionError
         If the input is not a Structure, has no sites, holds an element outside the
-        embedding, or (unless ``allow_isolated``) has a site without any neighbour within
-        ``cutoff``.
+        embedding, has two sites closer than :data:`MIN_DISTANCE` (overlapping atoms), or
+        (unless ``allow_isolated``) has a site without any neighbour within ``cutoff``.
     """
     from pymatgen.core import Structure
 
@@ -357,6 +386,7 @@ def structure_to_graph(
     keep = (src != dst) | (dist > _SELF_TOL)
     if not keep.all():
         src, dst, dist = src[keep], dst[keep], dist[keep]
+    _check_overlap(structure, src, dst, dist, row)
     counts = np.bincount(src, minlength=n)
     if not allow_isolated and (counts == 0).any():
         j = int(np.flatnonzero(counts == 0)[0])
