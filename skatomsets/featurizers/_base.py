@@ -11,6 +11,8 @@ the matminer ``featurize_dataframe`` API - lives here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -68,15 +70,34 @@ class _FeaturizerMixin:
     def _featurize_chunk(self, items: list[Any]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _chunks(self, X: Any) -> tuple[Any, int | None]:
+        """``(start, items)`` chunks of the input, and their number (None if unknown).
+
+        A list, array or Series is sliced; any other iterable (e.g. a generator reading
+        structures from disk) is consumed lazily, one chunk at a time, so that only a few
+        chunks of input are ever held in memory.
+        """
+        size = self.chunk_size
+        if isinstance(X, Iterator):
+
+            def lazy():
+                start = 0
+                while chunk := list(islice(X, size)):
+                    yield start, chunk
+                    start += len(chunk)
+
+            return lazy(), None
+        items = as_sequence(X)
+        starts = range(0, len(items), size)
+        return ((s, items[s : s + size]) for s in starts), len(starts)
+
     def _run(self, X: Any) -> list[Any]:
         check_is_fitted(self)
-        items = as_sequence(X)
-        starts = range(0, len(items), self.chunk_size)
-        jobs = (delayed(_featurize_range)(self, items[s : s + self.chunk_size], s) for s in starts)
-        n_chunks = len(starts)
-        if self.n_jobs in (None, 1) or n_chunks <= 1:
-            results = (_featurize_range(self, items[s : s + self.chunk_size], s) for s in starts)
+        chunks, n_chunks = self._chunks(X)
+        if self.n_jobs in (None, 1) or n_chunks in (0, 1):
+            results = (_featurize_range(self, items, s) for s, items in chunks)
         else:
+            jobs = (delayed(_featurize_range)(self, items, s) for s, items in chunks)
             results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
         if self.progress:
             from tqdm.auto import tqdm
@@ -181,8 +202,9 @@ class BaseSetFeaturizer(
 
         Parameters
         ----------
-        X : sequence of materials
-            List, array or Series of formulas / Compositions / Structures.
+        X : sequence or iterator of materials
+            List, array or Series of formulas / Compositions / Structures, or an iterator
+            (e.g. a generator), which is consumed chunk by chunk.
 
         Returns
         -------
