@@ -1,8 +1,10 @@
-"""Command line: ``skatomsets train``, ``skatomsets predict``, ``skatomsets list``.
+"""Command line: ``skatomsets train``, ``predict``, ``benchmark``, ``list``.
 
 ``train`` runs the MatBench official 5-fold protocol for one model on one dataset (built in,
 or a MatBench CSV folder), prints per-fold and mean test MAE / ROC-AUC, and optionally saves
 a model refitted on all rows. ``predict`` loads a saved model and predicts new formulas.
+``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
+writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmark`).
 """
 
 from __future__ import annotations
@@ -112,6 +114,44 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_value(text: str) -> Any:
+    """``--set`` values: JSON when it parses (numbers, true, null), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from .benchmark import run_benchmark
+
+    overrides: dict[str, Any] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        overrides[key] = _parse_value(value)
+    results = run_benchmark(
+        models=args.models,
+        tasks=args.tasks,
+        data_dir=args.data_dir,
+        out_dir=args.out_dir,
+        docs_dir=args.docs_dir,
+        folds=args.folds,
+        limit=args.limit,
+        overrides=overrides or None,
+        tune=args.tune,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        plots=not args.no_plots,
+    )
+    from .benchmark import markdown_table
+
+    print(markdown_table(results), end="")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from .datasets import BUILTIN_DATASETS, MATBENCH_TASKS
     from .models import available_models
@@ -152,6 +192,34 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--column", default="composition")
     q.add_argument("--output", default=None, help="write a CSV here instead of printing")
     q.set_defaults(func=_predict)
+
+    from .benchmark import DEFAULT_MODELS, DEFAULT_TASKS
+
+    b = sub.add_parser(
+        "benchmark", help="models x MatBench tasks on the official folds (resumable)"
+    )
+    b.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
+    b.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS))
+    b.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
+    b.add_argument(
+        "--out-dir", default="results/benchmark_runs", help="per-fold JSON files (resume)"
+    )
+    b.add_argument("--docs-dir", default="docs/results", help="results JSON, table, plots")
+    b.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")
+    b.add_argument("--limit", type=int, default=None, help="use only the first N rows")
+    b.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="estimator parameter for every neural model, applied last (repeatable)",
+    )
+    b.add_argument(
+        "--tune", action="store_true", help="choose among CANDIDATES on fold 0's training part"
+    )
+    b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    b.add_argument("--no-plots", action="store_true")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_benchmark)
 
     a = sub.add_parser("list", help="list models and datasets")
     a.set_defaults(func=_list)

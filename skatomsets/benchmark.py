@@ -1,0 +1,621 @@
+"""MatBench benchmark runner: models x tasks on the official folds, resumable.
+
+:func:`run_benchmark` runs a set of named models (:func:`skatomsets.models.make_model`
+names plus ``"dummy"``) on a set of MatBench tasks with the official 5 folds (the
+``test_fold`` column of :func:`skatomsets.datasets.load_matbench`), and writes
+
+- one JSON file per model/task/fold into ``out_dir`` (written atomically: a temporary file,
+  then :func:`os.replace`). A run that is interrupted resumes where it stopped: a fold whose
+  file exists, parses, and was made with the same parameters and rows is not run again; a
+  missing, corrupt or stale file is recomputed;
+- ``matbench_results.json`` (per-fold scores, mean and std, parameters, wall times),
+  ``matbench_table.md`` (mean ± std of the test MAE or ROC-AUC per model and task) and
+  ``parity_<task>.png`` (test predictions of all folds against the truth, regression tasks)
+  into ``docs_dir``.
+
+Hyperparameters
+---------------
+:data:`CONFIG` maps ``(model, task)`` patterns to estimator parameters; ``"*"`` matches any
+model or task. All matching entries are merged, least specific first (``("*", "*")``, then
+``(model, "*")``, then ``("*", task)``, then ``(model, task)``), so::
+
+    CONFIG[("atomsets", "matbench_steels")] = {"lr": 3e-3}
+
+changes one learning rate and leaves the rest. :data:`CANDIDATES` lists, per pattern, a few
+alternative override dicts. With ``tune=True`` (``skatomsets benchmark --tune``) each
+(model, task) picks one of its candidates **by inner validation on the training part of
+fold 0 only** (:func:`select_candidate`: a fixed random 80/20 split of those rows, stratified
+for classification, one network per candidate, no ensemble); the chosen overrides are then
+fixed for all five folds. The test folds are never looked at for tuning. The choice and the
+inner scores are recorded in the results JSON. Explicit ``overrides`` (e.g. the CLI's
+``--set max_epochs=5``) are applied last, to every model but ``"dummy"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.model_selection import train_test_split
+
+from .datasets import is_classification, load_matbench
+from .protocols import FoldResult, run_matbench_folds, score_predictions
+
+__all__ = [
+    "CANDIDATES",
+    "CONFIG",
+    "DEFAULT_MODELS",
+    "DEFAULT_TASKS",
+    "DummyModel",
+    "fold_path",
+    "load_fold",
+    "make_benchmark_model",
+    "markdown_table",
+    "resolve_params",
+    "run_benchmark",
+    "select_candidate",
+]
+
+DEFAULT_MODELS = ("dummy", "atomsets", "atomsets-v0", "mlp-v0-stats")
+DEFAULT_TASKS = (
+    "matbench_steels",
+    "matbench_expt_gap",
+    "matbench_expt_is_metal",
+    "matbench_glass",
+)
+
+_SMALL = {"matbench_steels"}
+
+#: Estimator parameters per ``(model, task)`` pattern ("*" = any); merged least specific
+#: first. Small data (steels, 312 rows) gets small batches, MAE loss, long patience and a
+#: 5-network ensemble; the ~5k-row tasks get batch 64, shorter budgets and 3 networks (a
+#: CPU budget of ~1 h for the whole run on one thread). ``loss`` only reaches regressors.
+CONFIG: dict[tuple[str, str], dict[str, Any]] = {
+    ("*", "*"): {
+        "batch_size": 64,
+        "lr": 1e-3,
+        "max_epochs": 400,
+        "patience": 80,
+        "n_ensemble": 3,
+        "random_state": 0,
+        "device": "cpu",
+    },
+    ("*", "matbench_expt_gap"): {"loss": "mae"},
+    ("*", "matbench_steels"): {
+        "batch_size": 16,
+        "loss": "mae",
+        "max_epochs": 1500,
+        "patience": 300,
+        "n_ensemble": 5,
+    },
+    ("mlp-v0-stats", "matbench_steels"): {"lr": 2e-3},
+}
+
+#: Alternatives for :func:`select_candidate` (``tune=True``), per ``(model, task)`` pattern;
+#: the first matching pattern, most specific first, gives the list. ``{}`` = :data:`CONFIG`.
+CANDIDATES: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("atomsets", "*"): [{}, {"lr": 3e-3}, {"readout": "set2set"}],
+    ("atomsets-v0", "*"): [{}, {"lr": 3e-3}, {"readout": "set2set"}],
+    ("mlp-v0-stats", "*"): [{}, {"n_neurons": 128}, {"weight_decay": 1e-4}],
+}
+
+_REGRESSOR_ONLY = ("loss",)
+
+
+def _lookup(table: dict[tuple[str, str], Any], model: str, task: str) -> list[Any]:
+    """Entries of ``table`` matching (model, task), least specific first."""
+    keys = [("*", "*"), (model, "*"), ("*", task), (model, task)]
+    return [table[k] for k in keys if k in table]
+
+
+def resolve_params(
+    model: str,
+    task: str,
+    config: dict[tuple[str, str], dict[str, Any]] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Estimator parameters of ``model`` on ``task``.
+
+    Parameters
+    ----------
+    model : str
+        A model name (``"dummy"`` has no parameters).
+    task : str
+        A MatBench task name.
+    config : dict, optional
+        ``(model, task)`` pattern -> parameters; default :data:`CONFIG`.
+    overrides : dict, optional
+        Applied last (e.g. a tuned candidate, or ``max_epochs`` for a quick run).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> resolve_params("mlp-v0-stats", "matbench_steels")["lr"]
+    0.002
+    >>> "loss" in resolve_params("atomsets", "matbench_glass", overrides={"loss": "mae"})
+    False
+    """
+    if model == "dummy":
+        return {}
+    params: dict[str, Any] = {}
+    for entry in _lookup(CONFIG if config is None else config, model, task):
+        params.update(entry)
+    params.update(overrides or {})
+    if is_classification(task):
+        for k in _REGRESSOR_ONLY:
+            params.pop(k, None)
+    return params
+
+
+class DummyModel(BaseEstimator):
+    """A baseline in the same protocol: mean target (regression) or class prior.
+
+    Wraps :class:`~sklearn.dummy.DummyRegressor` (``strategy="mean"``) or
+    :class:`~sklearn.dummy.DummyClassifier` (``strategy="prior"``); the inputs (formulas,
+    Compositions, anything with a length) are ignored.
+
+    Parameters
+    ----------
+    classification : bool, default=False
+
+    Examples
+    --------
+    >>> DummyModel().fit(["NaCl", "MgO"], [1.0, 3.0]).predict(["Fe2O3"])
+    array([2.])
+    """
+
+    def __init__(self, classification: bool = False) -> None:
+        self.classification = classification
+
+    def fit(self, X: Any, y: Any) -> DummyModel:
+        """Fit the dummy on the targets only.
+
+        Parameters
+        ----------
+        X : sequence
+            Ignored, apart from its length.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        if self.classification:
+            self.model_: Any = DummyClassifier(strategy="prior")
+        else:
+            self.model_ = DummyRegressor(strategy="mean")
+        self.model_.fit(np.zeros((len(X), 1)), np.asarray(y))
+        if self.classification:
+            self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Constant predictions, one per row of ``X``."""
+        return self.model_.predict(np.zeros((len(X), 1)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The class prior for every row (classification only)."""
+        return self.model_.predict_proba(np.zeros((len(X), 1)))
+
+    def __sklearn_tags__(self):
+        mixin = ClassifierMixin if self.classification else RegressorMixin
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = mixin().__sklearn_tags__().estimator_type
+        return tags
+
+
+def make_benchmark_model(name: str, task: str, params: dict[str, Any]) -> Any:
+    """An unfitted estimator for ``name`` on ``task`` (``"dummy"`` or a model name).
+
+    Parameters
+    ----------
+    name : str
+    task : str
+    params : dict
+        Parameters of the final estimator (from :func:`resolve_params`).
+
+    Returns
+    -------
+    estimator
+    """
+    classification = is_classification(task)
+    if name == "dummy":
+        return DummyModel(classification=classification)
+    from .models import make_model
+
+    return make_model(name, classification=classification, **params)
+
+
+# ------------------------------------------------------------------------------- fold files
+def fold_path(out_dir: str | os.PathLike[str], model: str, task: str, fold: int) -> Path:
+    """Where the result of one model/task/fold is stored."""
+    return Path(out_dir) / f"{model}__{task}__fold{int(fold)}.json"
+
+
+_FOLD_KEYS = ("model", "task", "fold", "signature", "score", "y_true", "predictions")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_fold(path: str | os.PathLike[str], signature: dict[str, Any] | None = None):
+    """A stored fold record, or None when it is missing, corrupt or stale.
+
+    Parameters
+    ----------
+    path : path
+    signature : dict, optional
+        If given, the record must have been made with exactly this signature (model
+        parameters, rows used); otherwise it is stale.
+
+    Returns
+    -------
+    dict or None
+    """
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or any(k not in rec for k in _FOLD_KEYS):
+        return None
+    if not isinstance(rec["score"], (int, float)) or not math.isfinite(rec["score"]):
+        return None
+    if len(rec["y_true"]) != len(rec["predictions"]):
+        return None
+    if signature is not None and rec["signature"] != _jsonable(signature):
+        return None
+    return rec
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+# ------------------------------------------------------------------------------- tuning
+def _candidates(model: str, task: str) -> list[dict[str, Any]]:
+    for key in [(model, task), ("*", task), (model, "*"), ("*", "*")]:
+        if key in CANDIDATES:
+            return CANDIDATES[key]
+    return [{}]
+
+
+def select_candidate(
+    model: str,
+    task: str,
+    df: pd.DataFrame,
+    base_params: dict[str, Any],
+    candidates: Sequence[dict[str, Any]],
+    out_dir: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Pick one candidate by inner validation on the training part of fold 0.
+
+    The rows with ``test_fold != 0`` are split once (80/20, seed ``seed``, stratified for
+    classification); each candidate (``base_params`` updated with it, ``n_ensemble=1``) is
+    fitted on the 80 % and scored on the 20 % (MAE or ROC-AUC). The test rows of fold 0
+    are never used, nor are any other folds' labels beyond fold 0's training rows.
+
+    Parameters
+    ----------
+    model, task : str
+    df : DataFrame
+        The task's rows with ``composition``, ``target``, ``test_fold``.
+    base_params : dict
+    candidates : sequence of dict
+    out_dir : path, optional
+        Inner scores are cached here (resumable), one JSON per candidate.
+    seed : int, default=0
+
+    Returns
+    -------
+    dict
+        ``chosen`` (the winning overrides), ``index``, ``scores`` (one per candidate),
+        ``metric``, ``n_inner_train``, ``n_inner_valid``.
+    """
+    classification = is_classification(task)
+    train = df[df["test_fold"] != 0]
+    X, y = train["composition"].to_numpy(), train["target"].to_numpy()
+    idx_tr, idx_va = train_test_split(
+        np.arange(len(train)),
+        test_size=0.2,
+        random_state=seed,
+        stratify=y if classification else None,
+    )
+    scores = []
+    for i, cand in enumerate(candidates):
+        params = {**base_params, **cand, "n_ensemble": 1}
+        sig = {"params": params, "rows": len(df), "seed": seed}
+        path = None if out_dir is None else Path(out_dir) / f"tune__{model}__{task}__c{i}.json"
+        rec = None
+        if path is not None and path.exists():
+            try:
+                rec = json.loads(path.read_text())
+                if rec.get("signature") != _jsonable(sig) or "score" not in rec:
+                    rec = None
+            except (OSError, ValueError):
+                rec = None
+        if rec is None:
+            est = make_benchmark_model(model, task, params)
+            t0 = time.perf_counter()
+            est.fit(X[idx_tr], y[idx_tr])
+            pred = est.predict_proba(X[idx_va])[:, 1] if classification else est.predict(X[idx_va])
+            rec = {
+                "signature": _jsonable(sig),
+                "candidate": _jsonable(cand),
+                "score": score_predictions(y[idx_va], pred, classification),
+                "fit_seconds": time.perf_counter() - t0,
+            }
+            if path is not None:
+                _atomic_write(path, json.dumps(rec, indent=1))
+        scores.append(float(rec["score"]))
+    best = int(np.argmax(scores) if classification else np.argmin(scores))
+    return {
+        "chosen": dict(candidates[best]),
+        "index": best,
+        "candidates": [dict(c) for c in candidates],
+        "scores": scores,
+        "metric": "roc_auc" if classification else "mae",
+        "n_inner_train": len(idx_tr),
+        "n_inner_valid": len(idx_va),
+    }
+
+
+# ------------------------------------------------------------------------------- the run
+def run_benchmark(
+    models: Iterable[str] = DEFAULT_MODELS,
+    tasks: Iterable[str] = DEFAULT_TASKS,
+    data_dir: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] = "results/benchmark_runs",
+    docs_dir: str | os.PathLike[str] | None = "docs/results",
+    folds: Sequence[int] | None = None,
+    limit: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    config: dict[tuple[str, str], dict[str, Any]] | None = None,
+    tune: bool = False,
+    num_threads: int | None = 1,
+    progress: bool = True,
+    plots: bool = True,
+) -> dict[str, Any]:
+    """Run models x tasks on the official MatBench folds, resuming finished folds.
+
+    Parameters
+    ----------
+    models : iterable of str
+        Model names (:func:`skatomsets.models.available_models`) or ``"dummy"``.
+    tasks : iterable of str
+        MatBench task names (loaded with :func:`~skatomsets.datasets.load_matbench`).
+    data_dir : path, optional
+        Folder of ``matbench_<task>.csv.gz`` files.
+    out_dir : path, default="results/benchmark_runs"
+        One JSON per model/task/fold (and tuning scores); the resume state.
+    docs_dir : path or None, default="docs/results"
+        Where the results JSON, the Markdown table and the parity plots go (None: nowhere).
+    folds : sequence of int, optional
+        Subset of the folds (default all five).
+    limit : int, optional
+        Use only the first ``limit`` rows of each task (quick checks).
+    overrides : dict, optional
+        Parameters applied last to every neural model (e.g. ``{"max_epochs": 5}``).
+    config : dict, optional
+        Replaces :data:`CONFIG`.
+    tune : bool, default=False
+        Choose among :data:`CANDIDATES` per model/task with :func:`select_candidate`.
+    num_threads : int or None, default=1
+        ``torch.set_num_threads`` for the run (None leaves it).
+    progress : bool, default=True
+        Show a tqdm bar over model/task/fold units.
+    plots : bool, default=True
+        Write parity plots for regression tasks.
+
+    Returns
+    -------
+    dict
+        The results (also written to ``docs_dir/matbench_results.json``).
+    """
+    from tqdm.auto import tqdm
+
+    if num_threads is not None:
+        import torch
+
+        torch.set_num_threads(int(num_threads))
+    models, tasks = list(models), list(tasks)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = {}
+    for task in tasks:
+        df = load_matbench(task, data_dir=data_dir, download=False)
+        frames[task] = df.iloc[:limit] if limit else df
+    fold_ids = {
+        t: [int(k) for k in (folds or sorted(np.unique(df["test_fold"])))]
+        for t, df in frames.items()
+    }
+    bar = tqdm(
+        total=sum(len(fold_ids[t]) for t in tasks) * len(models),
+        desc="benchmark",
+        unit="fold",
+        disable=not progress,
+    )
+    for_plots: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    results: dict[str, Any] = {
+        "protocol": "MatBench v0.1 official 5-fold (test_fold column)",
+        "limit": limit,
+        "tuned": tune,
+        "runs": [],
+    }
+    for task in tasks:
+        df = frames[task]
+        classification = is_classification(task)
+        for model in models:
+            params = resolve_params(model, task, config, overrides)
+            tuning = None
+            if tune and model != "dummy":
+                bar.set_postfix_str(f"tuning {model} on {task}")
+                tuning = select_candidate(
+                    model, task, df, params, _candidates(model, task), out_dir=out
+                )
+                params = resolve_params(
+                    model, task, config, {**tuning["chosen"], **(overrides or {})}
+                )
+            signature = {"params": params, "rows": len(df)}
+            records = []
+            for k in fold_ids[task]:
+                path = fold_path(out, model, task, k)
+                rec = load_fold(path, signature)
+                if rec is None:
+                    bar.set_postfix_str(f"{model} {task} fold {k}")
+                    est = make_benchmark_model(model, task, params)
+                    res: FoldResult = run_matbench_folds(est, df, classification, folds=[k])[0]
+                    y_true = df.loc[df["test_fold"] == k, "target"].to_numpy()
+                    rec = {
+                        "model": model,
+                        "task": task,
+                        "fold": k,
+                        "signature": _jsonable(signature),
+                        "metric": res.metric,
+                        "score": res.score,
+                        "n_train": res.n_train,
+                        "n_test": res.n_test,
+                        "fit_seconds": res.fit_seconds,
+                        "y_true": [float(v) for v in y_true],
+                        "predictions": [float(f"{p:.5g}") for p in res.predictions],
+                    }
+                    _atomic_write(path, json.dumps(rec))
+                    bar.write(
+                        f"{model:>13} {task:<24} fold {k}: {res.metric} = {res.score:.4f}"
+                        f" ({res.fit_seconds:.0f} s)"
+                    )
+                records.append(rec)
+                bar.update(1)
+            scores = np.array([r["score"] for r in records])
+            results["runs"].append(
+                {
+                    "model": model,
+                    "task": task,
+                    "metric": "roc_auc" if classification else "mae",
+                    "params": params,
+                    "tuning": tuning,
+                    "folds": [
+                        {
+                            k: r[k]
+                            for k in ("fold", "score", "n_train", "n_test", "fit_seconds")
+                            if k in r
+                        }
+                        for r in records
+                    ],
+                    "mean": float(scores.mean()),
+                    "std": float(scores.std()),
+                    "fit_seconds_total": float(sum(r.get("fit_seconds", 0.0) for r in records)),
+                }
+            )
+            if plots and docs_dir is not None and not classification:
+                for_plots.setdefault(task, {})[model] = records
+    bar.close()
+    if docs_dir is not None:
+        docs = Path(docs_dir)
+        docs.mkdir(parents=True, exist_ok=True)
+        _atomic_write(docs / "matbench_results.json", json.dumps(results, indent=1))
+        _atomic_write(docs / "matbench_table.md", markdown_table(results))
+        if plots:
+            for task, by_model in for_plots.items():
+                parity_plot(task, by_model, docs / f"parity_{task}.png")
+    return results
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """A Markdown table: models as rows, tasks as columns, ``mean ± std`` over folds.
+
+    Parameters
+    ----------
+    results : dict
+        As returned by :func:`run_benchmark`.
+
+    Returns
+    -------
+    str
+    """
+    runs = results["runs"]
+    tasks = list(dict.fromkeys(r["task"] for r in runs))
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    cell = {(r["model"], r["task"]): r for r in runs}
+    head = ["model"] + [
+        f"{t.removeprefix('matbench_')} ({'ROC-AUC' if is_classification(t) else 'MAE'})"
+        for t in tasks
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in models:
+        row = [m]
+        for t in tasks:
+            r = cell.get((m, t))
+            if r is None:
+                row.append("")
+            else:
+                digits = 4 if is_classification(t) or abs(r["mean"]) < 10 else 1
+                row.append(f"{r['mean']:.{digits}f} ± {r['std']:.{digits}f}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def parity_plot(
+    task: str, by_model: dict[str, list[dict[str, Any]]], path: str | os.PathLike[str]
+) -> None:
+    """Test predictions of all folds against the truth, one panel per model (Agg backend).
+
+    Parameters
+    ----------
+    task : str
+    by_model : dict
+        Model name -> fold records (with ``y_true`` and ``predictions``).
+    path : path
+        PNG file to write.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(by_model)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.8), squeeze=False)
+    for ax, (model, records) in zip(axes[0], by_model.items(), strict=True):
+        y = np.concatenate([r["y_true"] for r in records])
+        p = np.concatenate([r["predictions"] for r in records])
+        lo, hi = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
+        ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8)
+        ax.scatter(y, p, s=3, alpha=0.4, linewidths=0, rasterized=True)
+        mae = float(np.mean(np.abs(y - p)))
+        ax.set_title(f"{model}\nMAE {mae:.3g}", fontsize=8)
+        ax.set_xlabel("true", fontsize=7)
+        ax.tick_params(labelsize=6)
+    axes[0][0].set_ylabel("predicted (test folds)", fontsize=7)
+    fig.suptitle(task, fontsize=9)
+    fig.tight_layout()
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    os.replace(tmp, path)

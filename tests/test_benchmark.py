@@ -1,0 +1,205 @@
+"""The benchmark runner: official folds, resume, corrupt fold files, table, plots, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from skatomsets import benchmark as bm
+from skatomsets.cli import main
+
+TINY = {"max_epochs": 2, "patience": None, "n_ensemble": 1, "batch_size": 32}
+TASKS = ["matbench_steels", "matbench_glass"]
+
+
+def _run(tmp_path, models=("dummy", "mlp-v0-stats"), **kw):
+    return bm.run_benchmark(
+        models=list(models),
+        tasks=TASKS,
+        out_dir=tmp_path / "runs",
+        docs_dir=tmp_path / "docs",
+        folds=[0, 1],
+        limit=80,
+        overrides=TINY,
+        progress=False,
+        **kw,
+    )
+
+
+def test_run_writes_fold_files_table_json_and_plots(tmp_path):
+    res = _run(tmp_path)
+    runs = {(r["model"], r["task"]): r for r in res["runs"]}
+    assert set(runs) == {(m, t) for m in ("dummy", "mlp-v0-stats") for t in TASKS}
+    assert [f["fold"] for f in runs["dummy", "matbench_steels"]["folds"]] == [0, 1]
+    assert runs["dummy", "matbench_glass"]["mean"] == pytest.approx(0.5)  # prior: no ranking
+    assert runs["mlp-v0-stats", "matbench_glass"]["metric"] == "roc_auc"
+    assert "loss" not in runs["mlp-v0-stats", "matbench_glass"]["params"]
+    for m in ("dummy", "mlp-v0-stats"):
+        for t in TASKS:
+            for k in (0, 1):
+                assert bm.load_fold(bm.fold_path(tmp_path / "runs", m, t, k)) is not None
+    docs = tmp_path / "docs"
+    table = (docs / "matbench_table.md").read_text()
+    assert table.startswith("| model | steels (MAE) | glass (ROC-AUC) |")
+    assert "| dummy | " in table and "| mlp-v0-stats | " in table and "±" in table
+    assert json.loads((docs / "matbench_results.json").read_text())["runs"]
+    png = docs / "parity_matbench_steels.png"
+    assert png.exists() and 0 < png.stat().st_size < 200_000
+    assert not (docs / "parity_matbench_glass.png").exists()  # classification: no parity
+
+
+def test_resume_skips_finished_folds_and_recomputes_corrupt_ones(tmp_path, monkeypatch):
+    _run(tmp_path, models=["mlp-v0-stats"])
+    runs = tmp_path / "runs"
+    good = bm.fold_path(runs, "mlp-v0-stats", "matbench_steels", 0)
+    corrupt = bm.fold_path(runs, "mlp-v0-stats", "matbench_steels", 1)
+    corrupt.write_text('{"model": "mlp-v0-stats", "sco')  # an interrupted write
+    mtime = good.stat().st_mtime_ns
+    calls = []
+    real = bm.run_matbench_folds
+
+    def counting(model, df, classification, folds=None, **kw):
+        calls.append((df["target"].dtype.kind, tuple(folds)))
+        return real(model, df, classification, folds=folds, **kw)
+
+    monkeypatch.setattr(bm, "run_matbench_folds", counting)
+    _run(tmp_path, models=["mlp-v0-stats"])
+    assert calls == [("f", (1,))]  # only the corrupt steels fold was run again
+    assert good.stat().st_mtime_ns == mtime
+    assert bm.load_fold(corrupt) is not None
+    assert not [p for p in os.listdir(runs) if p.endswith(".tmp")]
+
+
+def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
+    _run(tmp_path, models=["mlp-v0-stats"])
+    calls = []
+    real = bm.run_matbench_folds
+    monkeypatch.setattr(
+        bm,
+        "run_matbench_folds",
+        lambda *a, **k: calls.append(1) or real(*a, **k),
+    )
+    bm.run_benchmark(
+        models=["mlp-v0-stats"],
+        tasks=["matbench_steels"],
+        out_dir=tmp_path / "runs",
+        docs_dir=None,
+        folds=[0, 1],
+        limit=80,
+        overrides={**TINY, "lr": 5e-3},
+        progress=False,
+    )
+    assert len(calls) == 2
+
+
+def test_load_fold_rejects_bad_records(tmp_path):
+    p = tmp_path / "f.json"
+    assert bm.load_fold(p) is None  # missing
+    rec = {
+        "model": "m",
+        "task": "t",
+        "fold": 0,
+        "signature": {"a": 1},
+        "score": 1.0,
+        "y_true": [1.0],
+        "predictions": [1.0],
+    }
+    p.write_text(json.dumps(rec))
+    assert bm.load_fold(p) == rec
+    assert bm.load_fold(p, {"a": 2}) is None  # stale
+    p.write_text(json.dumps({**rec, "score": float("nan")}))
+    assert bm.load_fold(p) is None
+    p.write_text(json.dumps({**rec, "predictions": []}))
+    assert bm.load_fold(p) is None
+
+
+def test_resolve_params_merges_least_specific_first():
+    config = {
+        ("*", "*"): {"lr": 1.0, "batch_size": 8, "loss": "mae"},
+        ("m", "*"): {"lr": 2.0},
+        ("*", "matbench_steels"): {"batch_size": 4},
+        ("m", "matbench_steels"): {"lr": 3.0},
+    }
+    assert bm.resolve_params("m", "matbench_steels", config) == {
+        "lr": 3.0,
+        "batch_size": 4,
+        "loss": "mae",
+    }
+    assert bm.resolve_params("m", "matbench_glass", config, {"batch_size": 2}) == {
+        "lr": 2.0,
+        "batch_size": 2,
+    }
+    assert bm.resolve_params("dummy", "matbench_steels", config) == {}
+
+
+def test_select_candidate_uses_only_fold0_training_rows(tmp_path, monkeypatch):
+    from skatomsets.datasets import load_matbench
+
+    df = load_matbench("matbench_steels").iloc[:80].copy()
+    seen = []
+    real = bm.make_benchmark_model
+
+    class Spy:
+        def __init__(self, est):
+            self.est = est
+
+        def fit(self, X, y):
+            seen.append(set(X))
+            self.est.fit(X, y)
+            return self
+
+        def predict(self, X):
+            seen.append(set(X))
+            return self.est.predict(X)
+
+    monkeypatch.setattr(bm, "make_benchmark_model", lambda *a: Spy(real(*a)))
+    out = bm.select_candidate(
+        "mlp-v0-stats", "matbench_steels", df, TINY, [{}, {"lr": 1e-2}], out_dir=tmp_path
+    )
+    assert out["index"] in (0, 1) and len(out["scores"]) == 2
+    test_rows = set(df.loc[df["test_fold"] == 0, "composition"])
+    assert seen and all(not (s & test_rows) for s in seen)
+    assert len(list(tmp_path.glob("tune__*.json"))) == 2
+    again = bm.select_candidate(
+        "mlp-v0-stats", "matbench_steels", df, TINY, [{}, {"lr": 1e-2}], out_dir=tmp_path
+    )
+    assert again["scores"] == out["scores"]  # cached
+
+
+def test_cli_benchmark(tmp_path, capsys):
+    rc = main(
+        [
+            "benchmark",
+            "--models",
+            "dummy",
+            "atomsets",
+            "--tasks",
+            "matbench_steels",
+            "--folds",
+            "0",
+            "1",
+            "--limit",
+            "60",
+            "--set",
+            "max_epochs=2",
+            "--set",
+            "n_ensemble=1",
+            "--set",
+            "device=cpu",
+            "--out-dir",
+            str(tmp_path / "runs"),
+            "--docs-dir",
+            str(tmp_path / "docs"),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "| atomsets | " in out and "| dummy | " in out
+    res = json.loads((tmp_path / "docs" / "matbench_results.json").read_text())
+    assert {r["params"].get("max_epochs") for r in res["runs"]} == {None, 2}
+    assert not (tmp_path / "docs" / "parity_matbench_steels.png").exists()
+    assert main(["benchmark", "--set", "oops", "--out-dir", str(tmp_path / "x")]) == 2
