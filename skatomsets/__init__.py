@@ -10,6 +10,8 @@ from .estimators import (
     AtomSetsMLPClassifier,
     AtomSetsMLPRegressor,
     AtomSetsRegressor,
+    MEGNetClassifier,
+    MEGNetRegressor,
 )
 from .featurizers import (
     ElementEmbeddingFeaturizer,
@@ -25,6 +27,8 @@ __all__ = [
     "AtomSetsMLPRegressor",
     "AtomSetsRegressor",
     "ElementEmbeddingFeaturizer",
+    "MEGNetClassifier",
+    "MEGNetRegressor",
     "MEGNetSiteFeaturizer",
     "MEGNetStructureFeaturizer",
     "RaggedSets",

@@ -2,6 +2,8 @@
 
 from .atomsets_classifier import AtomSetsClassifier
 from .atomsets_regressor import AtomSetsRegressor
+from .megnet_classifier import MEGNetClassifier
+from .megnet_regressor import MEGNetRegressor
 from .mlp_classifier import AtomSetsMLPClassifier
 from .mlp_regressor import AtomSetsMLPRegressor
 
@@ -10,4 +12,6 @@ __all__ = [
     "AtomSetsMLPClassifier",
     "AtomSetsMLPRegressor",
     "AtomSetsRegressor",
+    "MEGNetClassifier",
+    "MEGNetRegressor",
 ]

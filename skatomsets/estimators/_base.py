@@ -43,7 +43,8 @@ class _SetNet(NeuralNet):
     """skorch ``NeuralNet`` that batches :class:`TensorData` by slicing (no DataLoader)."""
 
     def get_dataset(self, X: Any, y: Any = None) -> TensorData:
-        if isinstance(X, TensorData):
+        # TensorData, or a counterpart with the same interface (e.g. _graph_data.GraphData)
+        if isinstance(X, TensorData) or (hasattr(X, "batches") and hasattr(X, "subset")):
             return X
         raise TypeError(f"expected TensorData, got {type(X).__name__}")
 
@@ -59,7 +60,9 @@ class _SetNet(NeuralNet):
         try:
             return super().fit_loop(X, y, epochs=epochs, **kwargs)
         except KeyboardInterrupt:
-            self.interrupted_ = True
+            # skorch's EarlyStopping stops training by raising KeyboardInterrupt too
+            stopper = dict(self.callbacks_).get("early_stopping")
+            self.interrupted_ = stopper is None or stopper.misses_ < stopper.patience
             raise
 
     def infer(self, x: Any, **fit_params: Any) -> torch.Tensor:
@@ -154,6 +157,8 @@ class NeuralEstimatorBase(BaseEstimator):
 
     # set by subclasses
     _set_input: bool = True
+    #: dataset class holding checked inputs (and encoded targets) for the networks
+    _data_class: type = TensorData
 
     # --------------------------------------------------------------- hooks for subclasses
     def _make_module_params(self, n_features: int, n_outputs: int) -> dict[str, Any]:
@@ -161,6 +166,10 @@ class NeuralEstimatorBase(BaseEstimator):
 
     def _module_class(self) -> type:
         raise NotImplementedError
+
+    def _n_features(self, X: Any) -> int:
+        """Input width handed to :meth:`_make_module_params` (X as ``_check_inputs`` gave it)."""
+        return X.n_features if isinstance(X, RaggedSets) else X.shape[1]
 
     # --------------------------------------------------------------- input checks
     def _check_params(self) -> None:
@@ -283,7 +292,7 @@ class NeuralEstimatorBase(BaseEstimator):
     def _forward_all(self, X: Any) -> np.ndarray:
         """Raw outputs of every ensemble member: array (n_ensemble, n_samples, n_outputs)."""
         check_is_fitted(self)
-        data = TensorData(self._check_X(X, reset=False))
+        data = self._data_class(self._check_X(X, reset=False))
         outs = []
         for net in self.nets_:
             if len(data) == 0:
@@ -419,7 +428,9 @@ class ClassifierMixinNN:
             bad = ~np.isfinite(y_arr)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise InvalidTargetError(f"class label {y_arr[i].tolist()} is NaN or infinite", row=i)
+                raise InvalidTargetError(
+                    f"class label {y_arr[i].tolist()} is NaN or infinite", row=i
+                )
         check_classification_targets(y_arr)
         self.classes_, codes = np.unique(y_arr, return_inverse=True)
         if len(self.classes_) < 2:
@@ -471,7 +482,9 @@ def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any):
     y_enc = est._encode_y(y, n)
     if n < 2:
         raise ValueError(f"{type(est).__name__} needs at least 2 samples to fit, got {n} sample")
-    n_features = data.n_features if isinstance(data, RaggedSets) else data.shape[1]
+    n_features = est._n_features(data)
     n_outputs = len(est.classes_) if est._is_classifier() else y_enc.shape[1]
-    est._fit_nets(TensorData(data, y_enc), n_features, n_outputs, est._criterion(), est._score())
+    est._fit_nets(
+        est._data_class(data, y_enc), n_features, n_outputs, est._criterion(), est._score()
+    )
     return est

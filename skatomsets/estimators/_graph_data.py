@@ -1,0 +1,135 @@
+"""Crystal graphs as training data: the graph counterpart of :class:`._data.TensorData`.
+
+:class:`GraphData` holds a whole dataset as one flat
+:class:`~skatomsets.megnet.graph.GraphBatch` (built once per ``fit``) plus the encoded
+targets. Each epoch it shuffles the graphs with ONE vectorised gather (:func:`take_graphs`)
+and then cuts contiguous slices into :class:`GraphInput` mini-batches; there is no Python
+loop over structures anywhere on the training path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..megnet.graph import GraphBatch, TorchGraphBatch
+from ._data import _bounds
+
+__all__ = ["GraphData", "GraphInput", "take_graphs"]
+
+#: Most graphs per evaluation batch (the bond tensors of 2048 graphs would not fit a cache).
+EVAL_BATCH_SIZE = 256
+
+
+@dataclass
+class GraphInput(TorchGraphBatch):
+    """A :class:`~skatomsets.megnet.graph.TorchGraphBatch` that skorch can batch and move."""
+
+    def __len__(self) -> int:
+        return self.n_graphs
+
+    def to(self, device: str | torch.device) -> GraphInput:
+        """Move every tensor to ``device`` (non-blocking where possible)."""
+        fields = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            fields[f.name] = v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+        return GraphInput(**fields)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(start, start + count)`` of every pair, and the new offsets."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(starts - offsets[:-1], counts)
+    return index, offsets
+
+
+def take_graphs(g: GraphBatch, idx: np.ndarray) -> GraphBatch:
+    """Graphs ``idx`` (any order, repeats allowed) as a new batch, in one vectorised gather.
+
+    Parameters
+    ----------
+    g : GraphBatch
+    idx : ndarray of int
+        Graph indices.
+
+    Returns
+    -------
+    GraphBatch
+        Site, bond and species indices renumbered to the new batch.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    so, bo, eo = g.site_offsets, g.bond_offsets, g.species_offsets
+    site_idx, site_off = _ranges(so[idx], so[idx + 1] - so[idx])
+    bond_idx, bond_off = _ranges(bo[idx], bo[idx + 1] - bo[idx])
+    spec_idx, spec_off = _ranges(eo[idx], eo[idx + 1] - eo[idx])
+    shift = site_off[:-1] - so[idx]  # old global site -> new global site, per graph
+    bond_shift = np.repeat(shift, np.diff(bond_off))
+    return GraphBatch(
+        species_z=g.species_z[spec_idx],
+        species_site=g.species_site[spec_idx] + np.repeat(shift, np.diff(spec_off)),
+        species_frac=g.species_frac[spec_idx],
+        site_weight=g.site_weight[site_idx],
+        src=g.src[bond_idx] + bond_shift,
+        dst=g.dst[bond_idx] + bond_shift,
+        distance=g.distance[bond_idx],
+        state=g.state[idx],
+        site_offsets=site_off,
+        bond_offsets=bond_off,
+        species_offsets=spec_off,
+    )
+
+
+def to_input(g: GraphBatch) -> GraphInput:
+    """A numpy :class:`GraphBatch` as a :class:`GraphInput` (float32, CPU)."""
+    t = g.to_torch()
+    return GraphInput(**{f.name: getattr(t, f.name) for f in dataclasses.fields(t)})
+
+
+class GraphData:
+    """A dataset of crystal graphs (and optional encoded targets), batched by slicing.
+
+    Parameters
+    ----------
+    X : GraphBatch
+        All graphs of the dataset, built once.
+    y : ndarray or None
+        Targets, already encoded (float32 scaled regression targets or int64 class codes).
+    """
+
+    def __init__(self, X: GraphBatch, y: np.ndarray | None = None) -> None:
+        if not isinstance(X, GraphBatch):
+            raise TypeError(f"expected a GraphBatch, got {type(X).__name__}")
+        self.X = X
+        self.y = y
+
+    def __len__(self) -> int:
+        return self.X.n_graphs
+
+    def subset(self, idx: np.ndarray) -> GraphData:
+        """The graphs ``idx`` as a new dataset."""
+        return GraphData(take_graphs(self.X, idx), None if self.y is None else self.y[idx])
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator | None = None
+    ) -> Iterator[tuple[GraphInput, torch.Tensor | None]]:
+        """Yield ``(GraphInput, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
+
+        Evaluation batches (no ``rng``) hold at most :data:`EVAL_BATCH_SIZE` graphs. When
+        shuffling, a trailing batch of one graph is merged into the one before it.
+        """
+        X, y = self.X, self.y
+        if rng is not None and len(self) > 1:
+            perm = rng.permutation(len(self))
+            X = take_graphs(X, perm)
+            y = None if y is None else y[perm]
+        else:
+            batch_size = min(batch_size, EVAL_BATCH_SIZE)
+        y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        for a, b in _bounds(len(self), batch_size, merge_single=rng is not None):
+            yield to_input(X[a:b]), (None if y_t is None else y_t[a:b])
