@@ -1,9 +1,14 @@
-"""Evaluation protocols as library code: the MatBench official 5-fold protocol.
+"""Evaluation protocols as library code.
 
-:func:`run_matbench_folds` fits a fresh clone of a model on each official training fold and
-scores it on the matching test fold (MAE for regression, ROC-AUC from predicted
-probabilities for classification). Any tuning happens inside the training fold (the
-estimators' own validation split).
+- :func:`run_matbench_folds`: the MatBench official 5-fold protocol: a fresh clone of the
+  model on each official training fold, scored on the matching test fold (MAE for
+  regression, ROC-AUC from predicted probabilities for classification). Any tuning happens
+  inside the training fold (the estimators' own validation split).
+- :func:`random_splits`: the paper's random 80/10/10 splits, repeated.
+- :func:`convergence_splits`: learning curves over training-set sizes or fractions.
+- :func:`extrapolation_split`: top-10 % targets held out, with an equal-size random
+  interpolation test set.
+- :func:`evaluate_splits`: fits and scores a model on any list of such splits.
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error, roc_auc_score
 
-__all__ = ["FoldResult", "run_matbench_folds", "score_predictions"]
+__all__ = [
+    "FoldResult",
+    "Split",
+    "convergence_splits",
+    "evaluate_splits",
+    "extrapolation_split",
+    "random_splits",
+    "run_matbench_folds",
+    "score_predictions",
+]
 
 
 @dataclass
@@ -100,3 +114,114 @@ def run_matbench_folds(
         if callback is not None:
             callback(res)
     return results
+
+
+# ---------------------------------------------------------------------------- other protocols
+@dataclass
+class Split:
+    """One train/test split of a protocol, with a label for reporting."""
+
+    name: str
+    train: np.ndarray
+    test: dict[str, np.ndarray]
+
+
+def random_splits(
+    n: int, n_repeats: int = 5, test_fraction: float = 0.1, random_state: int = 0
+) -> list[Split]:
+    """The paper's protocol: random 80/10/10 splits, repeated.
+
+    The test set is ``test_fraction`` of the data; the remaining 90 % is the training set,
+    from which the estimators carve their own validation set (use
+    ``validation_fraction=1/9`` for the paper's 80/10/10).
+    """
+    rng = np.random.default_rng(random_state)
+    n_test = max(1, round(test_fraction * n))
+    out = []
+    for r in range(n_repeats):
+        perm = rng.permutation(n)
+        out.append(Split(f"repeat{r}", np.sort(perm[n_test:]), {"test": np.sort(perm[:n_test])}))
+    return out
+
+
+def convergence_splits(
+    n: int,
+    sizes: list[int] | None = None,
+    fractions: list[float] | None = None,
+    n_repeats: int = 5,
+    test_fraction: float = 0.1,
+    random_state: int = 0,
+) -> list[Split]:
+    """Learning-curve splits: fixed random test sets, training sets of growing size.
+
+    For each repeat a test set of ``test_fraction`` is held out; training sets of each size
+    (absolute ``sizes``, e.g. the paper's 100, 200, 400, 600, 1000, 2000, or ``fractions``
+    of the remaining data) are drawn from the rest. Sizes larger than the pool are skipped.
+    """
+    if (sizes is None) == (fractions is None):
+        raise ValueError("give exactly one of sizes or fractions")
+    rng = np.random.default_rng(random_state)
+    n_test = max(1, round(test_fraction * n))
+    out = []
+    for r in range(n_repeats):
+        perm = rng.permutation(n)
+        test, pool = np.sort(perm[:n_test]), perm[n_test:]
+        wanted = sizes if sizes is not None else [round(f * len(pool)) for f in fractions]
+        for size in wanted:
+            if 2 <= size <= len(pool):
+                out.append(Split(f"n{size}_repeat{r}", np.sort(pool[:size]), {"test": test}))
+    return out
+
+
+def extrapolation_split(y: np.ndarray, top_fraction: float = 0.1, random_state: int = 0) -> Split:
+    """The paper's extrapolation test (Fig. 4).
+
+    The materials with the top ``top_fraction`` of target values form the extrapolation
+    test set; an equally large random subset of the others forms the interpolation test
+    set; the model trains on the remaining materials.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    n_test = max(1, round(top_fraction * n))
+    order = np.argsort(y, kind="stable")
+    extrap = np.sort(order[-n_test:])
+    rest = order[:-n_test]
+    rng = np.random.default_rng(random_state)
+    interp = np.sort(rng.choice(rest, size=min(n_test, len(rest) - 2), replace=False))
+    train = np.setdiff1d(rest, interp)
+    return Split("extrapolation", train, {"extrapolation": extrap, "interpolation": interp})
+
+
+def evaluate_splits(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    splits: list[Split],
+    classification: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Fit a clone of ``model`` on each split's training set and score every test set.
+
+    Returns one dict per split: ``split``, ``n_train``, ``fit_seconds`` and, per test set,
+    ``<name>_score`` (MAE, or ROC-AUC for classification) and ``<name>_n``.
+    """
+    X = np.asarray(X, dtype=object) if not hasattr(X, "iloc") else X.to_numpy()
+    y = np.asarray(y)
+    rows = []
+    for split in splits:
+        est = clone(model)
+        t0 = time.perf_counter()
+        est.fit(X[split.train], y[split.train])
+        row: dict[str, Any] = {
+            "split": split.name,
+            "n_train": len(split.train),
+            "fit_seconds": time.perf_counter() - t0,
+        }
+        for name, idx in split.test.items():
+            pred = est.predict_proba(X[idx])[:, 1] if classification else est.predict(X[idx])
+            row[f"{name}_score"] = score_predictions(y[idx], pred, classification)
+            row[f"{name}_n"] = len(idx)
+        rows.append(row)
+        if callback is not None:
+            callback(row)
+    return rows
