@@ -91,3 +91,25 @@ def test_feature_names_and_matminer_api():
     assert out["ElementEmbeddingFeaturizer_set"].iloc[1] is None
     assert out["ElementEmbeddingFeaturizer_set"].iloc[0][0].shape == (2, 16)
     assert list(df.columns) == ["formula"]  # input frame untouched
+
+
+def test_iterator_input_is_consumed_chunk_by_chunk():
+    pulled = []
+
+    def formulas():
+        for i, f in enumerate(["NaCl", "Fe2O3", "MgO", "K", "SiC"]):
+            pulled.append(i)
+            yield f
+
+    f = ElementEmbeddingFeaturizer(chunk_size=2).fit()
+    seen_at_first_chunk = []
+    original = f._featurize_chunk
+
+    def spy(items):
+        seen_at_first_chunk.append(len(pulled))
+        return original(items)
+
+    f._featurize_chunk = spy
+    out = f.transform(formulas())
+    assert seen_at_first_chunk[0] == 2  # only the first chunk was read when it was featurized
+    assert out == ElementEmbeddingFeaturizer().fit_transform(["NaCl", "Fe2O3", "MgO", "K", "SiC"])
