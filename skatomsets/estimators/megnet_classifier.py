@@ -26,6 +26,7 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
     ----------
     {megnet}
     {training}
+
     Attributes
     ----------
     nets_ : list of skorch.NeuralNet

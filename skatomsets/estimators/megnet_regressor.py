@@ -31,6 +31,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
     ----------
     {megnet}
     {training}
+
     Attributes
     ----------
     nets_ : list of skorch.NeuralNet
