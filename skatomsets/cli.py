@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", default=None, help="write per-fold results to this JSON file")
     t.add_argument("--save", default=None, help="refit on all rows and joblib.dump here")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: fastest for small sets, safe on busy machines)",
+    )
     t.set_defaults(func=_train)
 
     q = sub.add_parser("predict", help="predict formulas with a saved model")
@@ -231,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     from .exceptions import SkatomsetsInputError
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.func(args)
     except (SkatomsetsInputError, FileNotFoundError) as exc:

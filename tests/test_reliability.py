@@ -48,6 +48,7 @@ def test_ctrl_c_during_fit_keeps_best_weights_and_stops_the_ensemble(data, monke
 
 _SCRIPT = """
 import numpy as np, torch
+torch.set_num_threads(1)
 from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer
 from skatomsets.datasets import load_dataset
 df = load_dataset("steels").iloc[:100]

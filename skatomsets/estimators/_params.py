@@ -37,6 +37,7 @@ TRAINING_PARAMS_DOC = """\
         Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
     verbose : int, default=0
         1 prints a line per epoch.
+
 """
 
 
