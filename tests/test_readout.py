@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from skatomsets.nn.readout import WeightedMean, WeightedSet2Set, segment_softmax
+from skatomsets.nn.readout import WeightedMean, WeightedSet2Set
+from skatomsets.nn.segment import segment_softmax
 
 
 def test_weighted_mean_by_hand():
@@ -19,7 +20,7 @@ def test_weighted_mean_by_hand():
 def test_weighted_softmax_by_hand():
     e = torch.tensor([0.0, float(np.log(2.0)), 1.0])
     w = torch.tensor([1.0, 0.5, 7.0])
-    a = segment_softmax(e, w, torch.tensor([0, 0, 1]), 2)
+    a = segment_softmax(e, torch.tensor([0, 0, 1]), 2, weights=w)
     # set 0: 1*1 and 0.5*2 -> equal attention; set 1 alone -> 1
     torch.testing.assert_close(a, torch.tensor([0.5, 0.5, 1.0]))
 

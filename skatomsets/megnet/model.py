@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..nn.segment import segment_mean, segment_softmax, segment_sum
 from .graph import TorchGraphBatch
 
 __all__ = ["FEATURE_KEYS", "MEGNet", "MEGNetConfig", "shifted_softplus"]
@@ -129,28 +130,6 @@ def _ssp_(x: torch.Tensor) -> torch.Tensor:
     """Shifted softplus, in place on the fresh result of ``softplus`` when autograd allows."""
     y = F.softplus(x)
     return y.sub_(_LN2) if not torch.is_grad_enabled() or not y.requires_grad else y - _LN2
-
-
-def segment_sum(x: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
-    """Sum the rows of ``x`` into ``n`` segments given by ``index``."""
-    out = x.new_zeros((n, *x.shape[1:]))
-    return out.index_add_(0, index, x)
-
-
-def segment_mean(x: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
-    """Mean of the rows of ``x`` in each of ``n`` segments (0 for an empty segment)."""
-    total = segment_sum(x, index, n)
-    count = torch.bincount(index, minlength=n).clamp_(min=1).to(x.dtype)
-    return total / count.unsqueeze(-1)
-
-
-def segment_softmax(score: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
-    """Softmax of ``score`` (shape (m,)) within each segment."""
-    maxes = score.new_full((n,), -torch.inf).scatter_reduce_(
-        0, index, score, reduce="amax", include_self=True
-    )
-    e = torch.exp(score - maxes[index])
-    return e / segment_sum(e, index, n)[index]
 
 
 class MEGNetBlock(nn.Module):

@@ -9,28 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["WeightedMean", "WeightedSet2Set", "segment_softmax", "segment_sum"]
+from .segment import segment_softmax, segment_sum
 
-
-def segment_sum(x: torch.Tensor, segment: torch.Tensor, n_sets: int) -> torch.Tensor:
-    """Sum the rows of ``x`` that share a segment index (``index_add``)."""
-    out = x.new_zeros((n_sets, *tuple(x.shape[1:])))
-    return out.index_add_(0, segment, x)
-
-
-def segment_softmax(
-    logits: torch.Tensor, weights: torch.Tensor, segment: torch.Tensor, n_sets: int
-) -> torch.Tensor:
-    """Weighted softmax within segments: ``w_i exp(e_i) / sum_j w_j exp(e_j)``.
-
-    Numerically stable (the segment maximum is subtracted first).
-    """
-    seg_max = logits.new_full((n_sets,), float("-inf")).scatter_reduce(
-        0, segment, logits, reduce="amax", include_self=True
-    )
-    z = weights * torch.exp(logits - seg_max[segment])
-    denom = segment_sum(z, segment, n_sets)
-    return z / denom[segment].clamp_min(torch.finfo(z.dtype).tiny)
+__all__ = ["WeightedMean", "WeightedSet2Set"]
 
 
 class WeightedMean(nn.Module):
@@ -93,7 +74,7 @@ class WeightedSet2Set(nn.Module):
         for _ in range(self.steps):
             h, c = self.lstm(q_star, (h, c))
             e = (x * h[segment]).sum(dim=-1)
-            a = segment_softmax(e, weights, segment, n_sets)
+            a = segment_softmax(e, segment, n_sets, weights)
             r = segment_sum(a[:, None] * x, segment, n_sets)
             q_star = torch.cat([h, r], dim=-1)
         return q_star
