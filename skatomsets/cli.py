@@ -145,6 +145,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         progress=not args.quiet,
         plots=not args.no_plots,
+        compute=not args.report_only,
     )
     from .benchmark import markdown_table
 
@@ -224,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     b.add_argument("--no-plots", action="store_true")
+    b.add_argument(
+        "--report-only", action="store_true", help="fit nothing; report the finished folds"
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_benchmark)
 

@@ -203,3 +203,22 @@ def test_cli_benchmark(tmp_path, capsys):
     assert {r["params"].get("max_epochs") for r in res["runs"]} == {None, 2}
     assert not (tmp_path / "docs" / "parity_matbench_steels.png").exists()
     assert main(["benchmark", "--set", "oops", "--out-dir", str(tmp_path / "x")]) == 2
+
+
+def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatch):
+    bm.run_benchmark(
+        models=["mlp-v0-stats"],
+        tasks=["matbench_steels"],
+        out_dir=tmp_path / "runs",
+        docs_dir=None,
+        folds=[0],
+        limit=80,
+        overrides=TINY,
+        progress=False,
+    )
+    monkeypatch.setattr(bm, "run_matbench_folds", lambda *a, **k: pytest.fail("fitted"))
+    res = _run(tmp_path, models=["dummy", "mlp-v0-stats"], compute=False)
+    runs = {(r["model"], r["task"]): r for r in res["runs"]}
+    assert set(runs) == {("mlp-v0-stats", "matbench_steels")}
+    assert runs["mlp-v0-stats", "matbench_steels"]["n_folds"] == 1
+    assert (tmp_path / "docs" / "matbench_table.md").exists()
