@@ -66,3 +66,31 @@ def test_same_random_state_same_predictions_across_processes():
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert outs[0] == outs[1] and outs[0].startswith("[")
+
+
+def test_structures_and_frames_are_not_mutated_by_featurize_fit_predict():
+    import pandas as pd
+    from pymatgen.util.testing import PymatgenTest
+
+    from skatomsets.models import make_model
+
+    names = ["Li2O", "CsCl", "LiFePO4", "Si", "BaNiO3", "TiO2"]
+    structures = [PymatgenTest.get_structure(n) for n in names]
+    before = [s.as_dict() for s in structures]
+    frame = pd.DataFrame({"structure": structures, "y": np.arange(6.0)})
+    frame_before = frame.copy()
+    for name in ("atomsets-v1", "mlp-f", "atomsets-v0"):
+        model = make_model(name, max_epochs=2, batch_size=4, random_state=0, device="cpu")
+        model.fit(frame["structure"], frame["y"]).predict(frame["structure"])
+    assert [s.as_dict() for s in structures] == before
+    pd.testing.assert_frame_equal(frame, frame_before)
+
+
+def test_structure_vectors_support_pandas_output():
+    from pymatgen.util.testing import PymatgenTest
+
+    from skatomsets import MEGNetStructureFeaturizer
+
+    f = MEGNetStructureFeaturizer(features=("u1", "f")).set_output(transform="pandas")
+    df = f.fit_transform([PymatgenTest.get_structure("Li2O")])
+    assert list(df.columns) == list(f.get_feature_names_out()) and df.shape[0] == 1
