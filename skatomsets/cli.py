@@ -1,8 +1,9 @@
 """Command line: ``skatomsets train``, ``predict``, ``benchmark``, ``list``.
 
 ``train`` runs the MatBench official 5-fold protocol for one model on one dataset (built in,
-or a MatBench CSV folder), prints per-fold and mean test MAE / ROC-AUC, and optionally saves
-a model refitted on all rows. ``predict`` loads a saved model and predicts new formulas.
+or a MatBench CSV folder) with the benchmark configuration of that model and task
+(:data:`skatomsets.benchmark.CONFIG`, overridable by options), prints per-fold and mean
+test MAE / ROC-AUC, and optionally saves a model refitted on all rows. ``predict`` loads a saved model and predicts new formulas.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
 writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmark`).
 """
@@ -24,7 +25,8 @@ def _train(args: argparse.Namespace) -> int:
     import joblib
     from tqdm.auto import tqdm
 
-    from .datasets import is_classification, load_matbench
+    from .benchmark import resolve_params
+    from .datasets import is_classification, load_matbench, task_name
     from .models import make_model
     from .protocols import run_matbench_folds
 
@@ -32,15 +34,18 @@ def _train(args: argparse.Namespace) -> int:
     if args.limit:
         df = df.iloc[: args.limit]
     classification = is_classification(args.dataset)
-    params: dict[str, Any] = {
+    # the benchmark configuration of this model and task, then what the command line says
+    params = resolve_params(args.model, task_name(args.dataset))
+    given = {
         "max_epochs": args.max_epochs,
         "patience": args.patience,
-        "random_state": args.random_state,
-        "device": args.device,
         "n_ensemble": args.n_ensemble,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "loss": None if classification else args.loss,
     }
-    if args.loss and not classification:
-        params["loss"] = args.loss
+    params.update({k: v for k, v in given.items() if v is not None})
+    params.update(random_state=args.random_state, device=args.device)
     model = make_model(args.model, classification=classification, **params)
     metric = "ROC-AUC" if classification else "MAE"
     print(
@@ -173,10 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="atomsets-v0", help="model name (default atomsets-v0)")
     t.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     t.add_argument("--download", action="store_true", help="allow fetching MatBench online")
-    t.add_argument("--max-epochs", type=int, default=1000)
-    t.add_argument("--patience", type=int, default=200)
+    t.add_argument(
+        "--max-epochs", type=int, default=None, help="default: the benchmark configuration"
+    )
+    t.add_argument("--patience", type=int, default=None)
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--lr", type=float, default=None)
     t.add_argument("--loss", choices=["mse", "mae", "huber"], default=None)
-    t.add_argument("--n-ensemble", type=int, default=1)
+    t.add_argument("--n-ensemble", type=int, default=None)
     t.add_argument("--random-state", type=int, default=0)
     t.add_argument("--device", default="auto")
     t.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")

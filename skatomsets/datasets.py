@@ -49,7 +49,8 @@ BUILTIN_DATASETS = tuple(
 DATA_ENV = "SKATOMSETS_MATBENCH_DIR"
 
 
-def _task_name(name: str) -> str:
+def task_name(name: str) -> str:
+    """The full MatBench task name (``"steels"`` -> ``"matbench_steels"``), checked."""
     name = name if name.startswith("matbench_") else f"matbench_{name}"
     if name not in MATBENCH_TASKS:
         raise ValueError(f"unknown MatBench task {name!r}; choose one of {MATBENCH_TASKS}")
@@ -58,7 +59,7 @@ def _task_name(name: str) -> str:
 
 def is_classification(task: str) -> bool:
     """Whether a MatBench task is a classification task."""
-    return _task_name(task) in CLASSIFICATION_TASKS
+    return task_name(task) in CLASSIFICATION_TASKS
 
 
 def load_matbench_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -100,7 +101,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     >>> len(df), list(df.columns)
     (312, ['mbid', 'composition', 'target', 'test_fold'])
     """
-    task = _task_name(name)
+    task = task_name(name)
     if task not in BUILTIN_DATASETS:
         raise ValueError(
             f"{task} is not built in (built in: {BUILTIN_DATASETS}); use "
@@ -160,7 +161,7 @@ def load_matbench(
         ``mbid``, ``composition`` (or ``structure`` for structure tasks fetched online),
         ``target``, ``test_fold``.
     """
-    task = _task_name(task)
+    task = task_name(task)
     for folder in (data_dir, os.environ.get(DATA_ENV)):
         if folder is not None:
             path = Path(folder) / f"{task}.csv.gz"
@@ -191,7 +192,7 @@ def matbench_frame_from_matminer(raw: pd.DataFrame, task: str) -> pd.DataFrame:
     matminer returns the rows in MatBench id order with the input column (``composition`` or
     ``structure``) first and the target last.
     """
-    task = _task_name(task)
+    task = task_name(task)
     input_col = "composition" if "composition" in raw.columns else "structure"
     target_col = [c for c in raw.columns if c != input_col][-1]
     n = len(raw)
