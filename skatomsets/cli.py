@@ -3,7 +3,8 @@
 ``train`` runs the MatBench official 5-fold protocol for one model on one dataset (built in,
 or a MatBench CSV folder) with the benchmark configuration of that model and task
 (:data:`skatomsets.benchmark.CONFIG`, overridable by options), prints per-fold and mean
-test MAE / ROC-AUC, and optionally saves a model refitted on all rows. ``predict`` loads a saved model and predicts new formulas.
+test MAE / ROC-AUC, and optionally saves a model refitted on all rows. ``predict`` loads a
+saved model and predicts new formulas.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
 writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmark`).
 """
