@@ -34,7 +34,7 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 source_suffix = {".rst": "restructuredtext"}
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
-html_theme = "pydata_sphinx_theme" if os.environ.get("SKATOMSETS_DOCS_THEME", "1") == "1" else "alabaster"
+html_theme = "pydata_sphinx_theme"
 intersphinx_mapping = {}
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
