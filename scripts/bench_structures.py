@@ -54,12 +54,13 @@ import argparse
 import json
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from skatomsets._io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 _SHARED = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -110,31 +111,6 @@ PAPER_MEV_PER_ATOM = {("perovskites", "atomsets-v0"): 83.0, ("perovskites", "ato
 
 
 # ------------------------------------------------------------------------------ helpers
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder + os.replace.
-
-    Parameters
-    ----------
-    path : Path
-        Destination.
-    text : str
-        Content.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def fold_file(out: Path, model: str, task: str, fold: int) -> Path:
     """Path of the JSON record of one model/task/fold."""
     return out / "folds" / f"{model}__{task}__fold{fold}.json"
@@ -287,8 +263,8 @@ def report(out: Path) -> dict[str, Any]:
                 f"| {task} | {model} | {len(maes)} | {entry['mean']:.4f} ± {entry['std']:.4f} "
                 f"| {mev} | {paper} |"
             )
-    atomic_write(out / "summary.json", json.dumps(summary, indent=1, sort_keys=True))
-    atomic_write(out / "table.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, sort_keys=True))
+    atomic_write_text(out / "table.md", "\n".join(lines) + "\n")
     _parity(out, "perovskites", "atomsets-v1")
     return summary
 
@@ -398,7 +374,7 @@ def run_task(task: str, args: argparse.Namespace, out: Path) -> None:
                 "y_true": y[test].tolist(), "predictions": [float(p) for p in pred],
                 "host": platform.node(), "torch_threads": args.threads,
             }  # fmt: skip
-            atomic_write(fold_file(out, model, task, k), json.dumps(rec))
+            atomic_write_text(fold_file(out, model, task, k), json.dumps(rec))
             tqdm.write(
                 f"[{task}] {model} fold {k}: MAE {mae:.4f} (chose {candidates[best]}, inner "
                 f"{[round(s, 4) for s in scores]}; select {t2 - t1:.0f} s, fit {t3 - t2:.0f} s)"

@@ -39,26 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from skatomsets._io import atomic_write_text
+
 MODELS = ("megnet-scratch", "megnet-finetune", "atomsets-v1", "atomsets-v0")
 PAPER_SIZES = (100, 200, 400, 600, 1000, 2000)
-
-
-def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=1)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def model_params(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -222,7 +206,7 @@ def report(out: Path, table: Path | None, plot_path: Path | None) -> str:
     rows = collect(out)
     text = markdown_table(rows)
     if table is not None:
-        _write_text_atomic(table, text)
+        atomic_write_text(table, text)
     if plot_path is not None and rows:
         plot(rows, plot_path)
     return text
@@ -353,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "threads": args.threads,
                     "mean_predictor_mae": float(np.mean(np.abs(y[test] - y[sp.train].mean()))),
                 }
-                _write_json_atomic(path, row)
+                atomic_write_text(path, json.dumps(row, indent=1))
                 print(
                     f"[{name}] {m} n={len(sp.train)} draw={draw}: MAE {mae:.4f} "
                     f"({fit_s:.1f} s, {row['epochs_run']} epochs)",

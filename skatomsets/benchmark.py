@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -48,6 +47,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.model_selection import train_test_split
 
+from ._io import atomic_write_text
 from .datasets import is_classification, load_matbench
 from .protocols import FoldResult, run_matbench_folds, score_predictions
 
@@ -248,23 +248,6 @@ def fold_path(out_dir: str | os.PathLike[str], model: str, task: str, fold: int)
 _FOLD_KEYS = ("model", "task", "fold", "signature", "score", "y_true", "predictions")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def load_fold(path: str | os.PathLike[str], signature: dict[str, Any] | None = None):
     """A stored fold record, or None when it is missing, corrupt or stale.
 
@@ -378,7 +361,7 @@ def select_candidate(
                 "fit_seconds": time.perf_counter() - t0,
             }
             if path is not None:
-                _atomic_write(path, json.dumps(rec, indent=1))
+                atomic_write_text(path, json.dumps(rec, indent=1))
         scores.append(float(rec["score"]))
     best = int(np.argmax(scores) if classification else np.argmin(scores))
     return {
@@ -528,7 +511,7 @@ def run_benchmark(
                         "y_true": [float(v) for v in y_true],
                         "predictions": [float(f"{p:.5g}") for p in res.predictions],
                     }
-                    _atomic_write(path, json.dumps(rec))
+                    atomic_write_text(path, json.dumps(rec))
                     bar.write(
                         f"{model:>13} {task:<24} fold {k}: {res.metric} = {res.score:.4f}"
                         f" ({res.fit_seconds:.0f} s)"
@@ -565,8 +548,8 @@ def run_benchmark(
     if docs_dir is not None:
         docs = Path(docs_dir)
         docs.mkdir(parents=True, exist_ok=True)
-        _atomic_write(docs / "matbench_results.json", json.dumps(results, indent=1))
-        _atomic_write(docs / "matbench_table.md", markdown_table(results))
+        atomic_write_text(docs / "matbench_results.json", json.dumps(results, indent=1))
+        atomic_write_text(docs / "matbench_table.md", markdown_table(results))
         if plots:
             for task, by_model in for_plots.items():
                 parity_plot(task, by_model, docs / f"parity_{task}.png")

@@ -54,7 +54,6 @@ def register_model(name: str) -> Callable[[Callable[..., Pipeline]], Callable[..
 
 def available_models() -> list[str]:
     """Names accepted by :func:`make_model`."""
-    _load_optional()
     return sorted(_REGISTRY)
 
 
@@ -75,14 +74,9 @@ def make_model(name: str, classification: bool = False, **params: Any) -> Pipeli
     >>> make_model("atomsets-v0", max_epochs=10).steps[-1][1].max_epochs
     10
     """
-    _load_optional()
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; choose one of {available_models()}")
     return _REGISTRY[name](classification, **params)
-
-
-def _load_optional() -> None:
-    """Hook for optional model families (none at present)."""
 
 
 def set_estimator(classification: bool, **params: Any):
