@@ -128,6 +128,16 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _task_names(names: list[str]) -> list[str]:
+    """Expand ``all`` (the 13 MatBench tasks) and ``quick`` (the 4 quick ones)."""
+    from .benchmark import ALL_TASKS, QUICK_TASKS
+
+    out: list[str] = []
+    for name in names:
+        out.extend({"all": ALL_TASKS, "quick": QUICK_TASKS}.get(name, (name,)))
+    return list(dict.fromkeys(out))
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     from .benchmark import run_benchmark
 
@@ -140,7 +150,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         overrides[key] = _parse_value(value)
     results = run_benchmark(
         models=args.models,
-        tasks=args.tasks,
+        tasks=_task_names(args.tasks),
         data_dir=args.data_dir,
         out_dir=args.out_dir,
         docs_dir=args.docs_dir,
@@ -216,7 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         "benchmark", help="models x MatBench tasks on the official folds (resumable)"
     )
     b.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
-    b.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS))
+    b.add_argument(
+        "--tasks",
+        nargs="+",
+        default=list(DEFAULT_TASKS),
+        help="MatBench task names, 'all' (13 tasks) or 'quick' (default: the 4 quick ones)",
+    )
     b.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     b.add_argument(
         "--out-dir", default="results/benchmark_runs", help="per-fold JSON files (resume)"
