@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from skatomsets._io import atomic_write_text
+from skatomsets._io import atomic_write_text, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 _SHARED = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -295,10 +295,7 @@ def _parity(out: Path, task: str, model: str) -> None:
     ax.set_ylabel("predicted (eV/cell)", fontsize=8)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
-    tmp = out / f".parity_{task}_{model}.tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, out / f"parity_{task}_{model}.png")
+    save_figure(fig, out / f"parity_{task}_{model}.png", dpi=100)
 
 
 # ------------------------------------------------------------------------------ main

@@ -47,7 +47,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.model_selection import train_test_split
 
-from ._io import atomic_write_text
+from ._io import atomic_write_text, save_figure
 from .datasets import is_classification, load_matbench
 from .protocols import FoldResult, run_matbench_folds, score_predictions
 
@@ -64,6 +64,7 @@ __all__ = [
     "make_benchmark_model",
     "markdown_table",
     "resolve_params",
+    "roc_plot",
     "run_benchmark",
     "select_candidate",
 ]
@@ -601,7 +602,7 @@ def run_benchmark(
                     "fit_seconds_total": float(sum(r.get("fit_seconds", 0.0) for r in records)),
                 }
             )
-            if plots and docs_dir is not None and not classification:
+            if plots and docs_dir is not None and model != "dummy":
                 for_plots.setdefault(task, {})[model] = records
     bar.close()
     if docs_dir is not None:
@@ -611,7 +612,10 @@ def run_benchmark(
         atomic_write_text(docs / "matbench_table.md", markdown_table(results))
         if plots:
             for task, by_model in for_plots.items():
-                parity_plot(task, by_model, docs / f"parity_{task}.png")
+                if is_classification(task):
+                    roc_plot(task, by_model, docs / f"roc_{task}.png")
+                else:
+                    parity_plot(task, by_model, docs / f"parity_{task}.png")
     return results
 
 
@@ -686,7 +690,39 @@ def parity_plot(
     axes[0][0].set_ylabel("predicted (test folds)", fontsize=7)
     fig.suptitle(task, fontsize=9)
     fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path)
+
+
+def roc_plot(
+    task: str, by_model: dict[str, list[dict[str, Any]]], path: str | os.PathLike[str]
+) -> None:
+    """ROC curves of the test-fold probabilities (all folds pooled), one line per model.
+
+    Parameters
+    ----------
+    task : str
+    by_model : dict
+        Model name -> fold records (``y_true`` labels and ``predictions`` probabilities).
+    path : path
+        PNG file to write.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig, ax = plt.subplots(figsize=(3.4, 3.2))
+    ax.plot([0, 1], [0, 1], color="0.6", lw=0.8)
+    for model, records in by_model.items():
+        y = np.concatenate([r["y_true"] for r in records])
+        p = np.concatenate([r["predictions"] for r in records])
+        fpr, tpr, _ = roc_curve(y, p)
+        ax.plot(fpr, tpr, lw=1.2, label=f"{model} (AUC {roc_auc_score(y, p):.3f})")
+    ax.set_xlabel("false positive rate", fontsize=7)
+    ax.set_ylabel("true positive rate (test folds)", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6, loc="lower right")
+    ax.set_title(task, fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -148,24 +148,48 @@ def _benchmark(args: argparse.Namespace) -> int:
             print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
             return 2
         overrides[key] = _parse_value(value)
-    results = run_benchmark(
-        models=args.models,
-        tasks=_task_names(args.tasks),
-        data_dir=args.data_dir,
-        out_dir=args.out_dir,
-        docs_dir=args.docs_dir,
-        folds=args.folds,
-        limit=args.limit,
-        overrides=overrides or None,
-        tune=args.tune,
-        num_threads=args.threads,
-        progress=not args.quiet,
-        plots=not args.no_plots,
-        compute=not args.report_only,
-    )
-    from .benchmark import markdown_table
+    tasks = _task_names(args.tasks)
+    protocols = list(dict.fromkeys(args.protocols))
+    if "matbench" in protocols:
+        from .benchmark import markdown_table
 
-    print(markdown_table(results), end="")
+        results = run_benchmark(
+            models=args.models,
+            tasks=tasks,
+            data_dir=args.data_dir,
+            out_dir=args.out_dir,
+            docs_dir=args.docs_dir,
+            folds=args.folds,
+            limit=args.limit,
+            overrides=overrides or None,
+            tune=args.tune,
+            num_threads=args.threads,
+            progress=not args.quiet,
+            plots=not args.no_plots,
+            compute=not args.report_only,
+        )
+        print(markdown_table(results), end="")
+    others = [p for p in protocols if p != "matbench"]
+    if others:
+        from .benchmark_protocols import protocols_table, run_protocols
+
+        results = run_protocols(
+            models=args.models,
+            tasks=tasks,
+            protocols=others,
+            data_dir=args.data_dir,
+            out_dir=args.out_dir,
+            docs_dir=args.docs_dir,
+            n_repeats=args.repeats,
+            sizes=args.sizes,
+            limit=args.limit,
+            overrides=overrides or None,
+            num_threads=args.threads,
+            progress=not args.quiet,
+            plots=not args.no_plots,
+            compute=not args.report_only,
+        )
+        print(protocols_table(results), end="")
     return 0
 
 
@@ -231,6 +255,22 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=list(DEFAULT_TASKS),
         help="MatBench task names, 'all' (13 tasks) or 'quick' (default: the 4 quick ones)",
+    )
+    b.add_argument(
+        "--protocols",
+        nargs="+",
+        default=["matbench"],
+        choices=["matbench", "random", "convergence", "extrapolation"],
+        help="matbench (official 5 folds, default), random 90/10 repeats, convergence "
+        "(training sizes), extrapolation (top 10%% targets held out)",
+    )
+    b.add_argument("--repeats", type=int, default=5, help="repeats of random / convergence")
+    b.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[100, 200, 400, 600, 1000, 2000],
+        help="training-set sizes of the convergence protocol",
     )
     b.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     b.add_argument(

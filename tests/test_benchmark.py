@@ -47,7 +47,9 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
     assert json.loads((docs / "matbench_results.json").read_text())["runs"]
     png = docs / "parity_matbench_steels.png"
     assert png.exists() and 0 < png.stat().st_size < 200_000
-    assert not (docs / "parity_matbench_glass.png").exists()  # classification: no parity
+    assert not (docs / "parity_matbench_glass.png").exists()  # classification: ROC instead
+    roc = docs / "roc_matbench_glass.png"
+    assert roc.exists() and 0 < roc.stat().st_size < 200_000
 
 
 def test_resume_skips_finished_folds_and_recomputes_corrupt_ones(tmp_path, monkeypatch):
