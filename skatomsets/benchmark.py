@@ -621,40 +621,72 @@ def run_benchmark(
     return results
 
 
-def markdown_table(results: dict[str, Any]) -> str:
-    """A Markdown table: models as rows, tasks as columns, ``mean ± std`` over folds.
+def _fmt(value: float, task: str, scale: float | None = None) -> str:
+    """4 decimals, or 1 for values (or a ``scale`` value) of magnitude 10 and above."""
+    big = abs(value if scale is None else scale) >= 10 and not is_classification(task)
+    return f"{value:.1f}" if big else f"{value:.4f}"
 
-    A cell averaging other than 5 folds says how many, e.g. ``0.93 ± 0.01 (3 folds)``.
+
+def markdown_table(results: dict[str, Any], reference: bool = True) -> str:
+    """A Markdown table: tasks as rows, models as columns, ``mean ± std`` over folds.
+
+    The best of our models per task is in bold. A cell averaging other than 5 folds says how
+    many, e.g. ``0.93 ± 0.01 (3 folds)``. With ``reference=True`` the published MatBench
+    v0.1 scores of :data:`skatomsets.matbench_reference.LEADERBOARD` follow (leaderboard
+    best, best composition-only entry, MODNet, RF-SCM/Magpie).
 
     Parameters
     ----------
     results : dict
         As returned by :func:`run_benchmark`.
+    reference : bool, default=True
 
     Returns
     -------
     str
     """
+    from .matbench_reference import LEADERBOARD
+
     runs = results["runs"]
     tasks = list(dict.fromkeys(r["task"] for r in runs))
     models = list(dict.fromkeys(r["model"] for r in runs))
     cell = {(r["model"], r["task"]): r for r in runs}
-    head = ["model"] + [
-        f"{t.removeprefix('matbench_')} ({'ROC-AUC' if is_classification(t) else 'MAE'})"
-        for t in tasks
-    ]
+    head = ["task", "metric", *models]
+    if reference:
+        head += ["leaderboard best", "best composition-only", "MODNet", "RF-SCM/Magpie"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for m in models:
-        row = [m]
-        for t in tasks:
+    for t in tasks:
+        cls = is_classification(t)
+        row = [t.removeprefix("matbench_"), "ROC-AUC ↑" if cls else "MAE ↓"]
+        ours = [cell[m, t]["mean"] for m in models if (m, t) in cell and m != "dummy"]
+        best = (max if cls else min)(ours) if ours else None
+        for m in models:
             r = cell.get((m, t))
             if r is None:
                 row.append("")
+                continue
+            text = f"{_fmt(r['mean'], t)} ± {_fmt(r['std'], t, r['mean'])}"
+            if m != "dummy" and r["mean"] == best:
+                text = f"**{text}**"
+            n = r.get("n_folds", 5)
+            row.append(text if n == 5 else f"{text} ({n} folds)")
+        if reference:
+            ref = LEADERBOARD.get(t)
+            if ref is None:
+                row += ["", "", "", ""]
             else:
-                digits = 4 if is_classification(t) or abs(r["mean"]) < 10 else 1
-                text = f"{r['mean']:.{digits}f} ± {r['std']:.{digits}f}"
-                n = r.get("n_folds", 5)
-                row.append(text if n == 5 else f"{text} ({n} folds)")
+                name, score, _ = ref["best"]
+                comp = ref.get("best_composition")
+                row += [
+                    f"{_fmt(score, t)} ({name})",
+                    f"{_fmt(comp[1], t)} ({comp[0]})"
+                    if comp
+                    else "same"
+                    if not ref["best"][2]
+                    else "",
+                    _fmt(ref["modnet"], t),
+                    _fmt(ref["rf_scm_magpie"], t),
+                ]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 

@@ -42,8 +42,11 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
                 assert bm.load_fold(bm.fold_path(tmp_path / "runs", m, t, k)) is not None
     docs = tmp_path / "docs"
     table = (docs / "matbench_table.md").read_text()
-    assert table.startswith("| model | steels (MAE) | glass (ROC-AUC) |")
-    assert "| dummy | " in table and "| mlp-v0-stats | " in table and "±" in table
+    assert table.startswith("| task | metric | dummy | mlp-v0-stats | leaderboard best |")
+    steels = next(line for line in table.splitlines() if line.startswith("| steels |"))
+    assert "| MAE ↓ |" in steels and "±" in steels
+    assert "79.9 (TPOT-Mat)" in steels and "103.5 |" in steels  # published references
+    assert steels.count("**") == 2  # our best model in bold, never the dummy
     assert json.loads((docs / "matbench_results.json").read_text())["runs"]
     png = docs / "parity_matbench_steels.png"
     assert png.exists() and 0 < png.stat().st_size < 200_000
@@ -224,3 +227,20 @@ def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatc
     assert set(runs) == {("mlp-v0-stats", "matbench_steels")}
     assert runs["mlp-v0-stats", "matbench_steels"]["n_folds"] == 1
     assert (tmp_path / "docs" / "matbench_table.md").exists()
+
+
+def test_leaderboard_reference_covers_all_tasks_and_is_consistent():
+    from skatomsets.datasets import is_classification
+    from skatomsets.matbench_reference import LEADERBOARD
+
+    assert set(LEADERBOARD) == set(bm.ALL_TASKS)
+    for task, ref in LEADERBOARD.items():
+        best = ref["best"][1]
+        others = [ref["modnet"], ref["rf_scm_magpie"], ref["dummy"]]
+        if "best_composition" in ref:
+            assert ref["best"][2]  # only given where the overall best needs a structure
+            others.append(ref["best_composition"][1])
+        if is_classification(task):
+            assert best >= max(others) and 0.45 < ref["dummy"] < 0.55
+        else:
+            assert best <= min(others) and ref["dummy"] == max(others)

@@ -139,6 +139,6 @@ def test_cli_task_groups_and_protocols(tmp_path, capsys):
     )
     assert rc == 0
     out = capsys.readouterr().out
-    assert "| model | steels (MAE) |" in out and "**extrapolation**" in out
+    assert "| steels | MAE ↓ | " in out and "**extrapolation**" in out
     assert (tmp_path / "docs" / "matbench_table.md").exists()
     assert (tmp_path / "docs" / "extrapolation.png").exists()
