@@ -191,6 +191,7 @@ def test_inputs_are_not_mutated(steels, fast):
         ("n_neurons", 0, "n_neurons"),
         ("validation_fraction", 1.5, "validation_fraction"),
         ("loss", "hinge", "loss must be"),
+        ("lr_schedule", "step", "lr_schedule must be"),
     ],
 )
 def test_bad_parameters_raise_in_fit(param, value, match):
@@ -210,3 +211,14 @@ def test_version_is_stored_and_mismatch_warns(steels, fast):
     )
     with pytest.warns(UserWarning, match="was saved with skatomsets"):
         pickle.loads(state)
+
+
+@pytest.mark.parametrize("Est", [AtomSetsRegressor, AtomSetsMLPRegressor])
+def test_cosine_lr_schedule_decays_the_learning_rate(Est):
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40.0)
+    const = Est(max_epochs=6, lr=1e-2, random_state=0).fit(X, y)
+    cos = Est(max_epochs=6, lr=1e-2, lr_schedule="cosine", random_state=0).fit(X, y)
+    assert const.nets_[0].optimizer_.param_groups[0]["lr"] == pytest.approx(1e-2)
+    lr_end = cos.nets_[0].optimizer_.param_groups[0]["lr"]
+    assert 0 <= lr_end < 1e-3  # cos(pi * 6/6) -> 0 after max_epochs
+    assert not np.allclose(const.predict(X), cos.predict(X))

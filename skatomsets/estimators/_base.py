@@ -21,13 +21,15 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.utils import noop
 
 from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, to_sets
 from ._data import BatchIterator, TensorData
+
+LR_SCHEDULES = ("constant", "cosine")
 
 __all__ = ["ClassifierMixinNN", "NeuralEstimatorBase", "RegressorMixinNN"]
 
@@ -187,6 +189,8 @@ class NeuralEstimatorBase(BaseEstimator):
             raise ValueError(f"validation_fraction must be in [0, 1) or None, got {vf!r}")
         if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
     def _check_X(self, X: Any, reset: bool) -> RaggedSets | np.ndarray:
         if self._set_input:
@@ -245,6 +249,16 @@ class NeuralEstimatorBase(BaseEstimator):
         train_split = None
         use_valid = bool(self.validation_fraction) and len(data) >= 2
         name, fn, lower_is_better = score
+        if self.lr_schedule == "cosine":
+            callbacks.append(
+                (
+                    "lr_schedule",
+                    LRScheduler(
+                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                        T_max=self.max_epochs,
+                    ),
+                )
+            )
         if use_valid:
             train_split = _HoldOut(self.validation_fraction, self._is_classifier(), seed)
             callbacks.append(("valid_score", _ValidationScore(name, fn)))

@@ -20,6 +20,9 @@ TRAINING_PARAMS_DOC = """\
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        "cosine" anneals the learning rate from ``lr`` towards 0 over ``max_epochs``
+        (per epoch): steadier validation scores late in training on large data sets.
     validation_fraction : float or None, default=0.1
         Fraction of the training data held out (stratified for classifiers) to pick the best
         epoch: validation MAE for regressors, ROC-AUC for classifiers. None or 0 trains on

@@ -61,6 +61,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         batch_size: int = 128,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        lr_schedule: str = "constant",
         validation_fraction: float | None = 0.1,
         patience: int | None = 200,
         n_ensemble: int = 1,
@@ -77,6 +78,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_ensemble = n_ensemble
