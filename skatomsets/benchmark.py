@@ -66,6 +66,7 @@ __all__ = [
     "resolve_params",
     "roc_plot",
     "run_benchmark",
+    "runs_table",
     "select_candidate",
 ]
 
@@ -616,6 +617,7 @@ def run_benchmark(
         docs.mkdir(parents=True, exist_ok=True)
         atomic_write_text(docs / "matbench_results.json", json.dumps(results, indent=1))
         atomic_write_text(docs / "matbench_table.md", markdown_table(results))
+        atomic_write_text(docs / "matbench_runs.md", runs_table(results))
         if plots:
             for task, by_model in for_plots.items():
                 if is_classification(task):
@@ -692,6 +694,41 @@ def markdown_table(results: dict[str, Any], reference: bool = True) -> str:
                     _fmt(ref["rf_scm_magpie"], t),
                 ]
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def runs_table(results: dict[str, Any]) -> str:
+    """A Markdown table of how each model/task was run: budget, tuning choice, fit time.
+
+    Parameters
+    ----------
+    results : dict
+        As returned by :func:`run_benchmark`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        "| task | model | batch / lr / epochs (patience) / ensemble | chosen overrides "
+        "| inner-validation scores | fit time, all folds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results["runs"]:
+        if r["model"] == "dummy":
+            continue
+        p, tuning = r["params"], r.get("tuning") or {}
+        budget = (
+            f"{p.get('batch_size')} / {p.get('lr')} / {p.get('max_epochs')} "
+            f"({p.get('patience')}) / {p.get('n_ensemble')}"
+        )
+        scores = ", ".join(f"{v:.4g}" for v in tuning.get("scores", [])) or "not tuned"
+        chosen = json.dumps(tuning.get("chosen", {})) if tuning else "-"
+        minutes = r["fit_seconds_total"] / 60
+        lines.append(
+            f"| {r['task'].removeprefix('matbench_')} | {r['model']} | {budget} | `{chosen}` "
+            f"| {scores} | {minutes:.1f} min ({r['n_folds']} folds) |"
+        )
     return "\n".join(lines) + "\n"
 
 

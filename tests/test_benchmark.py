@@ -48,6 +48,9 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
     assert "79.9 (TPOT-Mat)" in steels and "103.5 |" in steels  # published references
     assert steels.count("**") == 2  # our best model in bold, never the dummy
     assert json.loads((docs / "matbench_results.json").read_text())["runs"]
+    runs_md = (docs / "matbench_runs.md").read_text()
+    assert "| steels | mlp-v0-stats | 32 / 0.002 / 2 (None) / 1 |" in runs_md
+    assert "| dummy |" not in runs_md
     png = docs / "parity_matbench_steels.png"
     assert png.exists() and 0 < png.stat().st_size < 200_000
     assert not (docs / "parity_matbench_glass.png").exists()  # classification: ROC instead
