@@ -589,6 +589,10 @@ def run_benchmark(
             if not records:
                 continue
             scores = np.array([r["score"] for r in records])
+            extra = {}
+            if classification:  # MatBench's own ROC-AUC is on recorded bool labels
+                lab = np.array([_label_auc(r["y_true"], r["predictions"]) for r in records])
+                extra = {"mean_labels": float(lab.mean()), "std_labels": float(lab.std())}
             results["runs"].append(
                 {
                     "model": model,
@@ -608,6 +612,7 @@ def run_benchmark(
                     "mean": float(scores.mean()),
                     "std": float(scores.std()),
                     "fit_seconds_total": float(sum(r.get("fit_seconds", 0.0) for r in records)),
+                    **extra,
                 }
             )
             if plots and docs_dir is not None and model != "dummy":
@@ -628,6 +633,13 @@ def run_benchmark(
     return results
 
 
+def _label_auc(y_true: Sequence[float], proba: Sequence[float]) -> float:
+    """ROC-AUC of the labels ``proba >= 0.5`` (what MatBench scores; = balanced accuracy)."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(np.asarray(y_true), np.asarray(proba) >= 0.5))
+
+
 def _fmt(value: float, task: str, scale: float | None = None) -> str:
     """4 decimals, or 1 for values (or a ``scale`` value) of magnitude 10 and above."""
     big = abs(value if scale is None else scale) >= 10 and not is_classification(task)
@@ -640,7 +652,9 @@ def markdown_table(results: dict[str, Any], reference: bool = True) -> str:
     The best of our models per task is in bold. A cell averaging other than 5 folds says how
     many, e.g. ``0.93 ± 0.01 (3 folds)``. With ``reference=True`` the published MatBench
     v0.1 scores of :data:`skatomsets.matbench_reference.LEADERBOARD` follow (leaderboard
-    best, best composition-only entry, MODNet, RF-SCM/Magpie).
+    best, best composition-only entry, MODNet, RF-SCM/Magpie). MatBench scores
+    classification from recorded bool labels, so classification cells also give the
+    ROC-AUC of our labels (``p >= 0.5``), the number comparable with those columns.
 
     Parameters
     ----------
@@ -673,6 +687,8 @@ def markdown_table(results: dict[str, Any], reference: bool = True) -> str:
                 row.append("")
                 continue
             text = f"{_fmt(r['mean'], t)} ± {_fmt(r['std'], t, r['mean'])}"
+            if "mean_labels" in r and m != "dummy":
+                text += f" (labels {r['mean_labels']:.3f})"
             if m != "dummy" and r["mean"] == best:
                 text = f"**{text}**"
             n = r.get("n_folds", 5)

@@ -50,8 +50,9 @@ def run_matbench_benchmark(
     benchmark : matbench.bench.MatbenchBenchmark
     model_factory : callable
         ``model_factory(task)`` returns an unfitted estimator or Pipeline for the task; it
-        is cloned for each fold. Classification tasks record the positive-class
-        probability (``predict_proba[:, 1]``), regression tasks ``predict``.
+        is cloned for each fold. Classification tasks record bool labels (positive-class
+        probability >= 0.5), as ``MatbenchTask.validate`` requires, so the leaderboard's
+        ROC-AUC is computed from labels; regression tasks record ``predict`` as floats.
     output : str, optional
         If given, ``benchmark.to_file(output)`` is called at the end.
     progress : bool, default=True
@@ -69,10 +70,10 @@ def run_matbench_benchmark(
             X_train, y_train = task.get_train_and_val_data(fold)
             X_test = task.get_test_data(fold, include_target=False)
             model = clone(template).fit(_values(X_train), _values(y_train))
-            if classification:
-                pred = model.predict_proba(_values(X_test))[:, 1]
+            if classification:  # MatBench validates bool labels (its ROC-AUC is on labels)
+                pred = model.predict_proba(_values(X_test))[:, 1] >= 0.5
             else:
-                pred = model.predict(_values(X_test))
+                pred = np.asarray(model.predict(_values(X_test)), dtype=float)
             task.record(fold, np.asarray(pred))
             if progress:
                 print(f"{getattr(task, 'dataset_name', task)} fold {fold}: recorded {len(pred)}")

@@ -34,7 +34,9 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
     assert set(runs) == {(m, t) for m in ("dummy", "mlp-v0-stats") for t in TASKS}
     assert [f["fold"] for f in runs["dummy", "matbench_steels"]["folds"]] == [0, 1]
     assert runs["dummy", "matbench_glass"]["mean"] == pytest.approx(0.5)  # prior: no ranking
-    assert runs["mlp-v0-stats", "matbench_glass"]["metric"] == "roc_auc"
+    glass = runs["mlp-v0-stats", "matbench_glass"]
+    assert glass["metric"] == "roc_auc" and 0 <= glass["mean_labels"] <= 1  # MatBench's metric
+    assert "mean_labels" not in runs["mlp-v0-stats", "matbench_steels"]
     assert "loss" not in runs["mlp-v0-stats", "matbench_glass"]["params"]
     for m in ("dummy", "mlp-v0-stats"):
         for t in TASKS:
@@ -47,6 +49,8 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
     assert "| MAE ↓ |" in steels and "±" in steels
     assert "79.9 (TPOT-Mat)" in steels and "103.5 |" in steels  # published references
     assert steels.count("**") == 2  # our best model in bold, never the dummy
+    glass_row = next(line for line in table.splitlines() if line.startswith("| glass |"))
+    assert "(labels 0." in glass_row and "0.9603 (MODNet v0.1.12)" in glass_row
     assert json.loads((docs / "matbench_results.json").read_text())["runs"]
     runs_md = (docs / "matbench_runs.md").read_text()
     assert "| steels | mlp-v0-stats | 32 / 0.002 / 2 (None) / 1 |" in runs_md
