@@ -116,8 +116,10 @@ def split_params(
     --------
     >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 200)["batch_size"]
     16
-    >>> split_params("atomsets", "matbench_mp_e_form", "random", 100000)["batch_size"]
-    1024
+    >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 3200)["batch_size"]
+    200
+    >>> split_params("atomsets", "matbench_mp_e_form", "random", 200)["batch_size"]
+    256
     """
     params = resolve_params(model, task, config, overrides)
     if protocol == "convergence" and "batch_size" in params:

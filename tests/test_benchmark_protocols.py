@@ -48,12 +48,15 @@ def test_protocol_splits_are_disjoint_and_sized():
 
 
 def test_split_params_cap_the_batch_for_small_training_sets():
-    big = bm.resolve_params("atomsets", "matbench_mp_e_form")
-    assert big["batch_size"] == 1024
-    assert bp.split_params("atomsets", "matbench_mp_e_form", "convergence", 100)["batch_size"] == 16
-    assert (
-        bp.split_params("atomsets", "matbench_mp_e_form", "convergence", 8000)["batch_size"] == 500
-    )
+    config = {("*", "*"): {"batch_size": 1024, "lr": 1e-3}}
+
+    def batch(protocol, n):
+        return bp.split_params("atomsets", "matbench_mp_e_form", protocol, n, config)["batch_size"]
+
+    assert batch("convergence", 100) == 16  # floor
+    assert batch("convergence", 8000) == 500  # n // 16
+    assert batch("convergence", 100_000) == 1024  # the configured batch
+    assert batch("random", 100) == 1024  # only convergence is capped
     assert bp.split_params("dummy", "matbench_steels", "convergence", 100) == {}
 
 
