@@ -392,8 +392,12 @@ def extrapolation_plot(runs: list[dict[str, Any]], path: str | os.PathLike[str])
     import matplotlib.pyplot as plt
 
     tasks = list(dict.fromkeys(r["task"] for r in runs))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(2.8 * len(tasks), 2.8), squeeze=False)
-    for ax, task in zip(axes[0], tasks, strict=True):
+    ncols = min(4, len(tasks))
+    nrows = -(-len(tasks) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.8 * ncols, 2.8 * nrows), squeeze=False)
+    for ax in axes.flat[len(tasks) :]:
+        ax.set_visible(False)
+    for ax, task in zip(axes.flat, tasks, strict=False):
         sub = [r for r in runs if r["task"] == task]
         x = np.arange(len(sub))
         interp = [r["splits"][0]["interpolation_score"] for r in sub]
@@ -403,7 +407,8 @@ def extrapolation_plot(runs: list[dict[str, Any]], path: str | os.PathLike[str])
         ax.set_xticks(x, [r["model"] for r in sub], rotation=45, ha="right", fontsize=6)
         ax.set_title(task, fontsize=8)
         ax.tick_params(axis="y", labelsize=6)
-    axes[0][0].set_ylabel("test MAE", fontsize=7)
+    for row in axes:
+        row[0].set_ylabel("test MAE", fontsize=7)
     axes[0][0].legend(fontsize=6)
     fig.tight_layout()
     save_figure(fig, path)
