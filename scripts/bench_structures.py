@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from skatomsets._io import atomic_write_text, save_figure
+from skatomsets._io import atomic_write_text, pyplot, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 _SHARED = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -274,10 +274,7 @@ def _parity(out: Path, task: str, model: str) -> None:
     recs = [json.loads(p.read_text()) for p in sorted((out / "folds").glob(f"{model}__{task}__*"))]
     if not recs:
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     y = np.concatenate([r["y_true"] for r in recs])
     p = np.concatenate([r["predictions"] for r in recs])

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from skatomsets._io import atomic_write_text
+from skatomsets._io import atomic_write_text, pyplot, save_figure
 
 MODELS = ("megnet-scratch", "megnet-finetune", "atomsets-v1", "atomsets-v0")
 PAPER_SIZES = (100, 200, 400, 600, 1000, 2000)
@@ -165,10 +163,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
     """One panel per dataset: test MAE vs training-set size (log x), error bars = std."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     s = summarize(rows)
     datasets = sorted({k[0] for k in s})
@@ -192,13 +187,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def report(out: Path, table: Path | None, plot_path: Path | None) -> str:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "save_figure"]
+__all__ = ["atomic_write_text", "pyplot", "save_figure"]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -29,6 +29,16 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (figures written to files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def save_figure(fig, path: str | os.PathLike[str], dpi: int = 90) -> None:

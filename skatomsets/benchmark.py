@@ -47,7 +47,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.model_selection import train_test_split
 
-from ._io import atomic_write_text, save_figure
+from ._io import atomic_write_text, pyplot, save_figure
 from .datasets import is_classification, load_matbench
 from .protocols import FoldResult, run_matbench_folds, score_predictions
 
@@ -63,6 +63,7 @@ __all__ = [
     "load_fold",
     "make_benchmark_model",
     "markdown_table",
+    "read_record",
     "resolve_params",
     "roc_plot",
     "run_benchmark",
@@ -320,17 +321,45 @@ def load_fold(path: str | os.PathLike[str], signature: dict[str, Any] | None = N
     -------
     dict or None
     """
-    try:
-        rec = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(rec, dict) or any(k not in rec for k in _FOLD_KEYS):
+    rec = read_record(path, signature, required=_FOLD_KEYS)
+    if rec is None:
         return None
     if not isinstance(rec["score"], (int, float)) or not math.isfinite(rec["score"]):
         return None
     if len(rec["y_true"]) != len(rec["predictions"]):
         return None
-    if signature is not None and rec["signature"] != _jsonable(signature):
+    return rec
+
+
+def read_record(
+    path: str | os.PathLike[str],
+    signature: dict[str, Any] | None = None,
+    required: Sequence[str] = (),
+) -> dict[str, Any] | None:
+    """A cached JSON record (fold, split or tuning score), or None when it cannot be reused.
+
+    None when the file is missing or corrupt (e.g. an interrupted write), is not a JSON
+    object, lacks one of the ``required`` keys, or (with ``signature``) was made with other
+    parameters or rows. Every resumable runner reads its results through this.
+
+    Parameters
+    ----------
+    path : path
+    signature : dict, optional
+        Must equal the record's ``"signature"`` (after a JSON round trip).
+    required : sequence of str, default=()
+
+    Returns
+    -------
+    dict or None
+    """
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or any(k not in rec for k in required):
+        return None
+    if signature is not None and rec.get("signature") != _jsonable(signature):
         return None
     return rec
 
@@ -407,14 +436,7 @@ def select_candidate(
         params = {**base_params, **cand, "n_ensemble": 1}
         sig = {"params": params, "rows": len(df), "seed": seed}
         path = None if out_dir is None else Path(out_dir) / f"tune__{model}__{task}__c{i}.json"
-        rec = None
-        if path is not None and path.exists():
-            try:
-                rec = json.loads(path.read_text())
-                if rec.get("signature") != _jsonable(sig) or "score" not in rec:
-                    rec = None
-            except (OSError, ValueError):
-                rec = None
+        rec = None if path is None else read_record(path, sig, required=("score",))
         if rec is None and not compute:
             return None
         if rec is None:
@@ -762,10 +784,7 @@ def parity_plot(
     path : path
         PNG file to write.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     n = len(by_model)
     fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.8), squeeze=False)
@@ -798,11 +817,9 @@ def roc_plot(
     path : path
         PNG file to write.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import roc_auc_score, roc_curve
+
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(3.4, 3.2))
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8)

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_text, save_figure
-from .benchmark import _jsonable, make_benchmark_model, resolve_params
+from ._io import atomic_write_text, pyplot, save_figure
+from .benchmark import _jsonable, make_benchmark_model, read_record, resolve_params
 from .datasets import is_classification, load_matbench
 from .protocols import (
     Split,
@@ -132,11 +132,8 @@ def _split_path(out: Path, protocol: str, model: str, task: str, split: str) -> 
 
 
 def _load(path: Path, signature: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(rec, dict) or rec.get("signature") != _jsonable(signature):
+    rec = read_record(path, signature, required=("signature",))
+    if rec is None:
         return None
     scores = [v for k, v in rec.items() if k.endswith("_score")]
     if not scores or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in scores):
@@ -347,10 +344,7 @@ def convergence_plot(task: str, runs: list[dict[str, Any]], path: str | os.PathL
     path : path
         PNG file to write.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     for r in runs:
@@ -386,10 +380,7 @@ def extrapolation_plot(runs: list[dict[str, Any]], path: str | os.PathLike[str])
     path : path
         PNG file to write.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     tasks = list(dict.fromkeys(r["task"] for r in runs))
     ncols = min(4, len(tasks))

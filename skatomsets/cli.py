@@ -148,46 +148,31 @@ def _benchmark(args: argparse.Namespace) -> int:
             print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
             return 2
         overrides[key] = _parse_value(value)
-    tasks = _task_names(args.tasks)
     protocols = list(dict.fromkeys(args.protocols))
+    common = {  # what both runners take
+        "models": args.models,
+        "tasks": _task_names(args.tasks),
+        "data_dir": args.data_dir,
+        "out_dir": args.out_dir,
+        "docs_dir": args.docs_dir,
+        "limit": args.limit,
+        "overrides": overrides or None,
+        "num_threads": args.threads,
+        "progress": not args.quiet,
+        "plots": not args.no_plots,
+        "compute": not args.report_only,
+    }
     if "matbench" in protocols:
         from .benchmark import markdown_table
 
-        results = run_benchmark(
-            models=args.models,
-            tasks=tasks,
-            data_dir=args.data_dir,
-            out_dir=args.out_dir,
-            docs_dir=args.docs_dir,
-            folds=args.folds,
-            limit=args.limit,
-            overrides=overrides or None,
-            tune=args.tune,
-            num_threads=args.threads,
-            progress=not args.quiet,
-            plots=not args.no_plots,
-            compute=not args.report_only,
-        )
+        results = run_benchmark(folds=args.folds, tune=args.tune, **common)
         print(markdown_table(results), end="")
     others = [p for p in protocols if p != "matbench"]
     if others:
         from .benchmark_protocols import protocols_table, run_protocols
 
         results = run_protocols(
-            models=args.models,
-            tasks=tasks,
-            protocols=others,
-            data_dir=args.data_dir,
-            out_dir=args.out_dir,
-            docs_dir=args.docs_dir,
-            n_repeats=args.repeats,
-            sizes=args.sizes,
-            limit=args.limit,
-            overrides=overrides or None,
-            num_threads=args.threads,
-            progress=not args.quiet,
-            plots=not args.no_plots,
-            compute=not args.report_only,
+            protocols=others, n_repeats=args.repeats, sizes=args.sizes, **common
         )
         print(protocols_table(results), end="")
     return 0

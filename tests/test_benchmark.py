@@ -251,3 +251,15 @@ def test_leaderboard_reference_covers_all_tasks_and_is_consistent():
             assert best >= max(others) and 0.45 < ref["dummy"] < 0.55
         else:
             assert best <= min(others) and ref["dummy"] == max(others)
+
+
+def test_read_record_rejects_what_cannot_be_reused(tmp_path):
+    path = tmp_path / "r.json"
+    assert bm.read_record(path) is None  # missing
+    path.write_text("[1, 2]")
+    assert bm.read_record(path) is None  # not an object
+    path.write_text(json.dumps({"signature": {"params": {"lr": 0.1}}, "score": 1.0}))
+    assert bm.read_record(path, required=("score",))["score"] == 1.0
+    assert bm.read_record(path, required=("y_true",)) is None
+    assert bm.read_record(path, {"params": {"lr": 0.1}}) is not None
+    assert bm.read_record(path, {"params": {"lr": 0.2}}) is None  # stale
