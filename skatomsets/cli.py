@@ -129,13 +129,29 @@ def _parse_value(text: str) -> Any:
 
 
 def _task_names(names: list[str]) -> list[str]:
-    """Expand ``all`` (the 13 MatBench tasks) and ``quick`` (the 4 quick ones)."""
-    from .benchmark import ALL_TASKS, QUICK_TASKS
+    """Expand ``all`` (the 13 MatBench tasks) and ``quick`` (the 4 quick ones); check names.
 
+    Raises ``ValueError`` naming an unknown task before any work starts.
+    """
+    from .benchmark import ALL_TASKS, QUICK_TASKS
+    from .datasets import task_name
+
+    groups = {"all": ALL_TASKS, "quick": QUICK_TASKS}
     out: list[str] = []
     for name in names:
-        out.extend({"all": ALL_TASKS, "quick": QUICK_TASKS}.get(name, (name,)))
+        out.extend(groups[name] if name in groups else [task_name(name)])
     return list(dict.fromkeys(out))
+
+
+def _model_names(names: list[str]) -> list[str]:
+    """Check benchmark model names (``make_model`` names or ``dummy``) before any work."""
+    from .models import available_models
+
+    known = ["dummy", *available_models()]
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown model {name!r}; choose from {known}")
+    return list(names)
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -148,10 +164,15 @@ def _benchmark(args: argparse.Namespace) -> int:
             print(f"error: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
             return 2
         overrides[key] = _parse_value(value)
+    try:
+        models, tasks = _model_names(args.models), _task_names(args.tasks)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     protocols = list(dict.fromkeys(args.protocols))
     common = {  # what both runners take
-        "models": args.models,
-        "tasks": _task_names(args.tasks),
+        "models": models,
+        "tasks": tasks,
         "data_dir": args.data_dir,
         "out_dir": args.out_dir,
         "docs_dir": args.docs_dir,

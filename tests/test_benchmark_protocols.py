@@ -145,3 +145,19 @@ def test_cli_task_groups_and_protocols(tmp_path, capsys):
     assert "| steels | MAE ↓ | " in out and "**extrapolation**" in out
     assert (tmp_path / "docs" / "matbench_table.md").exists()
     assert (tmp_path / "docs" / "extrapolation.png").exists()
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--tasks", "matbench_foo", "unknown MatBench task 'matbench_foo'"),
+        ("--models", "atomsets-v9", "unknown model 'atomsets-v9'"),
+    ],
+)
+def test_cli_unknown_task_or_model_is_a_clear_error_before_any_work(
+    tmp_path, capsys, option, value, message
+):
+    rc = main(["benchmark", option, value, "--out-dir", str(tmp_path / "runs"), "--quiet"])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
