@@ -75,7 +75,8 @@ def _check_batch_norm(est) -> None:
     if bn is None:
         return
     if not isinstance(bn, (bool, np.bool_)):
-        raise ValueError(f"batch_norm must be True or False, got {bn!r}")
+        shown = bn.item() if isinstance(bn, np.generic) else bn
+        raise ValueError(f"batch_norm must be True or False, got {shown!r}")
     if bn and isinstance(est.batch_size, numbers.Integral) and est.batch_size == 1:
         raise ValueError(
             "batch_size=1 cannot train with batch normalisation (it needs at least 2 samples "

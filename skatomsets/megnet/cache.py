@@ -13,7 +13,8 @@ each other's results. With a directory, results are also written to disk in shar
 content that is checked when the shard is read; a shard that fails the check is ignored
 with a warning, deleted (so that the next process does not trip on it again) and its
 structures are recomputed and written anew. Temporary files left by a killed writer
-(``.tmp-*.npz`` older than :data:`STALE_TMP_SECONDS`) are removed when a folder is first read.
+(``.tmp-*.npz`` older than :data:`STALE_TMP_SECONDS`) are removed when a process first uses
+the directory.
 A directory that cannot be written (read-only, full disk) gives one warning per directory and
 the cache carries on in memory: the computed features are returned, never lost.
 """
@@ -156,9 +157,20 @@ class FeatureCache:
         with _LOCK:
             return _SEEN_SHARDS.setdefault(str(folder.resolve()), set())
 
+    def _sweep_once(self) -> None:
+        """Once per directory and process: delete abandoned ``.tmp-*.npz`` files."""
+        assert self.directory is not None
+        where = str(self.directory.resolve())
+        with _LOCK:
+            if where in _SWEPT:
+                return
+            _SWEPT.add(where)
+        _remove_stale_tmp(self.directory)
+
     def _write_shard(
         self, namespace: str, keys: Sequence[str], arrays: Sequence[np.ndarray]
     ) -> None:
+        self._sweep_once()
         folder = self._dir(namespace)
         folder.mkdir(parents=True, exist_ok=True)
         keys_arr = np.asarray(keys, dtype="U32")
@@ -169,9 +181,8 @@ class FeatureCache:
         digest = _payload_digest(keys_arr, offsets, values)
         name = f"shard-{digest[:24]}.npz"
         target = folder / name
-        if target.exists():
-            self._seen(folder).add(name)
-            return
+        if target.exists() and name in self._seen(folder):
+            return  # read and verified, or written, by this process: nothing to repair
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -186,12 +197,8 @@ class FeatureCache:
         folder = self._dir(namespace)
         if not folder.is_dir():
             return
+        self._sweep_once()
         seen = self._seen(folder)
-        with _LOCK:
-            first_look = str(folder.resolve()) not in _SWEPT
-            _SWEPT.add(str(folder.resolve()))
-        if first_look:
-            _remove_stale_tmp(folder)
         for path in sorted(folder.glob("shard-*.npz")):
             if path.name in seen:
                 continue
@@ -210,6 +217,7 @@ class FeatureCache:
                     stacklevel=3,
                 )
                 _unlink_quietly(path)
+                seen.discard(path.name)
                 continue
             if not ok:
                 warnings.warn(
@@ -219,6 +227,7 @@ class FeatureCache:
                     stacklevel=3,
                 )
                 _unlink_quietly(path)
+                seen.discard(path.name)
                 continue
             with _LOCK:
                 for i, k in enumerate(keys.tolist()):
@@ -233,10 +242,10 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
-def _remove_stale_tmp(folder: Path) -> None:
+def _remove_stale_tmp(directory: Path) -> None:
     """Delete ``.tmp-*.npz`` files a killed writer left behind (older than the threshold)."""
     now = time.time()
-    for tmp in folder.glob(".tmp-*.npz"):
+    for tmp in directory.rglob(".tmp-*.npz"):
         try:
             if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
                 tmp.unlink()
