@@ -19,6 +19,7 @@ structures this is exactly the original MEGNet input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -329,20 +330,26 @@ def _check_lattice(structure: Any, row: int) -> None:
     """
     lattice = structure.lattice
     volume_per_site = abs(float(lattice.volume)) / len(structure)
-    if volume_per_site < MIN_DISTANCE**3 / np.sqrt(2):
+    if volume_per_site < MIN_DISTANCE**3 / math.sqrt(2):
         raise GraphConstructionError(
             f"the cell holds {volume_per_site:.3g} Å^3 per site, too little for atoms at least "
             f"{MIN_DISTANCE} Å apart (overlapping atoms; is the lattice in nm instead of Å?)",
             row,
         )
+    # every lattice vector is at least as long as the smallest layer spacing (volume over
+    # the area of a cell face): checked in plain Python, ~100x faster than numpy on 3x3
+    a, b, c = lattice.matrix.tolist()
+    largest_face = max(_cross_norm(b, c), _cross_norm(c, a), _cross_norm(a, b))
+    if volume_per_site * len(structure) >= MIN_DISTANCE * largest_face:
+        return
     basis = lattice.get_lll_reduced_lattice().matrix
     combos = np.array(
         [
-            (a, b, c)
-            for a in (-1, 0, 1)
-            for b in (-1, 0, 1)
-            for c in (-1, 0, 1)
-            if (a, b, c) > (0, 0, 0)
+            (i, j, k)
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+            for k in (-1, 0, 1)
+            if (i, j, k) > (0, 0, 0)
         ]
     )
     shortest = float(np.linalg.norm(combos @ basis, axis=1).min())
@@ -353,6 +360,12 @@ def _check_lattice(structure: Any, row: int) -> None:
             "of Å?)",
             row,
         )
+
+
+def _cross_norm(u: list[float], v: list[float]) -> float:
+    return math.hypot(
+        u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]
+    )
 
 
 def _check_overlap(
