@@ -194,6 +194,10 @@ class MEGNetSiteFeaturizer(_MEGNetMixin, BaseSetFeaturizer):
     batch_size : int, default=64
         Structures per forward pass. Small batches keep the bond tensors in the CPU cache:
         on a 2-core machine 32-64 structures per pass run about 1.5x faster than 256.
+        Features agree across batch sizes to float32 rounding, not bitwise (segment sums
+        over other batches add in another order): within 1e-6 of the largest feature
+        magnitude (measured: 2e-5 on features up to 43). With the cache, a structure is
+        computed once and then always served the same values.
     allow_isolated : bool, default=False
         Accept structures with a site that has no neighbour within the cutoff (its pooled
         bond message is then zero); by default they raise an error naming the row and site.
