@@ -15,10 +15,12 @@ Tables
     The 22 Magpie element properties of matminer's ``ElementProperty.from_preset("magpie")``
     (Ward et al., npj Comput. Mater. 2016), each standardised to zero mean and unit variance
     over the elements that have it; a property missing for an element is set to the column
-    mean (0 after scaling), an element missing every property is not covered.
+    mean (0 after scaling), an element missing every property (Nh-Og, Z = 113-118) is not
+    covered (matminer's loader would impute a made-up row for it).
 ``matscholar``
     The 200-dim matscholar word embeddings of elements shipped with matminer (Tshitoyan et
-    al., Nature 2019), each dimension standardised over the elements.
+    al., Nature 2019), each dimension standardised over the elements; Z = 1-103 are covered
+    (matminer's loader gives Rf-Og the mean vector, which is not used).
 ``onehot``
     One-hot encoding of Z (118 columns).
 ``atomic_number``
@@ -79,6 +81,12 @@ def _magpie() -> tuple[np.ndarray, list[str]]:
     std[std == 0] = 1.0
     table = (table - mean) / std
     table[covered] = np.nan_to_num(table[covered], nan=0.0)
+    # matminer imputes elements it has no data for (Nh-Og: identical made-up rows); they
+    # must stay uncovered. Covered rows keep the values above (those of the benchmarks).
+    raw = MagpieData(impute_nan=False).all_elemental_props
+    for z, sym in enumerate(_symbols(), start=1):
+        if all(np.isnan(raw[p].get(sym, np.nan)) for p in _MAGPIE_PROPS):
+            table[z] = np.nan
     return table.astype(np.float32), [f"magpie_{p}" for p in _MAGPIE_PROPS]
 
 
@@ -94,6 +102,11 @@ def _matscholar() -> tuple[np.ndarray, list[str]]:
             table[z] = [data[sym][p] for p in props]
     covered = ~np.isnan(table).all(axis=1)
     table = (table - table[covered].mean(axis=0)) / table[covered].std(axis=0)
+    # matminer gives elements without an embedding (Rf-Og) the mean vector: not covered
+    known = MatscholarElementData(impute_nan=False).all_element_data
+    for z, sym in enumerate(_symbols(), start=1):
+        if sym not in known:
+            table[z] = np.nan
     return table.astype(np.float32), [f"matscholar_{j}" for j in range(width)]
 
 

@@ -70,20 +70,17 @@ def as_sequence(X: Any) -> list[Any]:
 
 def _element_amounts(item: Any, row: int) -> dict[int, float]:
     """Atomic number -> amount for one material; raises a typed error naming ``row``."""
-    from pymatgen.core import Composition, Element, Structure
+    from pymatgen.core import Composition, Element, IStructure
     from pymatgen.core.periodic_table import DummySpecies
 
     if isinstance(item, np.str_):
         item = str(item)
-    if isinstance(item, Structure):
+    if isinstance(item, dict):
+        item = _from_dict(item, row)
+    if isinstance(item, IStructure):
         comp = item.composition
     elif isinstance(item, Composition):
         comp = item
-    elif isinstance(item, dict):
-        try:
-            comp = Composition(item)
-        except (ValueError, KeyError) as exc:
-            raise InvalidFormulaError(f"invalid composition {item!r}: {exc}", row) from None
     elif isinstance(item, str):
         if not item.strip():
             raise EmptyCompositionError("empty formula string", row)
@@ -116,6 +113,41 @@ def _element_amounts(item: Any, row: int) -> dict[int, float]:
     return out
 
 
+def _from_dict(item: dict, row: int) -> Any:
+    """A ``Structure.as_dict()`` dict as a Structure, or an element -> amount dict checked
+    amount by amount (pymatgen reads a NaN amount as absent, and fails with a bare
+    ``TypeError`` on strings or None) as a Composition."""
+    from pymatgen.core import Composition, Structure
+
+    if "lattice" in item and "sites" in item:
+        try:
+            return Structure.from_dict(item)
+        except Exception as exc:
+            raise InvalidFormulaError(f"cannot read structure dict: {exc}", row) from None
+    for key, amount in item.items():
+        if isinstance(amount, (bool, np.bool_)) or not isinstance(amount, (int, float, np.number)):
+            raise InvalidFormulaError(
+                f"amount of {key!r} must be a number, got {type(amount).__name__} "
+                f"{_plain(amount)!r}",
+                row,
+            )
+        if not np.isfinite(amount):
+            raise InvalidFormulaError(
+                f"amount of {key!r} is {float(amount)} (NaN or infinite)", row
+            )
+        if amount < 0:
+            raise InvalidFormulaError(f"negative amount {_plain(amount)} of {key!r}", row)
+    try:
+        return Composition(item)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidFormulaError(f"invalid composition {item!r}: {exc}", row) from None
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value (messages show ``'high'``, not ``np.str_('high')``)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def parse_compositions(X: Any) -> ElementSets:
     """Parse formulas, Compositions or Structures into flat element sets.
 
@@ -123,9 +155,10 @@ def parse_compositions(X: Any) -> ElementSets:
     ----------
     X : sequence
         Formula strings (``"Fe2O3"``), pymatgen ``Composition`` or ``Structure`` objects (or
-        element -> amount dicts), as a list, tuple, numpy array or pandas Series. A
-        ``Structure`` is reduced to its composition, each site counting with its occupancy,
-        so a disordered site gives fractional amounts. Elements with zero amount are dropped.
+        element -> amount dicts, or ``Structure.as_dict()`` dicts), as a list, tuple, numpy
+        array or pandas Series. A ``Structure`` is reduced to its composition, each site
+        counting with its occupancy, so a disordered site gives fractional amounts. Elements
+        with zero amount are dropped.
 
     Returns
     -------

@@ -67,11 +67,82 @@ class _SetNet(NeuralNet):
             self.interrupted_ = stopper is None or stopper.misses_ < stopper.patience
             raise
 
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        # without early stopping nothing else keeps a completed epoch's weights: keep them
+        # so that an interrupt never leaves a half-trained epoch's weights (small copy)
+        super().on_epoch_end(net, **kwargs)
+        if "early_stopping" not in dict(self.callbacks_):
+            self.last_epoch_state_ = {
+                k: v.detach().clone() for k, v in self.module_.state_dict().items()
+            }
+
+    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any):
+        self.last_epoch_state_ = None
+        super().partial_fit(X, y, classes=classes, **fit_params)
+        if getattr(self, "interrupted_", False):
+            _settle_interrupt(self)
+        self.last_epoch_state_ = None
+        return self
+
     def infer(self, x: Any, **fit_params: Any) -> torch.Tensor:
         return self.module_(x.to(self.device))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, y_true.to(y_pred.device))
+
+
+def _settle_interrupt(net: _SetNet) -> None:
+    """After Ctrl-C: drop the unfinished epoch from the history, keep completed weights.
+
+    With early stopping, skorch has already restored the best epoch's weights; without it,
+    the weights at the end of the last completed epoch are restored. ``completed_epochs_``
+    is 0 when the interrupt came before any epoch ended (the weights are then unusable).
+    """
+    net.interrupted_epoch_ = len(net.history)
+    if net.history and "train_loss" not in net.history[-1]:
+        del net.history[-1]
+    net.completed_epochs_ = len(net.history)
+    state = getattr(net, "last_epoch_state_", None)
+    if state is not None:
+        net.module_.load_state_dict(state)
+
+
+def _warn_interrupted(est: Any, net: _SetNet) -> None:
+    member = f"ensemble member {len(est.nets_) + 1}/{est.n_ensemble}"
+    if net.completed_epochs_ == 0:
+        kept = "no epoch completed, so this member is dropped"
+    elif "early_stopping" in dict(net.callbacks_):
+        kept = "keeping the best weights so far"
+    else:
+        kept = f"keeping the weights of the last completed epoch ({net.completed_epochs_})"
+    warnings.warn(
+        f"training interrupted in epoch {net.interrupted_epoch_} of {member}; {kept}",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _check_trained(est: Any) -> None:
+    """Refuse a fit that did not train or diverged, instead of predicting NaN or p = 0.5.
+
+    Called once after all ensemble members are trained.
+    """
+    n = len(est.nets_)
+    for i, net in enumerate(est.nets_, start=1):
+        hist = net.history
+        losses = np.asarray([h.get("train_loss", np.nan) for h in hist], dtype=float)
+        finite_weights = all(
+            torch.isfinite(t).all()
+            for t in net.module_.state_dict().values()
+            if t.is_floating_point()
+        )
+        if not finite_weights or not np.isfinite(losses).any():
+            shown = ", ".join(f"{v:.4g}" for v in losses[:5]) + (", ..." if len(losses) > 5 else "")
+            raise ValueError(
+                f"training of {type(est).__name__} diverged: ensemble member {i}/{n} ended with "
+                f"non-finite weights (training loss per epoch: {shown}); lower lr (now "
+                f"{est.lr!r}) or standardise the input features"
+            )
 
 
 class _HoldOut:
@@ -90,11 +161,24 @@ class _HoldOut:
             n_classes = len(np.unique(dataset.y))
             n_valid = max(n_valid, n_classes)
             if n - n_valid >= n_classes and np.bincount(dataset.y).min() >= 2:
+                self._check_train_size(n, n_valid)
                 split = StratifiedShuffleSplit(1, test_size=n_valid, random_state=self.seed)
                 train, valid = next(split.split(np.zeros(n), dataset.y))
                 return dataset.subset(np.sort(train)), dataset.subset(np.sort(valid))
+        self._check_train_size(n, n_valid)
         perm = rng.permutation(n)
         return dataset.subset(np.sort(perm[n_valid:])), dataset.subset(np.sort(perm[:n_valid]))
+
+    def _check_train_size(self, n: int, n_valid: int) -> None:
+        """At least 2 training samples (batch normalisation, and any learning at all)."""
+        if n - n_valid < 2:
+            per_class = ", at least one per class" if self.stratify else ""
+            raise ValueError(
+                f"only {n - n_valid} of {n} samples left for training after holding out "
+                f"{n_valid} for validation (validation_fraction={self.fraction!r}{per_class}); "
+                "training needs at least 2: use more data, a smaller validation_fraction, or "
+                "validation_fraction=None"
+            )
 
 
 class _ValidationScore(Callback):
@@ -202,6 +286,7 @@ class NeuralEstimatorBase(BaseEstimator):
                         f"X has {X.n_features} features, but {type(self).__name__} is "
                         f"expecting {self.n_features_in_} features as input"
                     )
+                _check_set_feature_names(self, X, reset)
                 return X
             arr = validate_data(self, X, reset=reset, dtype=np.float32)
             return to_sets(arr)
@@ -221,7 +306,7 @@ class NeuralEstimatorBase(BaseEstimator):
 
     # --------------------------------------------------------------- training
     def _device(self) -> str:
-        return resolve_device(self.device)
+        return check_device(self.device)
 
     def _fit_nets(
         self, data: TensorData, n_features: int, n_outputs: int, criterion: Any, score: Any
@@ -232,15 +317,16 @@ class NeuralEstimatorBase(BaseEstimator):
         self.nets_ = []
         for seed in seeds:
             net = self._fit_one(int(seed), data, n_features, n_outputs, criterion, score)
-            self.nets_.append(net)
             if getattr(net, "interrupted_", False):
-                warnings.warn(
-                    f"training interrupted in epoch {len(net.history)} of ensemble member "
-                    f"{len(self.nets_)}/{self.n_ensemble}; keeping the best weights so far",
-                    UserWarning,
-                    stacklevel=3,
-                )
+                _warn_interrupted(self, net)
+                if net.completed_epochs_ > 0:
+                    self.nets_.append(net)
+                if not self.nets_:
+                    del self.nets_
+                    raise KeyboardInterrupt("training interrupted before any epoch completed")
                 break
+            self.nets_.append(net)
+        _check_trained(self)
         self.skatomsets_version_ = __version__
 
     def _fit_one(self, seed, data, n_features, n_outputs, criterion, score) -> _SetNet:
@@ -314,7 +400,9 @@ class NeuralEstimatorBase(BaseEstimator):
                 continue
             out = net.forward(data, training=False, device="cpu")
             outs.append(out.numpy().astype(np.float64))
-        return np.stack(outs)
+        stacked = np.stack(outs)
+        _check_finite_outputs(stacked)
+        return stacked
 
     # --------------------------------------------------------------- sklearn plumbing
     def _is_classifier(self) -> bool:
@@ -367,7 +455,7 @@ class RegressorMixinNN:
             except (TypeError, ValueError):
                 rows = [i for i, v in enumerate(y_arr.ravel()) if not _is_number(v)]
                 raise InvalidTargetError(
-                    f"non-numeric target {y_arr.ravel()[rows[0]]!r}", row=rows[0]
+                    f"non-numeric target {_plain(y_arr.ravel()[rows[0]])!r}", row=rows[0]
                 ) from None
         y_arr = y_arr.astype(np.float64)
         if y_arr.ndim > 2:
@@ -445,11 +533,13 @@ class ClassifierMixinNN:
                 raise InvalidTargetError(
                     f"class label {y_arr[i].tolist()} is NaN or infinite", row=i
                 )
+        _check_label_types(y_arr)
         check_classification_targets(y_arr)
         self.classes_, codes = np.unique(y_arr, return_inverse=True)
         if len(self.classes_) < 2:
             raise InvalidTargetError(
-                f"only one class ({self.classes_[0]!r}) is present in y; a classifier needs at "
+                f"only one class ({_plain(self.classes_[0])!r}) is present in y; a classifier "
+                "needs at "
                 "least 2 classes"
             )
         return codes.astype(np.int64)
@@ -473,6 +563,103 @@ class ClassifierMixinNN:
 
     def _is_classifier(self) -> bool:
         return True
+
+
+def _check_set_feature_names(est: Any, X: RaggedSets, reset: bool) -> None:
+    """``feature_names_in_`` for sets, as scikit-learn does for DataFrames.
+
+    Featurizers name their columns (``megnet16_0``, ``megnet_V2_5``...); a table of the same
+    width from another featurizer (or another MEGNet level) would otherwise be accepted
+    silently at predict time. Generic names (``x0``, ``x1``... of hand-built sets) are not
+    checked.
+    """
+    names = None if X.feature_names is None else [str(n) for n in X.feature_names]
+    if names == [f"x{j}" for j in range(X.n_features)]:
+        names = None
+    if reset:
+        if names is None:
+            est.__dict__.pop("feature_names_in_", None)
+        else:
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+        return
+    fitted = getattr(est, "feature_names_in_", None)
+    if fitted is None or names is None or list(fitted) == names:
+        return
+    j = next(k for k, (a, b) in enumerate(zip(fitted, names, strict=True)) if a != b)
+    raise ValueError(
+        f"The feature names should match those that were passed during fit: column {j} is "
+        f"{names[j]!r} but {type(est).__name__} was fitted with {fitted[j]!r} (sets from a "
+        "different featurizer, element table or MEGNet level?)"
+    )
+
+
+def _check_label_types(y: np.ndarray) -> None:
+    """Class labels that numpy can sort: 1-D, no None, not strings mixed with numbers."""
+    if y.ndim != 1:
+        raise InvalidTargetError(
+            f"classifier targets must be 1-D class labels, got an array of shape {y.shape} "
+            "(multi-output classification is not supported)"
+        )
+    if y.dtype != object:
+        return
+    kinds: dict[str, int] = {}
+    for i, v in enumerate(y.tolist()):
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            raise InvalidTargetError(f"class label {v!r} is missing (None or NaN)", row=i)
+        kind = "string" if isinstance(v, (str, bytes)) else "number"
+        if not isinstance(v, (str, bytes, numbers.Number)):
+            raise InvalidTargetError(
+                f"class label {v!r} of type {type(v).__name__} is neither a string nor a number",
+                row=i,
+            )
+        kinds.setdefault(kind, i)
+    if len(kinds) > 1:
+        raise InvalidTargetError(
+            f"class labels mix strings and numbers (row {kinds['string']} is "
+            f"{y[kinds['string']]!r}, row {kinds['number']} is {_plain(y[kinds['number']])!r}): "
+            "use one type for all labels"
+        )
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value (messages show ``'high'``, not ``np.str_('high')``)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _check_finite_outputs(outs: np.ndarray) -> None:
+    """Never hand back NaN / inf predictions silently: name the first row that has one."""
+    bad = ~np.isfinite(outs).all(axis=(0, 2)) if outs.size else np.zeros(0, bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"row {row}: the network output is NaN or infinite for {int(bad.sum())} sample(s) "
+            "(input features far outside the training range, or values overflowing float32)"
+        )
+
+
+def check_device(device: str) -> str:
+    """``device`` resolved (``"auto"``), or a ValueError saying which devices exist."""
+    resolved = resolve_device(device)
+    try:
+        dev = torch.device(resolved)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device {device!r} is not a torch device: {exc}") from None
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    available = ["cpu"]
+    if cuda:
+        available += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if mps:
+        available.append("mps")
+    ok = dev.type == "cpu" or (dev.type == "mps" and mps)
+    if dev.type == "cuda" and cuda:
+        ok = dev.index is None or dev.index < torch.cuda.device_count()
+    if not ok:
+        raise ValueError(
+            f"device={device!r} is not available with this torch build ({torch.__version__}); "
+            f"available: {', '.join(repr(a) for a in available)} (or 'auto')"
+        )
+    return resolved
 
 
 def _is_number(v: Any) -> bool:

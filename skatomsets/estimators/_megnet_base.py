@@ -20,7 +20,7 @@ from torch import nn
 
 from ..featurizers.megnet import _as_structures
 from ..inputs import as_sequence
-from ..megnet.graph import GraphBatch, build_graphs
+from ..megnet.graph import GraphBatch, build_graphs, check_full_occupancy
 from ..megnet.model import MEGNet, MEGNetConfig
 from ..megnet.weights import PRETRAINED, resolve_model
 from ..megnet.weights import save_parent as _save_parent
@@ -156,6 +156,12 @@ class MEGNetBase(NeuralEstimatorBase):
     def _check_X(self, X: Any, reset: bool) -> GraphBatch:
         """Structures (or ``Structure.as_dict()`` dicts) -> one flat GraphBatch."""
         structures = _as_structures(as_sequence(X))
+        check_full_occupancy(
+            structures,
+            range(len(structures)),
+            "MEGNet counts every site in full, so it would learn from (and predict for) the "
+            "fully occupied structure; give ordered structures",
+        )
         cfg = self.megnet_config_
         return build_graphs(
             structures,

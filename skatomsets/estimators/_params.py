@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import torch
 
 from ..nn.modules import ACTIVATIONS, READOUTS
@@ -62,6 +63,22 @@ def check_architecture(est) -> None:
         raise ValueError(f"dropout must be in [0, 1), got {est.dropout!r}")
     if hasattr(est, "loss") and est.loss not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {est.loss!r}")
+    _check_batch_norm(est)
     emb = getattr(est, "embedding_dim", None)
     if emb is not None and (not isinstance(emb, numbers.Integral) or emb < 1):
         raise ValueError(f"embedding_dim must be None or a positive integer, got {emb!r}")
+
+
+def _check_batch_norm(est) -> None:
+    """``batch_norm`` is a real bool, and batch normalisation gets >= 2 samples per batch."""
+    bn = getattr(est, "batch_norm", None)
+    if bn is None:
+        return
+    if not isinstance(bn, (bool, np.bool_)):
+        shown = bn.item() if isinstance(bn, np.generic) else bn
+        raise ValueError(f"batch_norm must be True or False, got {shown!r}")
+    if bn and isinstance(est.batch_size, numbers.Integral) and est.batch_size == 1:
+        raise ValueError(
+            "batch_size=1 cannot train with batch normalisation (it needs at least 2 samples "
+            "per batch): use batch_size >= 2 or batch_norm=False"
+        )

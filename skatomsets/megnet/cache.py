@@ -11,7 +11,12 @@ a grid search (``GridSearchCV`` clones and refits them for every candidate and f
 each other's results. With a directory, results are also written to disk in shards
 (``.npz`` files holding many structures) with an atomic ``os.replace`` and a SHA-256 of the
 content that is checked when the shard is read; a shard that fails the check is ignored
-with a warning (and recomputed).
+with a warning, deleted (so that the next process does not trip on it again) and its
+structures are recomputed and written anew. Temporary files left by a killed writer
+(``.tmp-*.npz`` older than :data:`STALE_TMP_SECONDS`) are removed when a process first uses
+the directory.
+A directory that cannot be written (read-only, full disk) gives one warning per directory and
+the cache carries on in memory: the computed features are returned, never lost.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +37,13 @@ __all__ = ["FeatureCache", "clear_memory_cache", "structure_key"]
 
 _MEMORY: dict[str, dict[str, np.ndarray]] = {}
 _SEEN_SHARDS: dict[str, set[str]] = {}  # shard folder -> shard files already read
+_UNWRITABLE: set[str] = set()  # directories already warned about (cannot write)
+_SWEPT: set[str] = set()  # shard folders already cleaned of abandoned temporary files
 _LOCK = threading.Lock()
+
+#: Age (seconds) after which a ``.tmp-*.npz`` left in a cache folder counts as abandoned
+#: (a live write takes well under a second; a killed writer never renames its file).
+STALE_TMP_SECONDS = 600.0
 
 
 def clear_memory_cache() -> None:
@@ -39,6 +51,8 @@ def clear_memory_cache() -> None:
     with _LOCK:
         _MEMORY.clear()
         _SEEN_SHARDS.clear()
+        _UNWRITABLE.clear()
+        _SWEPT.clear()
 
 
 def structure_key(structure: Any) -> str:
@@ -116,7 +130,23 @@ class FeatureCache:
             for k, a in zip(keys, arrays, strict=True):
                 store[k] = a
         if self.directory is not None:
-            self._write_shard(namespace, keys, arrays)
+            try:
+                self._write_shard(namespace, keys, arrays)
+            except OSError as exc:  # read-only or full directory: keep the results anyway
+                self._warn_unwritable(exc)
+
+    def _warn_unwritable(self, exc: OSError) -> None:
+        where = str(self.directory)
+        with _LOCK:
+            if where in _UNWRITABLE:
+                return
+            _UNWRITABLE.add(where)
+        warnings.warn(
+            f"cannot write to the MEGNet feature cache directory {where} ({exc}); features are "
+            "kept in memory only for this process",
+            UserWarning,
+            stacklevel=4,
+        )
 
     # ------------------------------------------------------------------ disk
     def _dir(self, namespace: str) -> Path:
@@ -127,9 +157,20 @@ class FeatureCache:
         with _LOCK:
             return _SEEN_SHARDS.setdefault(str(folder.resolve()), set())
 
+    def _sweep_once(self) -> None:
+        """Once per directory and process: delete abandoned ``.tmp-*.npz`` files."""
+        assert self.directory is not None
+        where = str(self.directory.resolve())
+        with _LOCK:
+            if where in _SWEPT:
+                return
+            _SWEPT.add(where)
+        _remove_stale_tmp(self.directory)
+
     def _write_shard(
         self, namespace: str, keys: Sequence[str], arrays: Sequence[np.ndarray]
     ) -> None:
+        self._sweep_once()
         folder = self._dir(namespace)
         folder.mkdir(parents=True, exist_ok=True)
         keys_arr = np.asarray(keys, dtype="U32")
@@ -140,9 +181,8 @@ class FeatureCache:
         digest = _payload_digest(keys_arr, offsets, values)
         name = f"shard-{digest[:24]}.npz"
         target = folder / name
-        if target.exists():
-            self._seen(folder).add(name)
-            return
+        if target.exists() and name in self._seen(folder):
+            return  # read and verified, or written, by this process: nothing to repair
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -157,6 +197,7 @@ class FeatureCache:
         folder = self._dir(namespace)
         if not folder.is_dir():
             return
+        self._sweep_once()
         seen = self._seen(folder)
         for path in sorted(folder.glob("shard-*.npz")):
             if path.name in seen:
@@ -170,15 +211,43 @@ class FeatureCache:
                     f"shard-{expected[:24]}"
                 )
             except Exception as exc:  # unreadable / truncated file
-                warnings.warn(f"ignoring unreadable MEGNet cache shard {path}: {exc}", stacklevel=3)
+                warnings.warn(
+                    f"ignoring unreadable MEGNet cache shard {path} ({exc}); it is deleted and "
+                    "its structures recomputed",
+                    stacklevel=3,
+                )
+                _unlink_quietly(path)
+                seen.discard(path.name)
                 continue
             if not ok:
                 warnings.warn(
                     f"ignoring MEGNet cache shard {path}: its content does not match its "
-                    "checksum (corrupted or modified)",
+                    "checksum (corrupted or modified); it is deleted and its structures "
+                    "recomputed",
                     stacklevel=3,
                 )
+                _unlink_quietly(path)
+                seen.discard(path.name)
                 continue
             with _LOCK:
                 for i, k in enumerate(keys.tolist()):
                     store.setdefault(k, values[offsets[i] : offsets[i + 1]])
+
+
+def _unlink_quietly(path: Path) -> None:
+    """Delete a bad shard so that it is rewritten on recompute (ignored if not allowed)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _remove_stale_tmp(directory: Path) -> None:
+    """Delete ``.tmp-*.npz`` files a killed writer left behind (older than the threshold)."""
+    now = time.time()
+    for tmp in directory.rglob(".tmp-*.npz"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                tmp.unlink()
+        except OSError:
+            pass

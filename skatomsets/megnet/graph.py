@@ -19,6 +19,7 @@ structures this is exactly the original MEGNet input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ __all__ = [
     "GraphConstructionError",
     "TorchGraphBatch",
     "build_graphs",
+    "check_full_occupancy",
     "structure_to_graph",
 ]
 
@@ -300,6 +302,12 @@ def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, 
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         j = int(site[k])
+        if any(type(sp).__name__ == "DummySpecies" for sp in structure[j].species):
+            raise GraphConstructionError(
+                f"site {j} ({structure[j].species_string}) holds a dummy species, not a "
+                "chemical element",
+                row,
+            )
         raise GraphConstructionError(
             f"site {j} ({structure[j].species_string}) has atomic number {int(z[k])}, "
             f"outside the model's element embedding (1..{max_z})",
@@ -312,14 +320,68 @@ def _species_entries(structure: Any, row: int, max_z: int) -> tuple[np.ndarray, 
 MIN_DISTANCE = 0.5
 
 
+def _check_lattice(structure: Any, row: int) -> None:
+    """Raise, before any neighbour search, if the cell is too small for real atoms.
+
+    A site closer than :data:`MIN_DISTANCE` to its own periodic image (a lattice vector that
+    short), or less volume per site than spheres of that diameter need in the densest
+    packing, means overlapping atoms, typically a lattice given in nm instead of Å; the
+    neighbour list of such a cell would be huge (a 0.1 Å cubic cell: 500 000 bonds, 1 GB).
+    """
+    lattice = structure.lattice
+    volume_per_site = abs(float(lattice.volume)) / len(structure)
+    if volume_per_site < MIN_DISTANCE**3 / math.sqrt(2):
+        raise GraphConstructionError(
+            f"the cell holds {volume_per_site:.3g} Å^3 per site, too little for atoms at least "
+            f"{MIN_DISTANCE} Å apart (overlapping atoms; is the lattice in nm instead of Å?)",
+            row,
+        )
+    # every lattice vector is at least as long as the smallest layer spacing (volume over
+    # the area of a cell face): checked in plain Python, ~100x faster than numpy on 3x3
+    a, b, c = lattice.matrix.tolist()
+    largest_face = max(_cross_norm(b, c), _cross_norm(c, a), _cross_norm(a, b))
+    if volume_per_site * len(structure) >= MIN_DISTANCE * largest_face:
+        return
+    basis = lattice.get_lll_reduced_lattice().matrix
+    combos = np.array(
+        [
+            (i, j, k)
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+            for k in (-1, 0, 1)
+            if (i, j, k) > (0, 0, 0)
+        ]
+    )
+    shortest = float(np.linalg.norm(combos @ basis, axis=1).min())
+    if shortest < MIN_DISTANCE:
+        raise GraphConstructionError(
+            f"every site is {shortest:.3f} Å from its own periodic image (a lattice vector "
+            f"shorter than {MIN_DISTANCE} Å: overlapping atoms; is the lattice in nm instead "
+            "of Å?)",
+            row,
+        )
+
+
+def _cross_norm(u: list[float], v: list[float]) -> float:
+    return math.hypot(
+        u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]
+    )
+
+
 def _check_overlap(
     structure: Any, src: np.ndarray, dst: np.ndarray, dist: np.ndarray, row: int
 ) -> None:
-    """Raise if two sites coincide or sit closer than :data:`MIN_DISTANCE`."""
-    close = (dist < MIN_DISTANCE) & (src != dst)
+    """Raise if two sites (or a site and its own image) sit closer than :data:`MIN_DISTANCE`."""
+    close = dist < MIN_DISTANCE
     if close.any():
         k = int(np.flatnonzero(close)[0])
         i, j = sorted((int(src[k]), int(dst[k])))
+        if i == j:
+            raise GraphConstructionError(
+                f"site {i} is {dist[k]:.3f} Å from its own periodic image (overlapping atoms; "
+                f"minimum {MIN_DISTANCE} Å; is the lattice in nm instead of Å?)",
+                row,
+            )
         raise GraphConstructionError(
             f"sites {i} and {j} are {dist[k]:.3f} Å apart (overlapping atoms; minimum "
             f"{MIN_DISTANCE} Å)",
@@ -369,12 +431,13 @@ def structure_to_graph(
     ------
     GraphConstructionError
         If the input is not a Structure, has no sites, holds an element outside the
-        embedding, has two sites closer than :data:`MIN_DISTANCE` (overlapping atoms), or
+        embedding (or a dummy species), has two sites closer than :data:`MIN_DISTANCE`
+        (overlapping atoms; a site and its own periodic image count too), or
         (unless ``allow_isolated``) has a site without any neighbour within ``cutoff``.
     """
-    from pymatgen.core import Structure
+    from pymatgen.core import IStructure
 
-    if not isinstance(structure, Structure):
+    if not isinstance(structure, IStructure):
         raise GraphConstructionError(
             f"expected a pymatgen Structure, got {type(structure).__name__}", row
         )
@@ -382,6 +445,7 @@ def structure_to_graph(
     if n == 0:
         raise GraphConstructionError("structure has no sites", row)
     z, site, frac, weight = _species_entries(structure, row, max_z)
+    _check_lattice(structure, row)
     src, dst, _, dist = structure.get_neighbor_list(r=cutoff)
     keep = (src != dst) | (dist > _SELF_TOL)
     if not keep.all():
@@ -491,3 +555,31 @@ def build_graphs(
         bond_offsets=bond_offsets,
         species_offsets=species_offsets,
     )
+
+
+def check_full_occupancy(structures: Sequence[Any], rows: Sequence[int], reason: str) -> None:
+    """Raise for the first site whose total occupancy is below 1 (a vacancy).
+
+    MEGNet's graph has no notion of a vacancy: a site is embedded from its species'
+    fractions, and every structure-level readout (state update, Set2Set) counts it in full.
+    Callers whose output would silently equal that of the fully occupied structure use this.
+
+    Parameters
+    ----------
+    structures : sequence of pymatgen.core.Structure
+    rows : sequence of int
+        Row of each structure, for the error message.
+    reason : str
+        Appended to the message (what to do instead).
+    """
+    for structure, row in zip(structures, rows, strict=True):
+        if structure.is_ordered:
+            continue
+        for j, site in enumerate(structure):
+            occ = float(sum(site.species.values()))
+            if occ < 1.0 - 1e-6:
+                raise GraphConstructionError(
+                    f"site {j} ({site.species_string}) has total occupancy {occ:.3g} < 1 (a "
+                    f"vacancy); {reason}",
+                    row,
+                )
