@@ -96,6 +96,7 @@ def materials_column(
     formula_column: str | None = None,
     structure_column: str | None = None,
     need_structures: bool = False,
+    option: str = "--formula-column or --structure-column",
 ) -> tuple[str, str]:
     """``(column, kind)`` of the materials in ``frame``: given, else found by name.
 
@@ -111,17 +112,15 @@ def materials_column(
     for kind, cols in found.items():
         if len(cols) > 1:
             raise ValueError(
-                f"{source} has several {kind} columns {cols}; choose one with "
-                f"--{'formula' if kind == 'composition' else 'structure'}-column"
+                f"{source} has several {kind} columns {cols}; choose one with {option}"
             )
     order = ("structure", "composition") if need_structures else ("composition", "structure")
     for kind in order:
         if found[kind]:
             return found[kind][0], kind
     raise ValueError(
-        f"{source} has no materials column: name one with --formula-column or "
-        f"--structure-column (found by name: composition/formula, structure/cif); its "
-        f"columns: {list(frame.columns)}"
+        f"{source} has no materials column: name one with {option} (found by name: "
+        f"composition/formula, structure/cif); its columns: {list(frame.columns)}"
     )
 
 
@@ -150,9 +149,10 @@ def _materials_from_frame(
     structure_column: str | None,
     need_structures: bool,
     progress: bool,
+    option: str = "--formula-column or --structure-column",
 ) -> Materials:
     column, kind = materials_column(
-        frame, str(path), formula_column, structure_column, need_structures
+        frame, str(path), formula_column, structure_column, need_structures, option
     )
     values = frame[column]
     if kind == "composition":
@@ -433,7 +433,9 @@ def prediction_inputs(
                 frame, path, *((None, column) if kind == "structure" else (column, None)),
                 need_structures, progress,
             )  # fmt: skip
-        return _materials_from_frame(frame, path, None, None, need_structures, progress)
+        return _materials_from_frame(
+            frame, path, None, None, need_structures, progress, option="--column"
+        )
     items: list[Any] = []
     labels: list[str] = []
     kinds = set()
@@ -452,6 +454,8 @@ def prediction_inputs(
             kinds.add("structure")
         elif is_structure_name(text) and not path.name.startswith(("POSCAR", "CONTCAR")):
             raise FileNotFoundError(f"no such structure file: {text}")
+        elif is_table(path) and not path.is_file():
+            raise FileNotFoundError(f"no such table: {text}")
         elif path.is_file():
             raise ValueError(
                 f"{text} is a file but neither a table (.csv, .tsv, .parquet) nor a structure "

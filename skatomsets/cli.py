@@ -45,6 +45,7 @@ line ``skatomsets: error: ...`` and exit code 2, never a traceback (``--debug`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -194,6 +195,45 @@ def _refit_and_save(model: Any, X: Any, y: Any, args: argparse.Namespace) -> Non
     )
 
 
+@contextlib.contextmanager
+def _rows_named(labels: list[str] | None):
+    """Re-raise an input error of row ``i`` naming ``labels[i]`` too (a structure file)."""
+    from .exceptions import SkatomsetsInputError
+
+    if labels is None:
+        yield
+        return
+    try:
+        yield
+    except SkatomsetsInputError as exc:
+        if exc.row is None or not 0 <= exc.row < len(labels):
+            raise
+        msg = str(exc).removeprefix(f"row {exc.row}: ")
+        err = type(exc)(msg, exc.row)
+        err.args = (f"row {exc.row} ({labels[exc.row]}): {msg}",)
+        raise err from None
+
+
+def _featurize_all(model: Any, X: Any, labels: list[str] | None, quiet: bool) -> None:
+    """Featurize every row once before any fit: errors name the data row (and file), and
+    MEGNet features land in the in-memory cache that the folds and the refit then reuse."""
+    import time
+
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        return
+    t0 = time.perf_counter()
+    featurizer = clone(model.steps[0][1])
+    if not quiet and "progress" in featurizer.get_params():
+        featurizer.set_params(progress=True)
+    with _rows_named(labels):
+        featurizer.fit_transform(X)
+    if not quiet:
+        print(f"featurized {len(X)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def _train_own(args: argparse.Namespace, data: Path) -> int:
     """``train`` on the user's own table or structure folder (see the module docstring)."""
     from tqdm.auto import tqdm
@@ -244,6 +284,8 @@ def _train_own(args: argparse.Namespace, data: Path) -> int:
     print(f"task: {task} ({reason}; --task to override)")
     if params:
         print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    labels = mats.labels[: len(y)] if mats.kind == "structure" else None
+    _featurize_all(model, X, labels, args.quiet)
     results = []
     if args.cv:
         cv_name = "StratifiedKFold" if classification else "KFold"
@@ -381,7 +423,8 @@ def _predict(args: argparse.Namespace) -> int:
         )
     if len(mats.X) == 0:
         raise ValueError(f"nothing to predict: {mats.source} has no rows")
-    preds = _prediction_frame(model, mats.X)
+    with _rows_named(mats.labels if mats.kind == "structure" else None):
+        preds = _prediction_frame(model, mats.X)
     if mats.frame is not None:
         base = mats.frame.reset_index(drop=True).copy()
         if mats.kind == "structure":  # CIF text would fill the screen: file name or formula

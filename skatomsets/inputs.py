@@ -106,7 +106,9 @@ def _element_amounts(item: Any, row: int) -> dict[int, float]:
             if "negative" in msg:
                 raise InvalidFormulaError(f"negative amount in formula {item!r}", row) from None
             raise InvalidFormulaError(
-                f"cannot parse formula {item!r}: {msg} (and it names no structure file)", row
+                f"cannot parse formula {item!r}: {msg}; it is not a structure file either "
+                "(.cif, POSCAR, .vasp)",
+                row,
             ) from None
     else:
         raise InvalidFormulaError(
