@@ -14,13 +14,15 @@ same files are featurized many times (cross-validation, grid searches) read them
 What counts as a structure file: a name ending in ``.cif``, ``.mcif``, ``.vasp`` or
 ``.poscar`` (optionally compressed: ``.gz``, ``.bz2``, ``.xz``), or starting with ``POSCAR``
 or ``CONTCAR``. Files are read exactly as written (no conversion to a primitive cell, no
-sorting of sites). Errors (:class:`~skatomsets.exceptions.StructureFileError`) name the file
-and the row.
+sorting of sites; pymatgen's note that it rounded fractional coordinates is silenced,
+its other warnings are kept). Errors (:class:`~skatomsets.exceptions.StructureFileError`)
+name the file and the row.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -85,9 +87,11 @@ def read_structure(path: str | os.PathLike[str], row: int | None = None) -> Any:
     if not path.is_file():
         raise StructureFileError(f"no such structure file: {path}", row)
     try:
-        if _is_cif(path):
-            return Structure.from_file(path, primitive=False)
-        return Poscar.from_file(path, check_for_potcar=False).structure
+        with warnings.catch_warnings():  # harmless note on CIFs written with few digits
+            warnings.filterwarnings("ignore", message=".*rounded to ideal values")
+            if _is_cif(path):
+                return Structure.from_file(path, primitive=False)
+            return Poscar.from_file(path, check_for_potcar=False).structure
     except Exception as exc:  # pymatgen raises many kinds; one clear message
         raise StructureFileError(f"cannot read a structure from {path}: {exc}", row) from None
 
