@@ -1,17 +1,51 @@
-"""Command line: ``skatomsets train``, ``predict``, ``benchmark``, ``list``.
+"""Command line: ``skatomsets train``, ``predict``, ``list``, ``benchmark``.
 
-``train`` runs the MatBench official 5-fold protocol for one model on one dataset (built in,
-or a MatBench CSV folder) with the benchmark configuration of that model and task
-(:data:`skatomsets.benchmark.CONFIG`, overridable by options), prints per-fold and mean
-test MAE / ROC-AUC, and optionally saves a model refitted on all rows. ``predict`` loads a
-saved model and predicts new formulas.
+``train DATA`` has two routes, chosen by what DATA is:
+
+- a MatBench task name (``matbench_steels`` or ``steels``): the MatBench official 5-fold
+  protocol for one model with the benchmark configuration of that model and task
+  (:data:`skatomsets.benchmark.CONFIG`, overridable by options), per-fold and mean test MAE /
+  ROC-AUC, and optionally (``--save``) a model refitted on all rows;
+- an existing file or folder: **your own data**. A CSV / TSV / parquet table with a materials
+  column (formulas: a column named ``composition`` or ``formula``; structures: ``structure``
+  or ``cif``, holding CIF text or structure-file paths relative to the table; or name it
+  with ``--formula-column`` / ``--structure-column``) and a target column (``--target``;
+  default ``target`` or the only other column); or a folder of structure files (``.cif``,
+  POSCAR*, CONTCAR*, ``.vasp``) with ``--targets TABLE`` (a column naming each file, by name
+  or name without ending, and a target column). The task is ``--task auto`` by default: bool
+  or text targets and integer targets with at most 10 distinct values are classification,
+  anything else regression (the choice is printed). The model is
+  ``make_model(--model, classification=..., random_state=--random-state)`` with only the
+  estimator options given on the command line (``--max-epochs``...). It is evaluated by
+  shuffled 5-fold cross-validation (``KFold``; ``StratifiedKFold`` for classification;
+  ``--cv K``, ``--cv 0`` for none; ``--random-state``), printing per-fold and mean test
+  MAE / ROC-AUC (one-vs-rest macro for more than two classes), then refitted on all rows
+  for ``--save``.
+
+A model that needs crystal structures (``atomsets-v1``..``v3``, ``mlp-u1``..``u3``,
+``mlp-f``, ``mlp-v_r``; see ``skatomsets list``) given data with only formulas is refused
+before any work.
+
+``predict MODEL INPUT...`` loads a saved model and predicts formulas, structure files,
+folders of structure files, or one table (its materials column found by name or given
+with ``--column``). It prints (or writes with ``--output``) one row per material: the
+input (for a table: its columns), ``prediction``, ``std`` (the ensemble standard deviation,
+when the model has ``n_ensemble >= 2``), and for classifiers ``p_<class>`` (and
+``p_<class>_std`` where the classifier gives it).
+
+``list`` prints one line per ready model (inputs, paper row, what it is) and the datasets.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
 writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmark`).
+
+Long steps show progress on stderr (folds, epochs of every network, the final refit,
+reading many structure files); ``--quiet`` hides it. Bad arguments or bad data end with one
+line ``skatomsets: error: ...`` and exit code 2, never a traceback (``--debug`` re-raises).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -23,14 +57,18 @@ __all__ = ["main"]
 
 
 def _train(args: argparse.Namespace) -> int:
-    import joblib
     from tqdm.auto import tqdm
 
     from .benchmark import resolve_params
     from .datasets import is_classification, load_matbench, task_name
+    from .estimators._progress import training_progress
     from .models import make_model
     from .protocols import run_matbench_folds
 
+    data = Path(args.dataset)
+    if data.exists():
+        return _train_own(args, data)
+    _check_matbench_args(args)
     df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
     if args.limit:
         df = df.iloc[: args.limit]
@@ -64,7 +102,8 @@ def _train(args: argparse.Namespace) -> int:
             f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
         )
 
-    results = run_matbench_folds(model, df, classification, folds=folds, callback=report)
+    with training_progress("training", enabled=not args.quiet):
+        results = run_matbench_folds(model, df, classification, folds=folds, callback=report)
     bar.close()
     scores = np.array([r.score for r in results])
     print(f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds")
@@ -85,36 +124,317 @@ def _train(args: argparse.Namespace) -> int:
         )
     if args.save:
         final = make_model(args.model, classification=classification, **params)
-        final.fit(df["composition"].to_numpy(), df["target"].to_numpy())
-        joblib.dump(final, args.save)
-        print(f"saved a model fitted on all {len(df)} rows to {args.save}")
+        _refit_and_save(final, df["composition"].to_numpy(), df["target"].to_numpy(), args)
     return 0
 
 
-def _predict(args: argparse.Namespace) -> int:
+def _check_matbench_args(args: argparse.Namespace) -> None:
+    """A MatBench task name and a composition model, checked before any work."""
+    from .datasets import task_name
+    from .models import composition_models, model_info
+
+    if Path(args.dataset).suffix or "/" in args.dataset or "\\" in args.dataset:
+        raise FileNotFoundError(
+            f"no such file or folder: {args.dataset} (DATA is a MatBench task name, or an "
+            "existing CSV / TSV / parquet file, or a folder of structure files)"
+        )
+    try:
+        task = task_name(args.dataset)
+    except ValueError:
+        raise ValueError(
+            f"{args.dataset!r} is neither an existing file or folder nor a MatBench task "
+            "(see `skatomsets list`)"
+        ) from None
+    own = [
+        k for k in ("target", "formula_column", "structure_column", "targets") if getattr(args, k)
+    ]
+    if own:
+        raise ValueError(
+            f"--{own[0].replace('_', '-')} is for your own data (a file or folder), not for "
+            f"the MatBench task {task}"
+        )
+    if model_info(args.model).inputs == "structure":
+        raise ValueError(
+            f"model {args.model!r} needs crystal structures, but the MatBench data of {task} "
+            f"here are formulas; use a composition model ({', '.join(composition_models())}) "
+            f"or your own structures: skatomsets train FOLDER --targets TABLE --model "
+            f"{args.model}"
+        )
+
+
+def _own_params(args: argparse.Namespace, classification: bool) -> dict[str, Any]:
+    """Only the estimator options given on the command line (the rest: estimator defaults)."""
+    given = {
+        "max_epochs": args.max_epochs,
+        "patience": args.patience,
+        "n_ensemble": args.n_ensemble,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "loss": None if classification else args.loss,
+        "device": None if args.device == "auto" else args.device,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _refit_and_save(model: Any, X: Any, y: Any, args: argparse.Namespace) -> None:
+    """Fit ``model`` on all rows (with progress) and ``joblib.dump`` it to ``args.save``."""
+    import time
+
     import joblib
+
+    from .estimators._progress import training_progress
+
+    print(f"refitting on all {len(y)} rows for {args.save} ...", flush=True)
+    t0 = time.perf_counter()
+    with training_progress("refit on all rows", enabled=not args.quiet):
+        model.fit(X, y)
+    joblib.dump(model, args.save)
+    print(
+        f"saved a model fitted on all {len(y)} rows to {args.save} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+
+
+@contextlib.contextmanager
+def _rows_named(labels: list[str] | None):
+    """Re-raise an input error of row ``i`` naming ``labels[i]`` too (a structure file)."""
+    from .exceptions import SkatomsetsInputError
+
+    if labels is None:
+        yield
+        return
+    try:
+        yield
+    except SkatomsetsInputError as exc:
+        if exc.row is None or not 0 <= exc.row < len(labels):
+            raise
+        msg = str(exc).removeprefix(f"row {exc.row}: ")
+        err = type(exc)(msg, exc.row)
+        err.args = (f"row {exc.row} ({labels[exc.row]}): {msg}",)
+        raise err from None
+
+
+def _featurize_all(model: Any, X: Any, labels: list[str] | None, quiet: bool) -> None:
+    """Featurize every row once before any fit: errors name the data row (and file), and
+    MEGNet features land in the in-memory cache that the folds and the refit then reuse."""
+    import time
+
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        return
+    t0 = time.perf_counter()
+    featurizer = clone(model.steps[0][1])
+    if not quiet and "progress" in featurizer.get_params():
+        featurizer.set_params(progress=True)
+    with _rows_named(labels):
+        featurizer.fit_transform(X)
+    if not quiet:
+        print(f"featurized {len(X)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def _train_own(args: argparse.Namespace, data: Path) -> int:
+    """``train`` on the user's own table or structure folder (see the module docstring)."""
+    from tqdm.auto import tqdm
+
+    from ._cli_data import check_classes, cross_validate, infer_task, load_training_data
+    from .estimators._progress import training_progress
+    from .models import composition_models, make_model, model_info
+
+    need = model_info(args.model).inputs == "structure"  # unknown model: error before work
+    if args.cv != 0 and args.cv < 2:
+        raise ValueError(f"--cv must be 0 (no evaluation) or at least 2, got {args.cv}")
+    if args.cv == 0 and not args.save:
+        raise ValueError("--cv 0 evaluates nothing: give --save FILE to fit and save a model")
+    mats = load_training_data(
+        data,
+        target=args.target,
+        formula_column=args.formula_column,
+        structure_column=args.structure_column,
+        targets=Path(args.targets) if args.targets else None,
+        file_column=args.file_column,
+        need_structures=need,
+        progress=not args.quiet,
+    )
+    if need and mats.kind != "structure":
+        raise ValueError(
+            f"model {args.model!r} needs crystal structures, but {mats.source} holds formulas; "
+            "give a structure column (CIF text or structure-file paths, --structure-column) "
+            "or a folder of CIF files with --targets, or use a composition model "
+            f"({', '.join(composition_models())})"
+        )
+    X, y = mats.X, mats.y
+    if args.limit:
+        X, y = X[: args.limit], y[: args.limit]
+    classification, y, reason = infer_task(y, args.task, mats.target_name)
+    if args.cv and len(y) < args.cv:
+        raise ValueError(f"{len(y)} rows are too few for {args.cv}-fold cross-validation")
+    if classification:
+        check_classes(y, args.cv)
+    params = _own_params(args, classification)
+    model = make_model(
+        args.model, classification=classification, random_state=args.random_state, **params
+    )
+    metric = "ROC-AUC" if classification else "MAE"
+    print(f"{args.model} on {mats.source}: {len(y)} rows ({mats.kind}s)", flush=True)
+    for note in mats.notes:
+        print(note)
+    task = "classification" if classification else "regression"
+    print(f"task: {task} ({reason}; --task to override)")
+    if params:
+        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    labels = mats.labels[: len(y)] if mats.kind == "structure" else None
+    _featurize_all(model, X, labels, args.quiet)
+    results = []
+    if args.cv:
+        cv_name = "StratifiedKFold" if classification else "KFold"
+        folds = args.folds if args.folds else list(range(args.cv))
+        bad = [k for k in folds if not 0 <= k < args.cv]
+        if bad:
+            raise ValueError(f"--folds {bad[0]} is not one of 0..{args.cv - 1}")
+        print(
+            f"{args.cv}-fold {cv_name} (shuffle, random_state={args.random_state}), test {metric}",
+            flush=True,
+        )
+        bar = tqdm(total=len(folds), desc="folds", unit="fold", disable=args.quiet)
+
+        def report(res) -> None:
+            bar.update(1)
+            bar.write(
+                f"fold {res.fold}: {metric} = {res.score:.4f}  "
+                f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
+            )
+
+        results = cross_validate(
+            model,
+            X,
+            y,
+            classification,
+            n_splits=args.cv,
+            random_state=args.random_state,
+            folds=folds,
+            callback=report,
+            fit_context=lambda k: training_progress(f"fold {k}", enabled=not args.quiet),
+        )
+        bar.close()
+        scores = np.array([r.score for r in results])
+        print(
+            f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds"
+        )
+    if args.json:
+        scores = np.array([r.score for r in results]) if results else np.zeros(0)
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "data": str(data),
+                    "model": args.model,
+                    "task": task,
+                    "target": mats.target_name,
+                    "params": params,
+                    "metric": metric,
+                    "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
+                    "folds": [r.as_dict() for r in results],
+                    "mean": float(scores.mean()) if len(scores) else None,
+                    "std": float(scores.std()) if len(scores) else None,
+                },
+                indent=1,
+                default=str,
+            )
+        )
+    if args.save:
+        _refit_and_save(model, X, y, args)
+    return 0
+
+
+def _load_saved_model(path: str) -> Any:
+    import joblib
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such model file: {path}")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:
+        raise ValueError(
+            f"{path} is not a model saved by `skatomsets train --save`: {exc}"
+        ) from None
+    if not hasattr(model, "predict"):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a model")
+    return model
+
+
+def _prediction_frame(model: Any, X: Any) -> Any:
+    """prediction, std (ensembles), p_<class> (and p_<class>_std) for the materials ``X``."""
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    final = model
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        X, final = model[:-1].transform(X), model[-1]
+    out = pd.DataFrame(index=range(len(X)))
+    if hasattr(final, "predict_proba"):
+        proba_std = None
+        try:
+            proba, proba_std = final.predict_proba(X, return_std=True)
+        except (TypeError, ValueError):  # no return_std, or a single network
+            proba = final.predict_proba(X)
+        classes = final.classes_
+        out["prediction"] = classes[np.asarray(proba).argmax(axis=1)]
+        for j, c in enumerate(classes):
+            out[f"p_{c}"] = proba[:, j]
+            if proba_std is not None:
+                out[f"p_{c}_std"] = proba_std[:, j]
+        return out
+    n_members = len(getattr(final, "nets_", []))
+    if n_members >= 2:
+        pred, std = final.predict(X, return_std=True)
+    else:
+        pred, std = final.predict(X), None
+    if np.ndim(pred) == 2:
+        for j in range(pred.shape[1]):
+            out[f"prediction_{j}"] = pred[:, j]
+            if std is not None:
+                out[f"std_{j}"] = std[:, j]
+        return out
+    out["prediction"] = pred
+    if std is not None:
+        out["std"] = std
+    return out
+
+
+def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    model = joblib.load(args.model)
-    if args.input:
-        frame = pd.read_csv(args.input)
-        materials = frame[args.column].to_numpy()
+    from ._cli_data import prediction_inputs
+    from .models import needs_structures
+
+    model = _load_saved_model(args.model)
+    inputs = list(args.inputs) + ([args.input] if args.input else [])
+    if not inputs:
+        raise ValueError(
+            "nothing to predict: give formulas, structure files, a folder of them, or a table"
+        )
+    need = needs_structures(model)
+    mats = prediction_inputs(inputs, args.column, need, progress=not args.quiet)
+    if need and mats.kind != "structure":
+        raise ValueError(
+            f"this model needs crystal structures, but {mats.source} holds formulas; give "
+            "a structure column (--column), CIF / POSCAR files or a folder of them"
+        )
+    if len(mats.X) == 0:
+        raise ValueError(f"nothing to predict: {mats.source} has no rows")
+    with _rows_named(mats.labels if mats.kind == "structure" else None):
+        preds = _prediction_frame(model, mats.X)
+    if mats.frame is not None:
+        base = mats.frame.reset_index(drop=True).copy()
+        if mats.kind == "structure":  # CIF text would fill the screen: file name or formula
+            base[mats.column] = mats.labels
     else:
-        materials = np.asarray(args.formulas, dtype=object)
-        frame = pd.DataFrame({"composition": materials})
-    if len(materials) == 0:
-        print("nothing to predict: give formulas or --input FILE", file=sys.stderr)
-        return 2
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(materials)
-        classes = model.classes_
-        for j, c in enumerate(classes):
-            frame[f"p_{c}"] = proba[:, j]
-        frame["prediction"] = classes[proba.argmax(1)]
-    else:
-        frame["prediction"] = model.predict(materials)
+        base = pd.DataFrame({"input": mats.labels})
+    frame = pd.concat([base, preds.drop(columns=[c for c in preds if c in base])], axis=1)
     if args.output:
         frame.to_csv(args.output, index=False)
+        print(f"wrote {len(frame)} predictions to {args.output}")
     else:
         print(frame.to_string(index=False))
     return 0
@@ -201,9 +521,20 @@ def _benchmark(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from .datasets import BUILTIN_DATASETS, MATBENCH_TASKS
-    from .models import available_models
+    from .models import MODEL_CATALOGUE, available_models, model_info
 
-    print("models:           " + ", ".join(available_models()))
+    names = [*MODEL_CATALOGUE, *(n for n in available_models() if n not in MODEL_CATALOGUE)]
+    infos = [model_info(n) for n in names]
+    w = max(len(i.name) for i in infos)
+    wr = max(len(i.paper_row) for i in infos)
+    print("models (name, inputs, paper row, what it is):")
+    for i in infos:
+        print(f"  {i.name:<{w}}  {i.inputs:<11}  {i.paper_row:<{wr}}  {i.description}")
+    print(
+        "inputs: composition = formulas (also structures, reduced to their composition); "
+        "structure = CIF / POSCAR files, a folder of them, or a table column of CIF text "
+        "or file paths"
+    )
     print("built-in data:    " + ", ".join(BUILTIN_DATASETS))
     print("MatBench tasks:   " + ", ".join(MATBENCH_TASKS))
     return 0
@@ -214,20 +545,87 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="skatomsets", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="MatBench 5-fold protocol on a dataset, then save a model")
-    t.add_argument("dataset", help="e.g. matbench_steels (see `skatomsets list`)")
-    t.add_argument("--model", default="atomsets-v0", help="model name (default atomsets-v0)")
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error instead of one line",
+    )
+    p.add_argument("--debug", action="store_true", help="full tracebacks instead of one line")
+
+    t = sub.add_parser(
+        "train",
+        parents=[debug],
+        help="cross-validate a model on a MatBench task or your own data, then save it",
+        description="Evaluate a model (MatBench task: official folds; your own table or "
+        "structure folder: shuffled 5-fold CV) and optionally save it refitted on all rows.",
+    )
+    t.add_argument(
+        "dataset",
+        metavar="DATA",
+        help="a MatBench task (matbench_steels, steels; see `skatomsets list`), or your own "
+        "data: a CSV / TSV / parquet file with a formula or structure column, or a folder "
+        "of structure files (.cif, POSCAR*, .vasp) with --targets",
+    )
+    t.add_argument(
+        "--model",
+        default="atomsets-v0",
+        help="model name (default atomsets-v0; `skatomsets list` says which need structures)",
+    )
+    own = t.add_argument_group("your own data")
+    own.add_argument(
+        "--target", default=None, help="target column (default: 'target' or the only other column)"
+    )
+    own.add_argument(
+        "--formula-column",
+        default=None,
+        help="column of formulas (default: named composition or formula)",
+    )
+    own.add_argument(
+        "--structure-column",
+        default=None,
+        help="column of structures: CIF text or file paths relative to the table (default: "
+        "named structure or cif)",
+    )
+    own.add_argument(
+        "--targets", default=None, help="for a folder of structure files: the table of targets"
+    )
+    own.add_argument(
+        "--file-column",
+        default=None,
+        help="column of --targets naming each file (default: the column that does)",
+    )
+    own.add_argument(
+        "--task",
+        choices=["auto", "regression", "classification"],
+        default="auto",
+        help="auto (default): bool / text targets and integer targets with <= 10 distinct "
+        "values are classification",
+    )
+    own.add_argument(
+        "--cv",
+        type=int,
+        default=5,
+        help="folds of the shuffled (Stratified)KFold (default 5; 0: no evaluation, only --save)",
+    )
     t.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     t.add_argument("--download", action="store_true", help="allow fetching MatBench online")
     t.add_argument(
-        "--max-epochs", type=int, default=None, help="default: the benchmark configuration"
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="default: the benchmark configuration (MatBench task) or the estimator's "
+        "default (your own data); same for the options below",
     )
     t.add_argument("--patience", type=int, default=None)
     t.add_argument("--batch-size", type=int, default=None)
     t.add_argument("--lr", type=float, default=None)
     t.add_argument("--loss", choices=["mse", "mae", "huber"], default=None)
     t.add_argument("--n-ensemble", type=int, default=None)
-    t.add_argument("--random-state", type=int, default=0)
+    t.add_argument(
+        "--random-state", type=int, default=0, help="seed of the networks and of the CV folds"
+    )
     t.add_argument("--device", default="auto")
     t.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")
     t.add_argument("--limit", type=int, default=None, help="use only the first N rows")
@@ -242,12 +640,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.set_defaults(func=_train)
 
-    q = sub.add_parser("predict", help="predict formulas with a saved model")
+    q = sub.add_parser(
+        "predict",
+        parents=[debug],
+        help="predict formulas, structure files or a table with a saved model",
+        description="Predict with a model saved by `skatomsets train --save`: prints "
+        "prediction, std (ensembles) and p_<class> (classifiers) per material.",
+    )
     q.add_argument("model", help="a .joblib file written by `skatomsets train --save`")
-    q.add_argument("formulas", nargs="*", help="formulas, e.g. Fe2O3 NaCl")
-    q.add_argument("--input", default=None, help="CSV file with a column of formulas")
-    q.add_argument("--column", default="composition")
+    q.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="formulas (Fe2O3 NaCl), structure files (.cif, POSCAR*, .vasp), folders of "
+        "them, or one CSV / TSV / parquet table",
+    )
+    q.add_argument("--input", default=None, help="a table (same as giving it as INPUT)")
+    q.add_argument(
+        "--column",
+        default=None,
+        help="materials column of the table (default: named composition/formula or structure/cif)",
+    )
     q.add_argument("--output", default=None, help="write a CSV here instead of printing")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=_predict)
 
     from .benchmark import DEFAULT_MODELS, DEFAULT_TASKS
@@ -302,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_benchmark)
 
-    a = sub.add_parser("list", help="list models and datasets")
+    a = sub.add_parser("list", help="list the ready models (inputs, paper row) and datasets")
     a.set_defaults(func=_list)
     return p
 
@@ -318,8 +733,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         return args.func(args)
-    except (SkatomsetsInputError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (SkatomsetsInputError, FileNotFoundError, ValueError) as exc:
+        if getattr(args, "debug", False):
+            raise
+        message = " ".join(str(exc).split())  # one line, whatever the message
+        print(f"skatomsets: error: {message}", file=sys.stderr)
         return 2
 
 

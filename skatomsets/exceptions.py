@@ -9,6 +9,7 @@ __all__ = [
     "InvalidTargetError",
     "MissingFeaturesError",
     "SkatomsetsInputError",
+    "StructureFileError",
     "UnknownElementError",
 ]
 
@@ -58,3 +59,7 @@ class InvalidSetError(SkatomsetsInputError):
 
 class InvalidTargetError(SkatomsetsInputError):
     """NaN, inf or non-numeric targets, or a classification target with one class."""
+
+
+class StructureFileError(SkatomsetsInputError):
+    """A structure file (CIF, POSCAR, VASP) that does not exist or cannot be read."""

@@ -68,6 +68,17 @@ def as_sequence(X: Any) -> list[Any]:
     return list(X)
 
 
+def _read_structure_file(item: Any, row: int) -> Any:
+    """A ``Structure`` for a Path, a string naming a structure file, or CIF text; else ``item``.
+
+    See :func:`skatomsets.io_structures.as_structure` (``.cif``, ``.vasp``, POSCAR...).
+    """
+    from .io_structures import as_structure
+
+    structure = as_structure(item, row)
+    return item if structure is None else structure
+
+
 def _element_amounts(item: Any, row: int) -> dict[int, float]:
     """Atomic number -> amount for one material; raises a typed error naming ``row``."""
     from pymatgen.core import Composition, Element, IStructure
@@ -75,6 +86,7 @@ def _element_amounts(item: Any, row: int) -> dict[int, float]:
 
     if isinstance(item, np.str_):
         item = str(item)
+    item = _read_structure_file(item, row)
     if isinstance(item, dict):
         item = _from_dict(item, row)
     if isinstance(item, IStructure):
@@ -90,7 +102,11 @@ def _element_amounts(item: Any, row: int) -> dict[int, float]:
             msg = str(exc)
             if "negative" in msg:
                 raise InvalidFormulaError(f"negative amount in formula {item!r}", row) from None
-            raise InvalidFormulaError(f"cannot parse formula {item!r}: {msg}", row) from None
+            raise InvalidFormulaError(
+                f"cannot parse formula {item!r}: {msg}; it is not a structure file either "
+                "(.cif, POSCAR, .vasp)",
+                row,
+            ) from None
     else:
         raise InvalidFormulaError(
             f"expected a formula string, Composition or Structure, got {type(item).__name__}",
@@ -155,10 +171,11 @@ def parse_compositions(X: Any) -> ElementSets:
     ----------
     X : sequence
         Formula strings (``"Fe2O3"``), pymatgen ``Composition`` or ``Structure`` objects (or
-        element -> amount dicts, or ``Structure.as_dict()`` dicts), as a list, tuple, numpy
-        array or pandas Series. A ``Structure`` is reduced to its composition, each site
-        counting with its occupancy, so a disordered site gives fractional amounts. Elements
-        with zero amount are dropped.
+        element -> amount dicts, or ``Structure.as_dict()`` dicts), structure files (a
+        ``pathlib.Path`` or a string naming an existing ``.cif`` / POSCAR / ``.vasp`` file,
+        see :mod:`skatomsets.io_structures`), as a list, tuple, numpy array or pandas Series.
+        A ``Structure`` is reduced to its composition, each site counting with its occupancy,
+        so a disordered site gives fractional amounts. Elements with zero amount are dropped.
 
     Returns
     -------

@@ -13,12 +13,16 @@ name                pipeline
 ==================  =======================================================================
 
 The compositional models take formulas, Compositions or Structures; the structural ones
-(``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts).
+(``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts, or
+structure files: see :mod:`skatomsets.io_structures`). :data:`MODEL_CATALOGUE` says, per
+name, what the model is, which inputs it takes and which row of the paper it reproduces
+(``skatomsets list`` prints it; :func:`needs_structures` checks a name or a fitted model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sklearn.pipeline import Pipeline
@@ -37,7 +41,16 @@ from .featurizers import (
 )
 from .transformers import SetStatsTransformer
 
-__all__ = ["available_models", "make_model", "register_model"]
+__all__ = [
+    "MODEL_CATALOGUE",
+    "ModelInfo",
+    "available_models",
+    "composition_models",
+    "make_model",
+    "model_info",
+    "needs_structures",
+    "register_model",
+]
 
 _REGISTRY: dict[str, Callable[..., Pipeline]] = {}
 
@@ -150,3 +163,105 @@ def _register_structure_models() -> None:
 
 
 _register_structure_models()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a ready model is.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+        One line: features -> model.
+    inputs : str
+        ``"composition"`` (formulas, Compositions or Structures) or ``"structure"``
+        (crystal structures only), ``"unknown"`` for models registered elsewhere.
+    paper_row : str
+        Where the paper (Chen & Ong 2021) reports it.
+    """
+
+    name: str
+    description: str
+    inputs: str
+    paper_row: str
+
+
+def _catalogue() -> dict[str, ModelInfo]:
+    rows = [
+        ("atomsets", "trainable 16-dim element embedding -> AtomSets (no transfer)",
+         "composition", "Table 2, AtomSets"),
+        ("atomsets-v0", "MEGNet element embedding V0 (transferred) -> AtomSets",
+         "composition", "Table 2, AtomSets-V0"),
+        ("mlp-v0-stats", "V0 -> weighted mean/std/min/max/range -> MLP",
+         "composition", "Table S4, MLP-V0-stats"),
+    ]  # fmt: skip
+    for level in (1, 2, 3):
+        rows.append(
+            (f"atomsets-v{level}", f"MEGNet block-{level} site features V{level} -> AtomSets",
+             "structure", f"Table 2, AtomSets-V{level}")
+        )  # fmt: skip
+    for level in (1, 2, 3):
+        rows.append(
+            (f"mlp-u{level}", f"MEGNet block-{level} state vector u{level} -> MLP",
+             "structure", f"Table S4, MLP-u{level}")
+        )  # fmt: skip
+    rows.append(("mlp-f", "MEGNet readout vector f -> MLP", "structure", "Table 2, MLP-f"))
+    rows.append(
+        ("mlp-v_r", "MEGNet atom Set2Set readout v_r -> MLP", "structure", "Table S4, MLP-v_r")
+    )
+    return {r[0]: ModelInfo(*r) for r in rows}
+
+
+#: Name -> :class:`ModelInfo` for every model built in (``skatomsets list`` prints it).
+MODEL_CATALOGUE: dict[str, ModelInfo] = _catalogue()
+
+
+def model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a model name (``inputs="unknown"`` for user-registered ones).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known model.
+
+    Examples
+    --------
+    >>> model_info("atomsets-v1").inputs
+    'structure'
+    """
+    if name in MODEL_CATALOGUE:
+        return MODEL_CATALOGUE[name]
+    if name in _REGISTRY:
+        return ModelInfo(name, "registered with register_model", "unknown", "-")
+    raise ValueError(f"unknown model {name!r}; choose one of {available_models()}")
+
+
+def composition_models() -> list[str]:
+    """Names of the built-in models that take formulas (no structures needed)."""
+    return [n for n, i in MODEL_CATALOGUE.items() if i.inputs == "composition"]
+
+
+def needs_structures(model: Any) -> bool:
+    """Whether a model name or a (fitted) model needs crystal structures, not formulas.
+
+    A name is looked up in :data:`MODEL_CATALOGUE`; a Pipeline or estimator is inspected for
+    MEGNet featurizers or MEGNet estimators, which compute features from atomic positions.
+
+    Examples
+    --------
+    >>> needs_structures("atomsets-v0"), needs_structures(make_model("mlp-f"))
+    (False, True)
+    """
+    if isinstance(model, str):
+        return model_info(model).inputs == "structure"
+    from .estimators import MEGNetClassifier, MEGNetRegressor
+
+    structural = (
+        MEGNetSiteFeaturizer,
+        MEGNetStructureFeaturizer,
+        MEGNetRegressor,
+        MEGNetClassifier,
+    )
+    steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else [model]
+    return any(isinstance(s, structural) for s in steps)

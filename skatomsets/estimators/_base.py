@@ -28,6 +28,7 @@ from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, to_sets
 from ._data import BatchIterator, TensorData
+from ._progress import progress_callbacks
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -363,6 +364,7 @@ class NeuralEstimatorBase(BaseEstimator):
                         ),
                     )
                 )
+        callbacks.extend(progress_callbacks())  # epoch bars inside training_progress()
         net = _SetNet(
             module=self._module_class(),
             criterion=criterion,

@@ -59,8 +59,13 @@ _VACANCY_HELP = (
 
 
 def _as_structures(items: list[Any]) -> list[Any]:
-    """Structures (``Structure.as_dict()`` dicts are converted); errors name the row."""
+    """Structures (``Structure.as_dict()`` dicts, structure files and CIF text are read).
+
+    Errors name the row; see :func:`skatomsets.io_structures.as_structure` for files.
+    """
     from pymatgen.core import IStructure, Structure
+
+    from ..io_structures import as_structure
 
     out = []
     for row, item in enumerate(items):
@@ -71,10 +76,14 @@ def _as_structures(items: list[Any]) -> list[Any]:
                 out.append(Structure.from_dict(item))
             except Exception as exc:
                 raise GraphConstructionError(f"cannot read structure dict: {exc}", row) from None
+        elif (structure := as_structure(item, row)) is not None:
+            out.append(structure)
         else:
+            what = type(item).__name__ + (f" {item!r}" if isinstance(item, str) else "")
             raise GraphConstructionError(
-                f"expected a pymatgen Structure, got {type(item).__name__} (MEGNet features "
-                "need crystal structures, not formulas)",
+                f"expected a pymatgen Structure, got {what}, which is neither a Structure "
+                "nor an existing structure file (.cif, POSCAR, .vasp); MEGNet features need "
+                "crystal structures, not formulas",
                 row,
             )
     return out
