@@ -46,6 +46,16 @@ class _ParentMixin:
             )
         self.parent_: Parent = resolve_parent(self.parent)
 
+    def _free_keys(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """``wanted`` plus what the forward pass computes on the way to it."""
+        p = self.parent_
+        whole = any(k in p.structure_widths for k in wanted)
+        deepest = p.n_levels if whole else max(int(k[1:]) for k in wanted if k[0] == "V")
+        extra = [f"V{k}" for k in range(deepest + 1)] + ["site_weight"]
+        if deepest == p.n_levels:
+            extra += list(p.structure_widths)
+        return tuple(dict.fromkeys((*wanted, *extra)))
+
     def _compute(self, items: list[Any], wanted: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         """Per-structure arrays of the ``wanted`` features, from the cache or the parent."""
         structures = _as_structures(items)
@@ -65,10 +75,13 @@ class _ParentMixin:
         first: dict[str, int] = {}
         todo = [i for i in missing if first.setdefault(keys[i], i) == i]
         if todo:
-            computed = parent.compute([structures[i] for i in todo], todo, wanted)
+            # with a cache, everything the same forward pass yields is kept too (e.g. V1, V2
+            # while computing V3), for the other featurizers of a grid search or benchmark
+            everything = wanted if cache is None else self._free_keys(wanted)
+            computed = parent.compute([structures[i] for i in todo], todo, everything)
             todo_keys = [keys[i] for i in todo]
             if cache is not None:
-                for k in wanted:
+                for k in everything:
                     cache.put(f"{who}/{k}", todo_keys, computed[k])
             pos = {key: j for j, key in enumerate(todo_keys)}
             for k in wanted:
