@@ -14,9 +14,13 @@ from .estimators import (
     MEGNetRegressor,
 )
 from .featurizers import (
+    CHGNetSiteFeaturizer,
+    CHGNetStructureFeaturizer,
     ElementEmbeddingFeaturizer,
     MEGNetSiteFeaturizer,
     MEGNetStructureFeaturizer,
+    ParentSiteFeaturizer,
+    ParentStructureFeaturizer,
 )
 from .sets import RaggedSets
 from .transformers import SetStatsTransformer
@@ -26,11 +30,15 @@ __all__ = [
     "AtomSetsMLPClassifier",
     "AtomSetsMLPRegressor",
     "AtomSetsRegressor",
+    "CHGNetSiteFeaturizer",
+    "CHGNetStructureFeaturizer",
     "ElementEmbeddingFeaturizer",
     "MEGNetClassifier",
     "MEGNetRegressor",
     "MEGNetSiteFeaturizer",
     "MEGNetStructureFeaturizer",
+    "ParentSiteFeaturizer",
+    "ParentStructureFeaturizer",
     "RaggedSets",
     "SetStatsTransformer",
     "__version__",

@@ -21,6 +21,11 @@ Tables
     The 200-dim matscholar word embeddings of elements shipped with matminer (Tshitoyan et
     al., Nature 2019), each dimension standardised over the elements; Z = 1-103 are covered
     (matminer's loader gives Rf-Og the mean vector, which is not used).
+``chgnet64``
+    The 64-dim element embedding (rows Z = 1..94) of the pretrained CHGNet v0.3.0 universal
+    potential (Deng et al., Nat. Mach. Intell. 2023; trained on ~1.5 million MPtrj
+    structures): level 0 of :class:`~skatomsets.featurizers.CHGNetSiteFeaturizer`, read from
+    the weights in the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``).
 ``onehot``
     One-hot encoding of Z (118 columns).
 ``atomic_number``
@@ -44,7 +49,7 @@ _DATA = Path(__file__).parent / "data"
 MEGNET_WEIGHTS = _DATA / "megnet" / "formation_energy_mp-2019.4.1.npz"
 
 #: Names accepted by :func:`load_element_table`.
-ELEMENT_TABLES = ("megnet16", "magpie", "matscholar", "onehot", "atomic_number")
+ELEMENT_TABLES = ("megnet16", "chgnet64", "magpie", "matscholar", "onehot", "atomic_number")
 
 _MAGPIE_PROPS = (
     "Number", "MendeleevNumber", "AtomicWeight", "MeltingT", "Column", "Row",
@@ -116,6 +121,13 @@ def _onehot() -> tuple[np.ndarray, list[str]]:
     return table, [f"is_{s}" for s in _symbols()]
 
 
+def _chgnet64() -> tuple[np.ndarray, list[str]]:
+    from .parents.chgnet import CHGNetParent
+
+    table, _ = CHGNetParent().element_table()
+    return table, [f"chgnet64_{j}" for j in range(table.shape[1])]
+
+
 def _atomic_number() -> tuple[np.ndarray, list[str]]:
     table = np.arange(MAX_Z + 1, dtype=np.float32)[:, None].copy()
     table[0] = np.nan
@@ -124,6 +136,7 @@ def _atomic_number() -> tuple[np.ndarray, list[str]]:
 
 _LOADERS = {
     "megnet16": _megnet16,
+    "chgnet64": _chgnet64,
     "magpie": _magpie,
     "matscholar": _matscholar,
     "onehot": _onehot,

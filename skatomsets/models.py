@@ -10,7 +10,14 @@ name                pipeline
 ``mlp-u1``          Structures -> MEGNet block-1 state vector (u1) -> scaler -> MLP (u2, u3)
 ``mlp-f``           Structures -> MEGNet readout vector f -> scaler -> MLP
 ``mlp-v_r``         Structures -> MEGNet atom Set2Set readout v_r -> scaler -> MLP
+``atomsets-chgnet`` Structures -> CHGNet v0.3.0 block-3 site features -> AtomSets (beyond
+                    the paper; ``atomsets-chgnet-v1``..``-v4`` for the other blocks)
+``atomsets-chgnet-  CHGNet's 64-dim element embedding (``chgnet64``) -> AtomSets; takes
+v0``                formulas too
+``mlp-chgnet``      Structures -> CHGNet mean site feature (``crystal``) -> scaler -> MLP
 ==================  =======================================================================
+
+The CHGNet models need the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``).
 
 The compositional models take formulas, Compositions or Structures; the structural ones
 (``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts, or
@@ -35,9 +42,13 @@ from .estimators import (
     AtomSetsRegressor,
 )
 from .featurizers import (
+    CHGNetSiteFeaturizer,
+    CHGNetStructureFeaturizer,
     ElementEmbeddingFeaturizer,
     MEGNetSiteFeaturizer,
     MEGNetStructureFeaturizer,
+    ParentSiteFeaturizer,
+    ParentStructureFeaturizer,
 )
 from .transformers import SetStatsTransformer
 
@@ -165,6 +176,45 @@ def _register_structure_models() -> None:
 _register_structure_models()
 
 
+def _register_chgnet_models() -> None:
+    """AtomSets on CHGNet v0.3.0 features (levels 0-4) and an MLP on its crystal vector."""
+
+    @register_model("atomsets-chgnet-v0")
+    def _chgnet_v0(classification: bool, **params: Any) -> Pipeline:
+        return Pipeline(
+            [
+                ("featurize", ElementEmbeddingFeaturizer("chgnet64")),
+                ("model", set_estimator(classification, **params)),
+            ]
+        )
+
+    for level in (1, 2, 3, 4):
+
+        def site_model(classification: bool, _level: int = level, **params: Any) -> Pipeline:
+            return Pipeline(
+                [
+                    ("featurize", CHGNetSiteFeaturizer(level=_level)),
+                    ("model", set_estimator(classification, **params)),
+                ]
+            )
+
+        register_model(f"atomsets-chgnet-v{level}")(site_model)
+    register_model("atomsets-chgnet")(_REGISTRY["atomsets-chgnet-v3"])
+
+    @register_model("mlp-chgnet")
+    def _mlp_chgnet(classification: bool, **params: Any) -> Pipeline:
+        return Pipeline(
+            [
+                ("featurize", CHGNetStructureFeaturizer(features=("crystal",))),
+                ("scale", StandardScaler()),
+                ("model", mlp_estimator(classification, **params)),
+            ]
+        )
+
+
+_register_chgnet_models()
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What a ready model is.
@@ -210,6 +260,23 @@ def _catalogue() -> dict[str, ModelInfo]:
     rows.append(
         ("mlp-v_r", "MEGNet atom Set2Set readout v_r -> MLP", "structure", "Table S4, MLP-v_r")
     )
+    rows.append(
+        ("atomsets-chgnet-v0", "CHGNet v0.3.0 element embedding (chgnet64) -> AtomSets",
+         "composition", "beyond the paper (CHGNet parent)")
+    )  # fmt: skip
+    for level in (1, 2, 3, 4):
+        rows.append(
+            (f"atomsets-chgnet-v{level}", f"CHGNet v0.3.0 block-{level} site features -> AtomSets",
+             "structure", "beyond the paper (CHGNet parent)")
+        )  # fmt: skip
+    rows.append(
+        ("atomsets-chgnet", "= atomsets-chgnet-v3: CHGNet v0.3.0 block-3 site features -> AtomSets",
+         "structure", "beyond the paper (CHGNet parent)")
+    )  # fmt: skip
+    rows.append(
+        ("mlp-chgnet", "CHGNet v0.3.0 mean site feature (crystal) -> MLP", "structure",
+         "beyond the paper (CHGNet parent)")
+    )  # fmt: skip
     return {r[0]: ModelInfo(*r) for r in rows}
 
 
@@ -260,6 +327,8 @@ def needs_structures(model: Any) -> bool:
     structural = (
         MEGNetSiteFeaturizer,
         MEGNetStructureFeaturizer,
+        ParentSiteFeaturizer,
+        ParentStructureFeaturizer,
         MEGNetRegressor,
         MEGNetClassifier,
     )

@@ -2,5 +2,19 @@
 
 from .element import ElementEmbeddingFeaturizer
 from .megnet import MEGNetSiteFeaturizer, MEGNetStructureFeaturizer
+from .parent import (
+    CHGNetSiteFeaturizer,
+    CHGNetStructureFeaturizer,
+    ParentSiteFeaturizer,
+    ParentStructureFeaturizer,
+)
 
-__all__ = ["ElementEmbeddingFeaturizer", "MEGNetSiteFeaturizer", "MEGNetStructureFeaturizer"]
+__all__ = [
+    "CHGNetSiteFeaturizer",
+    "CHGNetStructureFeaturizer",
+    "ElementEmbeddingFeaturizer",
+    "MEGNetSiteFeaturizer",
+    "MEGNetStructureFeaturizer",
+    "ParentSiteFeaturizer",
+    "ParentStructureFeaturizer",
+]

@@ -9,6 +9,7 @@ import numpy as np
 from ..elements import ELEMENT_TABLES, load_element_table
 from ..exceptions import MissingFeaturesError
 from ..inputs import MAX_Z, parse_compositions
+from ..parents.chgnet import _CITATION as _CHGNET_CITATION
 from ..sets import RaggedSets
 from ._base import BaseSetFeaturizer
 
@@ -21,6 +22,7 @@ _CITATIONS = {
         "Yunxing and Zheng, Chen and Ong, Shyue Ping}, journal={Chem. Mater.}, volume={31}, "
         "pages={3564--3572}, year={2019}}"
     ],
+    "chgnet64": [_CHGNET_CITATION],
     "magpie": [
         "@article{ward2016magpie, title={A general-purpose machine learning framework for "
         "predicting properties of inorganic materials}, author={Ward, Logan and Agrawal, "

@@ -1,0 +1,309 @@
+"""Transfer featurizers for any pretrained parent network (:mod:`skatomsets.parents`).
+
+:class:`ParentSiteFeaturizer` gives per-site feature sets (a
+:class:`~skatomsets.sets.RaggedSets`, site weights as set weights) at a level of the parent's
+hierarchy; :class:`ParentStructureFeaturizer` gives its structure-level vectors.
+:class:`CHGNetSiteFeaturizer` and :class:`CHGNetStructureFeaturizer` are the same with the
+CHGNet v0.3.0 parent by default.
+
+Results are cached per structure content, parent identity and feature (the in-process and
+optional on-disk :class:`~skatomsets.megnet.cache.FeatureCache`). The parent's checksum is
+taken at every ``transform``, from the weights as they are then: a parent network changed in
+place after ``fit`` gets new cache entries, never the old ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..megnet.cache import FeatureCache, structure_key
+from ..parents import Parent, resolve_parent
+from ..sets import RaggedSets
+from ._base import BaseSetFeaturizer, BaseVectorFeaturizer
+from .megnet import _as_structures
+
+__all__ = [
+    "CHGNetSiteFeaturizer",
+    "CHGNetStructureFeaturizer",
+    "ParentSiteFeaturizer",
+    "ParentStructureFeaturizer",
+]
+
+
+class _ParentMixin:
+    """Parent loading, parameter checks and the cached, batched computation."""
+
+    parent: Any
+    cache: Any
+
+    def _load_parent(self) -> None:
+        if not (self.cache is None or isinstance(self.cache, (bool, np.bool_, str, Path))):
+            raise ValueError(
+                f"cache must be True, False, None or a directory path, got {self.cache!r}"
+            )
+        self.parent_: Parent = resolve_parent(self.parent)
+
+    def _free_keys(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """``wanted`` plus what the forward pass computes on the way to it."""
+        p = self.parent_
+        whole = any(k in p.structure_widths for k in wanted)
+        deepest = p.n_levels if whole else max(int(k[1:]) for k in wanted if k[0] == "V")
+        extra = [f"V{k}" for k in range(deepest + 1)] + ["site_weight"]
+        if deepest == p.n_levels:
+            extra += list(p.structure_widths)
+        return tuple(dict.fromkeys((*wanted, *extra)))
+
+    def _compute(self, items: list[Any], wanted: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+        """Per-structure arrays of the ``wanted`` features, from the cache or the parent."""
+        structures = _as_structures(items)
+        keys = [structure_key(s) for s in structures]
+        cache = None
+        if self.cache is True:
+            cache = FeatureCache()
+        elif self.cache not in (None, False):
+            cache = FeatureCache(self.cache)
+        parent = self.parent_
+        who = f"{parent.name}-{parent.checksum()[:32]}"
+        result: dict[str, list[Any]] = {k: [None] * len(keys) for k in wanted}
+        if cache is not None:
+            for k in wanted:
+                result[k] = cache.get(f"{who}/{k}", keys)
+        missing = [i for i in range(len(keys)) if any(result[k][i] is None for k in wanted)]
+        first: dict[str, int] = {}
+        todo = [i for i in missing if first.setdefault(keys[i], i) == i]
+        if todo:
+            # with a cache, everything the same forward pass yields is kept too (e.g. V1, V2
+            # while computing V3), for the other featurizers of a grid search or benchmark
+            everything = wanted if cache is None else self._free_keys(wanted)
+            computed = parent.compute([structures[i] for i in todo], todo, everything)
+            todo_keys = [keys[i] for i in todo]
+            if cache is not None:
+                for k in everything:
+                    cache.put(f"{who}/{k}", todo_keys, computed[k])
+            pos = {key: j for j, key in enumerate(todo_keys)}
+            for k in wanted:
+                for i in missing:
+                    result[k][i] = computed[k][pos[keys[i]]]
+        return result
+
+
+class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
+    """Per-site features of crystal structures at one level of a parent network.
+
+    Each structure becomes a set with one member per site; the site's feature row is the
+    parent's level-``level`` atom feature (0: its element embedding; k: after its k-th
+    interaction block) and its weight the site weight the parent reports (1 for ordered
+    sites; sets normalise weights).
+
+    Parameters
+    ----------
+    parent : str or Parent, default="megnet"
+        A registered parent name (:func:`skatomsets.parents.available_parents`) or a
+        :class:`~skatomsets.parents.Parent` instance.
+    level : int, default=3
+        0..``parent.n_levels``.
+    cache : bool, str or Path, default=True
+        ``True``: in-process cache keyed by structure content, parent checksum and feature; a
+        directory: also persisted on disk; ``False``/``None``: no cache.
+    n_jobs : int, default=None
+        Parallel joblib jobs over chunks (each worker gets one torch thread); None means 1.
+    chunk_size : int, default=256
+        Structures per chunk (the unit of parallelism and progress).
+    progress : bool, default=False
+        Show a tqdm progress bar over chunks.
+
+    Attributes
+    ----------
+    parent_ : Parent
+    feature_names_ : list of str
+        ``<prefix>_V<level>_<j>``.
+    n_features_out_ : int
+    """
+
+    def __init__(
+        self,
+        parent: str | Parent = "megnet",
+        level: int = 3,
+        cache: bool | str | Path | None = True,
+        n_jobs: int | None = None,
+        chunk_size: int = 256,
+        progress: bool = False,
+    ) -> None:
+        self.parent = parent
+        self.level = level
+        self.cache = cache
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.progress = progress
+
+    def _load(self) -> None:
+        self._load_parent()
+        n = self.parent_.n_levels
+        if (
+            isinstance(self.level, bool)
+            or not isinstance(self.level, (int, np.integer))
+            or not 0 <= self.level <= n
+        ):
+            raise ValueError(f"level must be an integer in 0..{n}, got {self.level!r}")
+        width = self.parent_.site_width(int(self.level))
+        self.feature_names_ = [
+            f"{self.parent_.prefix}_V{int(self.level)}_{j}" for j in range(width)
+        ]
+        self.n_features_out_ = width
+
+    @property
+    def _citations(self) -> list[str]:
+        return list(getattr(self.parent_, "citations", ())) if hasattr(self, "parent_") else []
+
+    def _featurize_chunk(self, items: list[Any]) -> RaggedSets:
+        names = np.asarray(self.feature_names_, dtype=object)
+        if not items:
+            return RaggedSets._trusted(
+                np.zeros((0, self.n_features_out_), np.float32),
+                np.zeros(1, np.int64),
+                np.zeros(0, np.float32),
+                names,
+            )
+        key = f"V{int(self.level)}"
+        res = self._compute(items, (key, "site_weight"))
+        values = np.concatenate(res[key])
+        weights = np.concatenate(res["site_weight"]).astype(np.float64)
+        lengths = np.fromiter((len(v) for v in res[key]), dtype=np.int64, count=len(items))
+        offsets = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return RaggedSets(values, offsets, weights, feature_names=names)
+
+
+class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
+    """Structure-level vectors of a parent network (e.g. CHGNet's pooled ``crystal``).
+
+    Parameters
+    ----------
+    parent : str or Parent, default="megnet"
+        See :class:`ParentSiteFeaturizer`.
+    features : str, sequence of str or None, default=None
+        Names from ``parent.structure_widths``, concatenated in order; None is the parent's
+        ``default_structure_feature`` (MEGNet: ``"f"``; CHGNet: ``"crystal"``).
+    cache, n_jobs, chunk_size, progress
+        See :class:`ParentSiteFeaturizer`.
+
+    Attributes
+    ----------
+    parent_ : Parent
+    feature_names_ : list of str
+    n_features_out_ : int
+    """
+
+    def __init__(
+        self,
+        parent: str | Parent = "megnet",
+        features: str | tuple[str, ...] | None = None,
+        cache: bool | str | Path | None = True,
+        n_jobs: int | None = None,
+        chunk_size: int = 256,
+        progress: bool = False,
+    ) -> None:
+        self.parent = parent
+        self.features = features
+        self.cache = cache
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.progress = progress
+
+    def _feature_keys(self) -> tuple[str, ...]:
+        feats = self.features
+        if feats is None:
+            feats = (self.parent_.default_structure_feature,)
+        feats = (feats,) if isinstance(feats, str) else tuple(feats)
+        valid = list(self.parent_.structure_widths)
+        if not feats:
+            raise ValueError("features must name at least one feature")
+        bad = [f for f in feats if f not in valid]
+        if bad:
+            raise ValueError(f"unknown structure feature(s) {bad}; choose from {valid}")
+        if len(set(feats)) != len(feats):
+            raise ValueError(f"features has duplicates: {list(feats)}")
+        return feats
+
+    def _load(self) -> None:
+        self._load_parent()
+        names: list[str] = []
+        for f in self._feature_keys():
+            width = self.parent_.structure_widths[f]
+            stem = f"{self.parent_.prefix}_{f}"
+            names.extend([stem] if width == 1 else [f"{stem}_{j}" for j in range(width)])
+        self.feature_names_ = names
+        self.n_features_out_ = len(names)
+
+    @property
+    def _citations(self) -> list[str]:
+        return list(getattr(self.parent_, "citations", ())) if hasattr(self, "parent_") else []
+
+    def _featurize_chunk(self, items: list[Any]) -> np.ndarray:
+        if not items:
+            return np.zeros((0, self.n_features_out_), dtype=np.float32)
+        feats = self._feature_keys()
+        res = self._compute(items, feats)
+        cols = [np.concatenate(res[f], axis=0) for f in feats]
+        return np.concatenate(cols, axis=1).astype(np.float32, copy=False)
+
+
+class CHGNetSiteFeaturizer(ParentSiteFeaturizer):
+    """Per-site CHGNet v0.3.0 features (levels 0-4); see :class:`ParentSiteFeaturizer`.
+
+    Needs the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``). The MPtrj
+    training set of CHGNet overlaps the Materials Project structures of most benchmarks:
+    say so when reporting results on them.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> nacl = Structure(Lattice.cubic(5.69), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> CHGNetSiteFeaturizer(level=2).fit_transform([nacl]).n_features
+    64
+    """
+
+    def __init__(
+        self,
+        parent: str | Parent = "chgnet",
+        level: int = 3,
+        cache: bool | str | Path | None = True,
+        n_jobs: int | None = None,
+        chunk_size: int = 256,
+        progress: bool = False,
+    ) -> None:
+        super().__init__(
+            parent=parent,
+            level=level,
+            cache=cache,
+            n_jobs=n_jobs,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
+
+
+class CHGNetStructureFeaturizer(ParentStructureFeaturizer):
+    """CHGNet v0.3.0 structure vectors (``crystal``, ``energy``); see
+    :class:`ParentStructureFeaturizer`.
+    """
+
+    def __init__(
+        self,
+        parent: str | Parent = "chgnet",
+        features: str | tuple[str, ...] | None = None,
+        cache: bool | str | Path | None = True,
+        n_jobs: int | None = None,
+        chunk_size: int = 256,
+        progress: bool = False,
+    ) -> None:
+        super().__init__(
+            parent=parent,
+            features=features,
+            cache=cache,
+            n_jobs=n_jobs,
+            chunk_size=chunk_size,
+            progress=progress,
+        )

@@ -1,0 +1,252 @@
+"""CHGNet (Deng et al., Nat. Mach. Intell. 5, 1031 (2023)) as a parent network.
+
+CHGNet is a universal interatomic potential trained on the Materials Project trajectory set
+(MPtrj: ~1.5 million structures with energies, forces, stresses and magnetic moments). Its
+pretrained weights ship inside the ``chgnet`` wheel on PyPI (Modified BSD), an optional
+dependency: ``pip install skatomsets[chgnet]``.
+
+Levels, as in AtomSets' hierarchy:
+
+- ``V0``: the 64-dim element embedding (a compositional feature; also an element table, so it
+  works on formulas);
+- ``V1``..``V4``: the atom features after each of its 4 interaction blocks (64 each; ``V3``
+  is what ``CHGNet.predict_structure(return_atom_feas=True)`` returns, ``V4`` is the output of
+  the last block after its layer norm, which enters the per-site energy MLP);
+- ``crystal``: the mean of ``V4`` over the sites (CHGNet's ``crystal_fea`` divided by the
+  number of sites, so that a supercell gets the features of its cell; 64);
+  ``energy``: CHGNet's predicted energy (eV/atom), as ``predict_structure`` gives it.
+
+Only energies' forward path is run: no forces, stresses or magnetic moments, no autograd
+(``torch.inference_mode``), many structures per batch, and the blocks after the deepest
+requested level are skipped. CHGNet needs ordered structures; a disordered one is refused
+with an error naming the row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ..inputs import MAX_Z
+from ..megnet.graph import GraphConstructionError
+from .base import Parent, register_parent
+
+__all__ = ["CHGNetParent"]
+
+_CITATION = (
+    "@article{deng2023chgnet, title={CHGNet as a pretrained universal neural network potential "
+    "for charge-informed atomistic modelling}, author={Deng, Bowen and Zhong, Peichen and Jun, "
+    "KyuJung and Riebesell, Janosh and Han, Kevin and Bartel, Christopher J. and Ceder, "
+    "Gerbrand}, journal={Nat. Mach. Intell.}, volume={5}, pages={1031--1041}, year={2023}}"
+)
+
+
+def _import_chgnet() -> Any:
+    try:
+        from chgnet.model import CHGNet
+    except ImportError as exc:  # pragma: no cover - exercised when the extra is absent
+        raise ImportError(
+            "CHGNet features need the optional 'chgnet' package: pip install 'skatomsets[chgnet]'"
+        ) from exc
+    return CHGNet
+
+
+@cache
+def _pretrained(version: str) -> Any:
+    """The pretrained CHGNet ``version`` (loaded once per process, evaluation mode)."""
+    chgnet_cls = _import_chgnet()
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints on construction
+        model = chgnet_cls.load(model_name=version, use_device="cpu", verbose=False)
+    model.eval()
+    return model
+
+
+class CHGNetParent(Parent):
+    """A CHGNet model as a :class:`~skatomsets.parents.Parent`.
+
+    Parameters
+    ----------
+    model : str or chgnet.model.CHGNet, default="0.3.0"
+        A pretrained version shipped in the ``chgnet`` wheel (``"0.3.0"``, ``"0.2.0"``) or a
+        CHGNet module (e.g. one you fine-tuned; its current weights are used).
+    batch_size : int, default=32
+        Structures per forward pass.
+    allow_isolated : bool, default=False
+        Accept structures with an atom that has no neighbour within CHGNet's 6 Å cutoff.
+    """
+
+    default_structure_feature = "crystal"
+    prefix = "chgnet"
+    citations = (_CITATION,)
+
+    def __init__(
+        self, model: Any = "0.3.0", batch_size: int = 32, allow_isolated: bool = False
+    ) -> None:
+        self.model = _pretrained(model) if isinstance(model, str) else model
+        self.batch_size = batch_size
+        self.allow_isolated = allow_isolated
+        version = self.model.version if isinstance(model, str) else "custom"
+        self.name = f"chgnet-{version}"
+        self.n_levels = int(self.model.n_conv)
+        width = int(self.model.atom_embedding.embedding.embedding_dim)
+        self._width = width
+        self.structure_widths = {"crystal": width, "energy": 1}
+
+    # ------------------------------------------------------------------ description
+    def site_width(self, level: int) -> int:
+        return self._width
+
+    def parameters_for_checksum(self) -> list[np.ndarray]:
+        state = self.model.state_dict()
+        arrays = [np.frombuffer(repr(sorted(self.model.model_args.items())).encode(), np.uint8)]
+        arrays += [state[k].detach().cpu().numpy() for k in sorted(state)]
+        return arrays
+
+    def element_table(self) -> tuple[np.ndarray, list[str]]:
+        weight = self.model.atom_embedding.embedding.weight.detach().cpu().numpy()
+        table = np.full((MAX_Z + 1, weight.shape[1]), np.nan, dtype=np.float32)
+        table[1 : 1 + len(weight)] = weight  # embedding row Z - 1 is element Z
+        return table, [f"{self.prefix}_V0_{j}" for j in range(weight.shape[1])]
+
+    # ------------------------------------------------------------------ computation
+    def _graphs(self, structures: Sequence[Any], rows: Sequence[int]) -> list[Any]:
+        from chgnet.graph import CrystalGraphConverter
+
+        m = self.model
+        converter = CrystalGraphConverter(
+            atom_graph_cutoff=m.graph_converter.atom_graph_cutoff,
+            bond_graph_cutoff=m.graph_converter.bond_graph_cutoff,
+            algorithm=m.graph_converter.algorithm,
+            on_isolated_atoms="ignore" if self.allow_isolated else "error",
+        )
+        graphs = []
+        for s, row in zip(structures, rows, strict=True):
+            if not s.is_ordered:
+                raise GraphConstructionError(
+                    "CHGNet needs an ordered structure (every site one species, occupancy "
+                    "1); order it first, e.g. with pymatgen's "
+                    "OrderDisorderedStructureTransformation",
+                    row,
+                )
+            bad = [
+                str(sp)
+                for sp in s.composition
+                if getattr(sp, "Z", MAX_Z + 1) > len(m.atom_embedding.embedding.weight)
+            ]
+            if bad:
+                raise GraphConstructionError(
+                    f"CHGNet covers elements Z = 1..{len(m.atom_embedding.embedding.weight)}; "
+                    f"got {', '.join(bad)}",
+                    row,
+                )
+            try:
+                graphs.append(converter(s))
+            except Exception as exc:
+                raise GraphConstructionError(f"cannot build the CHGNet graph: {exc}", row) from None
+        return graphs
+
+    def compute(
+        self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
+    ) -> dict[str, list[np.ndarray]]:
+        import torch
+        from chgnet.model.model import BatchedGraph
+
+        keys = tuple(keys)
+        levels = {int(k[1:]) for k in keys if k.startswith("V")}
+        want_structure = [k for k in keys if k in self.structure_widths]
+        deepest = self.n_levels if want_structure else max(levels, default=0)
+        out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+        m = self.model
+        graphs = self._graphs(structures, rows)
+        for start in range(0, len(graphs), self.batch_size):
+            chunk = graphs[start : start + self.batch_size]
+            with torch.inference_mode():
+                g = BatchedGraph.from_graphs(
+                    chunk,
+                    bond_basis_expansion=m.bond_basis_expansion,
+                    angle_basis_expansion=m.angle_basis_expansion,
+                    compute_stress=False,
+                )
+                feats = self._forward(g, deepest)
+                counts = torch.bincount(g.atom_owners, minlength=len(chunk))
+                if want_structure:
+                    owners = g.atom_owners
+                    per_site = counts.to(feats["V0"].dtype).view(-1, 1)
+                    if "crystal" in want_structure:
+                        # CHGNet's crystal_fea sums over sites; the mean does not grow with
+                        # the cell (a supercell gets the features of its primitive cell)
+                        crystal = m.pooling(feats[f"V{self.n_levels}"], owners)
+                        feats["crystal"] = crystal / per_site
+                    if "energy" in want_structure:
+                        site_e = m.mlp(feats[f"V{self.n_levels}"])
+                        energy = m.pooling(site_e, owners).view(-1) / per_site.view(-1)
+                        if m.composition_model is not None:
+                            energy = energy + m.composition_model(chunk).view(-1)
+                        feats["energy"] = energy.view(-1, 1)
+            bounds = np.cumsum(counts.numpy())[:-1]
+            for k in keys:
+                if k == "site_weight":
+                    out[k].extend(np.ones(int(c), np.float32) for c in counts)
+                    continue
+                arr = feats[k].detach().float().numpy()
+                if k.startswith("V"):
+                    out[k].extend(np.split(arr, bounds))
+                else:
+                    out[k].extend(arr[j : j + 1] for j in range(len(chunk)))
+        return out
+
+    def _forward(self, g: Any, deepest: int) -> dict[str, Any]:
+        """Atom features ``V0..V<deepest>`` of a batched graph (energies' path only)."""
+        m = self.model
+        atom = m.atom_embedding(g.atomic_numbers - 1)
+        feats = {"V0": atom}
+        if deepest == 0:
+            return feats
+        bond = m.bond_embedding(g.bond_bases_ag)
+        w_ag = m.bond_weights_ag(g.bond_bases_ag)
+        w_bg = m.bond_weights_bg(g.bond_bases_bg)
+        angle = m.angle_embedding(g.angle_bases) if len(g.angle_bases) else None
+        for level in range(1, deepest + 1):
+            atom = m.atom_conv_layers[level - 1](
+                atom_feas=atom,
+                bond_feas=bond,
+                bond_weights=w_ag,
+                atom_graph=g.batched_atom_graph,
+                directed2undirected=g.directed2undirected,
+            )
+            if level == self.n_levels:
+                if m.readout_norm is not None:
+                    atom = m.readout_norm(atom)
+                feats[f"V{level}"] = atom
+                break
+            feats[f"V{level}"] = atom
+            if level == deepest:
+                break
+            bond_layer = m.bond_conv_layers[level - 1]
+            if angle is not None and bond_layer is not None:
+                bond = bond_layer(
+                    atom_feas=atom,
+                    bond_feas=bond,
+                    bond_weights=w_bg,
+                    angle_feas=angle,
+                    bond_graph=g.batched_bond_graph,
+                )
+                angle_layer = m.angle_layers[level - 1]
+                if angle_layer is not None:
+                    angle = angle_layer(
+                        atom_feas=atom,
+                        bond_feas=bond,
+                        angle_feas=angle,
+                        bond_graph=g.batched_bond_graph,
+                    )
+        return feats
+
+
+@register_parent("chgnet")
+def _chgnet() -> CHGNetParent:
+    return CHGNetParent("0.3.0")

@@ -1,0 +1,124 @@
+"""MEGNet (the AtomSets paper's parent) as a :class:`~skatomsets.parents.Parent`.
+
+Levels ``V0`` (16-dim element embedding) and ``V1``..``V3`` (atom outputs of the 3 graph
+blocks, before their residual addition), structure vectors ``u1``..``u3``, ``v_r``, ``e_r``,
+``f`` and ``prediction``; see :class:`~skatomsets.megnet.MEGNet` for their definitions.
+Site weights are the site occupancies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..inputs import MAX_Z
+from ..megnet.graph import build_graphs
+from ..megnet.model import MEGNet
+from ..megnet.weights import resolve_model
+from .base import Parent, register_parent
+
+__all__ = ["MEGNetParent"]
+
+_CITATION = (
+    "@article{chen2019megnet, title={Graph Networks as a Universal Machine Learning "
+    "Framework for Molecules and Crystals}, author={Chen, Chi and Ye, Weike and Zuo, "
+    "Yunxing and Zheng, Chen and Ong, Shyue Ping}, journal={Chem. Mater.}, volume={31}, "
+    "pages={3564--3572}, year={2019}}"
+)
+
+
+class MEGNetParent(Parent):
+    """A MEGNet network as a parent.
+
+    Parameters
+    ----------
+    model : str, path or MEGNet, default="formation_energy_mp-2019.4.1"
+        A shipped model name, a parent file (:func:`skatomsets.megnet.save_parent`) or a module.
+    batch_size : int, default=64
+        Structures per forward pass.
+    allow_isolated : bool, default=False
+        Accept structures with a site that has no neighbour within the cutoff.
+    """
+
+    default_structure_feature = "f"
+    prefix = "megnet"
+    citations = (_CITATION,)
+
+    def __init__(
+        self,
+        model: str | Path | MEGNet = "formation_energy_mp-2019.4.1",
+        batch_size: int = 64,
+        allow_isolated: bool = False,
+    ) -> None:
+        self.model = resolve_model(model)
+        self.batch_size = batch_size
+        self.allow_isolated = allow_isolated
+        cfg = self.model.config
+        self.name = "megnet"
+        self.n_levels = cfg.n_blocks
+        width = cfg.block_units[-1]
+        self.structure_widths = {f"u{k}": width for k in range(1, cfg.n_blocks + 1)}
+        self.structure_widths.update(
+            v_r=2 * cfg.set2set_hidden,
+            e_r=2 * cfg.set2set_hidden,
+            f=4 * cfg.set2set_hidden + width,
+            prediction=cfg.n_targets,
+        )
+
+    def site_width(self, level: int) -> int:
+        cfg = self.model.config
+        return cfg.embedding_dim if level == 0 else cfg.block_units[-1]
+
+    def checksum(self) -> str:
+        """The network's own checksum (configuration and weights, taken now)."""
+        return self.model.checksum()
+
+    def parameters_for_checksum(self) -> list[np.ndarray]:  # pragma: no cover - see checksum
+        return [t.detach().cpu().numpy() for _, t in sorted(self.model.state_dict().items())]
+
+    def element_table(self) -> tuple[np.ndarray, list[str]]:
+        from ..elements import load_element_table
+
+        table, _ = load_element_table("megnet16")
+        return table, [f"{self.prefix}_V0_{j}" for j in range(table.shape[1])]
+
+    def compute(
+        self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
+    ) -> dict[str, list[np.ndarray]]:
+        import torch
+
+        model = self.model
+        dtype = next(model.parameters()).dtype
+        net_keys = tuple(k for k in keys if k != "site_weight")
+        out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+        for start in range(0, len(structures), self.batch_size):
+            stop = min(start + self.batch_size, len(structures))
+            g = build_graphs(
+                structures[start:stop],
+                cutoff=model.config.cutoff,
+                max_z=min(model.config.n_elements - 1, MAX_Z),
+                allow_isolated=bool(self.allow_isolated),
+                rows=list(rows[start:stop]),
+            )
+            with torch.inference_mode():
+                feats = model.features(g.to_torch(dtype=dtype), keys=net_keys)
+            bounds = g.site_offsets[1:-1]
+            for k in keys:
+                if k == "site_weight":
+                    out[k].extend(np.split(g.site_weight.astype(np.float32), bounds))
+                    continue
+                arr = feats[k].detach().cpu().numpy().astype(np.float32, copy=False)
+                if k.startswith("V"):
+                    out[k].extend(np.split(arr, bounds))
+                else:
+                    arr = arr.reshape(stop - start, -1)
+                    out[k].extend(arr[j : j + 1] for j in range(stop - start))
+        return out
+
+
+@register_parent("megnet")
+def _megnet() -> MEGNetParent:
+    return MEGNetParent()
