@@ -45,7 +45,7 @@ class ToyParent(Parent):
     prefix = "toy"
     n_levels = 1
     default_structure_feature = "size"
-    structure_widths = {"size": 1}  # noqa: RUF012
+    structure_widths = {"size": 1}
 
     def __init__(self) -> None:
         self.weight = np.array([1.0, 0.5], dtype=np.float32)
@@ -209,3 +209,10 @@ def test_chgnet_ready_model_fits_and_predicts():
     model = make_model("atomsets-chgnet", max_epochs=3, random_state=0, device="cpu")
     assert model.fit(X, y).predict(X).shape == (4,)
     assert model.steps[0][1].level == 3
+
+
+def test_megnet_parent_structure_vectors_refuse_vacancies_even_after_site_features_cached():
+    fe = Structure(Lattice.cubic(2.87), [{"Fe": 0.05}], [[0, 0, 0]])
+    ParentSiteFeaturizer(parent="megnet", level=3).fit_transform([fe])  # fills the cache
+    with pytest.raises(SkatomsetsInputError, match=r"row 0: site 0 .* vacancy"):
+        ParentStructureFeaturizer(parent="megnet", features=("u1",)).fit_transform([fe])

@@ -59,6 +59,7 @@ class _ParentMixin:
     def _compute(self, items: list[Any], wanted: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         """Per-structure arrays of the ``wanted`` features, from the cache or the parent."""
         structures = _as_structures(items)
+        self.parent_.check_structures(structures, range(len(structures)), wanted)
         keys = [structure_key(s) for s in structures]
         cache = None
         if self.cache is True:

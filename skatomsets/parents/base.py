@@ -84,6 +84,16 @@ class Parent(ABC):
             key -> list of float32 arrays, one per structure, in input order.
         """
 
+    def check_structures(
+        self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
+    ) -> None:
+        """Refuse structures the parent cannot featurize for ``keys`` (error naming the row).
+
+        Called before the cache is consulted, so a cached value can never get round it.
+        The default accepts everything.
+        """
+        return None
+
     @abstractmethod
     def element_table(self) -> tuple[np.ndarray, list[str]]:
         """Level 0 as a ``(MAX_Z + 1, width)`` float32 table (NaN rows: not covered)."""

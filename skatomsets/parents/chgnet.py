@@ -114,6 +114,19 @@ class CHGNetParent(Parent):
         return table, [f"{self.prefix}_V0_{j}" for j in range(weight.shape[1])]
 
     # ------------------------------------------------------------------ computation
+    def check_structures(
+        self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
+    ) -> None:
+        """CHGNet needs ordered structures."""
+        for s, row in zip(structures, rows, strict=True):
+            if not s.is_ordered:
+                raise GraphConstructionError(
+                    "CHGNet needs an ordered structure (every site one species, occupancy "
+                    "1); order it first, e.g. with pymatgen's "
+                    "OrderDisorderedStructureTransformation",
+                    row,
+                )
+
     def _graphs(self, structures: Sequence[Any], rows: Sequence[int]) -> list[Any]:
         from chgnet.graph import CrystalGraphConverter
 
@@ -126,13 +139,6 @@ class CHGNetParent(Parent):
         )
         graphs = []
         for s, row in zip(structures, rows, strict=True):
-            if not s.is_ordered:
-                raise GraphConstructionError(
-                    "CHGNet needs an ordered structure (every site one species, occupancy "
-                    "1); order it first, e.g. with pymatgen's "
-                    "OrderDisorderedStructureTransformation",
-                    row,
-                )
             bad = [
                 str(sp)
                 for sp in s.composition

@@ -3,7 +3,8 @@
 Levels ``V0`` (16-dim element embedding) and ``V1``..``V3`` (atom outputs of the 3 graph
 blocks, before their residual addition), structure vectors ``u1``..``u3``, ``v_r``, ``e_r``,
 ``f`` and ``prediction``; see :class:`~skatomsets.megnet.MEGNet` for their definitions.
-Site weights are the site occupancies.
+Site weights are the site occupancies; structure-level features refuse partly vacant
+structures (see :func:`~skatomsets.megnet.graph.check_full_occupancy`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..inputs import MAX_Z
-from ..megnet.graph import build_graphs
+from ..megnet.graph import build_graphs, check_full_occupancy
 from ..megnet.model import MEGNet
 from ..megnet.weights import resolve_model
 from .base import Parent, register_parent
@@ -78,6 +79,18 @@ class MEGNetParent(Parent):
 
     def parameters_for_checksum(self) -> list[np.ndarray]:  # pragma: no cover - see checksum
         return [t.detach().cpu().numpy() for _, t in sorted(self.model.state_dict().items())]
+
+    def check_structures(
+        self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
+    ) -> None:
+        """Structure-level features refuse vacancies (MEGNet counts every site in full)."""
+        if any(k in self.structure_widths for k in keys):
+            check_full_occupancy(
+                structures,
+                rows,
+                "MEGNet's structure-level features count every site in full; use site "
+                "features (weighted by occupancy) or an ordered structure",
+            )
 
     def element_table(self) -> tuple[np.ndarray, list[str]]:
         from ..elements import load_element_table
