@@ -108,7 +108,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
         Parameters
@@ -118,12 +118,17 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
             set per row).
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return fit_checked(self, X, y)
+        return fit_checked(self, X, y, sample_weight)
 
 
 AtomSetsClassifier.__doc__ = AtomSetsClassifier.__doc__.replace(

@@ -103,7 +103,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).
 
         Parameters
@@ -111,6 +111,11 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         X : sequence of pymatgen.core.Structure
             List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
@@ -120,7 +125,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
 
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {self.loss!r}")
-        return self._fit_megnet(X, y)
+        return self._fit_megnet(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())

@@ -86,7 +86,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
         Parameters
@@ -94,12 +94,17 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         X : array-like of shape (n_samples, n_features)
             Fixed-length features.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return fit_checked(self, X, y)
+        return fit_checked(self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())
