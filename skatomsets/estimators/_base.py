@@ -28,6 +28,7 @@ from .._version import __version__
 from ..exceptions import InvalidSampleWeightError, InvalidTargetError
 from ..sets import RaggedSets, to_sets
 from ._data import BatchIterator, TensorData
+from ._domain import DomainMixin
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -198,7 +199,7 @@ class ValidationAUC:
         return float(roc_auc_score(y_true, proba, multi_class="ovr", sample_weight=w)) + tie_break
 
 
-class NeuralEstimatorBase(BaseEstimator):
+class NeuralEstimatorBase(DomainMixin, BaseEstimator):
     """Shared ``fit``/``predict`` machinery; see the public estimators for parameters."""
 
     # set by subclasses
@@ -505,10 +506,28 @@ class ClassifierMixinNN:
     def _score(self):
         return ("valid_auc", ValidationAUC(len(self.classes_)), False)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (mean over the ensemble), columns ordered as ``classes_``."""
+    def predict_proba(self, X: Any, return_std: bool = False):
+        """Class probabilities (mean over the ensemble), columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : RaggedSets or array-like
+            Featurized inputs, as in ``fit``.
+        return_std : bool, default=False
+            Also return the standard deviation of each class probability over the ensemble
+            members (needs ``n_ensemble >= 2``): a deep-ensemble uncertainty estimate.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        proba_std : ndarray of shape (n_samples, n_classes), only if ``return_std``
+        """
         logits = self._forward_all(X)
         proba = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
+        if return_std:
+            if len(self.nets_) < 2:
+                raise ValueError("return_std=True needs an ensemble: set n_ensemble >= 2")
+            return proba.mean(axis=0), proba.std(axis=0)
         return proba.mean(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -560,13 +579,9 @@ def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = N
     n_features = est._n_features(data)
     n_outputs = len(est.classes_) if est._is_classifier() else y_enc.shape[1]
     extra = {} if sw is None else {"sample_weight": sw.astype(np.float32)}
-    est._fit_nets(
-        est._data_class(data, y_enc, **extra),
-        n_features,
-        n_outputs,
-        est._criterion(),
-        est._score(),
-    )
+    dataset = est._data_class(data, y_enc, **extra)
+    est._fit_nets(dataset, n_features, n_outputs, est._criterion(), est._score())
+    est._fit_domain(dataset)
     return est
 
 
