@@ -5,9 +5,12 @@ A set featurizer given a DataFrame with one column of materials and further nume
 the numbers along as :attr:`RaggedSets.extras <skatomsets.sets.RaggedSets.extras>`; the set
 estimators standardise them and feed them in after the readout, like MEGNet's state vector.
 
-Which column holds the materials: the first column whose dtype is not numeric (object,
-string or category: formulas, Compositions, Structures). Every other column is an extra
-input and must be numeric; a non-numeric, NaN or infinite value raises
+Which column holds the materials: the one column whose dtype is not numeric (object, string
+or category: formulas, Compositions, Structures). When several columns are not numeric
+(e.g. an extra column with a stray string in it), a column named ``composition``,
+``formula``, ``structure`` or ``material(s)`` wins, else the one with the largest share of
+non-numbers. Every other column is an extra input and must be numeric; a non-numeric, NaN
+or infinite value raises
 :class:`~skatomsets.exceptions.InvalidExtraInputError` naming the row (0-based position)
 and the column.
 """
@@ -21,7 +24,10 @@ import numpy as np
 from .exceptions import InvalidExtraInputError
 from .sets import check_extras
 
-__all__ = ["split_extra_columns"]
+__all__ = ["MATERIALS_COLUMN_NAMES", "split_extra_columns"]
+
+#: Column names taken as the materials column when several columns are not numeric.
+MATERIALS_COLUMN_NAMES = ("composition", "formula", "structure", "material", "materials")
 
 
 def split_extra_columns(X: Any) -> tuple[Any, np.ndarray | None, np.ndarray | None]:
@@ -57,7 +63,7 @@ def split_extra_columns(X: Any) -> tuple[Any, np.ndarray | None, np.ndarray | No
             "must hold the materials (formulas, Compositions or Structures), the others are "
             "extra numeric inputs"
         )
-    j_mat = numeric.index(False)
+    j_mat = _materials_column(X, [j for j, num in enumerate(numeric) if not num])
     materials = X.iloc[:, j_mat]
     rest = [j for j in range(X.shape[1]) if j != j_mat]
     names = [str(X.columns[j]) for j in rest]
@@ -74,3 +80,19 @@ def split_extra_columns(X: Any) -> tuple[Any, np.ndarray | None, np.ndarray | No
     arr = np.column_stack(cols)
     extras, names_arr = check_extras(arr, len(X), names)
     return materials, extras, names_arr
+
+
+def _materials_column(X: Any, candidates: list[int]) -> int:
+    """Position of the materials column among the non-numeric columns ``candidates``."""
+    if len(candidates) == 1:
+        return candidates[0]
+    for j in candidates:
+        if str(X.columns[j]).lower() in MATERIALS_COLUMN_NAMES:
+            return j
+    from .sets import _is_real
+
+    def share_of_non_numbers(j: int) -> float:
+        values = X.iloc[:, j].dropna().tolist()
+        return sum(not _is_real(v) for v in values) / max(len(values), 1)
+
+    return max(candidates, key=share_of_non_numbers)  # first of equals on ties
