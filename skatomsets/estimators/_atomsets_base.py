@@ -8,8 +8,8 @@ import numpy as np
 
 from ..exceptions import InvalidExtraInputError, InvalidSetError
 from ..inputs import MAX_Z
-from ..sets import RaggedSets
 from ..nn.modules import AtomSetsModule, MLPModule
+from ..sets import RaggedSets
 from ._base import NeuralEstimatorBase
 from ._params import check_architecture
 
