@@ -12,8 +12,8 @@ readout, like MEGNet's state vector.
 Here the steels' yield strengths are given a *synthetic* test temperature (a linear
 softening of 0.1 % per kelvin above 300 K), which the composition alone cannot explain.
 On real data (``scripts/extra_inputs_dielectric.py``), giving the PBE band gap as an input
-when predicting the refractive index n of 1056 materials lowers the 5-fold MAE of
-AtomSets-V0 (see ``docs/`` for the figures).
+when predicting the refractive index n of 1056 materials (Petousis et al. 2017) lowers the
+5-fold MAE of AtomSets-V0 from 0.322 to 0.269 (MLP-V0-stats: 0.354 to 0.292).
 """
 
 import matplotlib.pyplot as plt

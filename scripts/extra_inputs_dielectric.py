@@ -8,7 +8,14 @@ the number along and the model feeds it in after the readout). 5-fold KFold (shu
 random_state=0), default estimator with random_state=0, one thread.
 
     python scripts/extra_inputs_dielectric.py \
-        --data ../shared/data/structures/dielectric_constant.json.gz --threads 1
+        --data ../shared/data/structures/dielectric_constant.json.gz \
+        --models atomsets-v0 mlp-v0-stats --threads 1
+
+Measured (2 shared CPU cores, one thread): 5-fold MAE of n
+
+    model          composition only   + band_gap input
+    atomsets-v0    0.3216             0.2692
+    mlp-v0-stats   0.3540             0.2918
 """
 
 from __future__ import annotations
