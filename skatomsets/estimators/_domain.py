@@ -18,6 +18,12 @@ training materials' own (leave-one-out) scores: a material is flagged as *out of
 when it is farther from the training data than 99 % of training materials are from theirs.
 For new materials drawn from the training distribution about 1 % are flagged; a material
 unlike anything in training (e.g. a sulfide given to a steels model) scores far above it.
+
+Measured (``scripts/domain_of_applicability.py``, default ``atomsets-v0``, random_state=0,
+official fold 0): Spearman(domain score, |error|) on the held-out rows is 0.53 on
+matbench_expt_gap (921 rows; the 2 flagged rows have MAE 4.7 eV vs 0.51 eV) and 0.36 on
+matbench_steels (63 rows). The readout space (input of ``rho``) ranks the expt_gap errors
+much worse (-0.21), hence the last hidden layer.
 """
 
 from __future__ import annotations

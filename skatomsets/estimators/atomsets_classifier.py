@@ -52,6 +52,16 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         Class labels, in the column order of ``predict_proba``.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    n_extras_in_ : int
+        Number of extra per-material inputs seen in ``fit`` (``RaggedSets.extras``, e.g. the
+        numeric columns of a DataFrame given to the featurizer); 0 if none.
+    extra_names_in_ : ndarray of str or None
+        Their names; ``predict`` needs the same columns.
+    extras_mean_, extras_scale_ : ndarray or None
+        Standardisation of the extra inputs (fitted on the rows given to ``fit``).
 
     Examples
     --------

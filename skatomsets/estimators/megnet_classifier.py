@@ -37,6 +37,9 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         Class labels, in the column order of ``predict_proba``.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
 
     Examples
     --------
