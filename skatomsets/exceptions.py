@@ -4,7 +4,9 @@ from __future__ import annotations
 
 __all__ = [
     "EmptyCompositionError",
+    "InvalidExtraInputError",
     "InvalidFormulaError",
+    "InvalidSampleWeightError",
     "InvalidSetError",
     "InvalidTargetError",
     "MissingFeaturesError",
@@ -63,3 +65,31 @@ class InvalidTargetError(SkatomsetsInputError):
 
 class StructureFileError(SkatomsetsInputError):
     """A structure file (CIF, POSCAR, VASP) that does not exist or cannot be read."""
+
+
+class InvalidExtraInputError(SkatomsetsInputError):
+    """An extra per-material input (a numeric column beside the materials) that is not a
+    finite number, or extra columns that differ from those seen in ``fit``.
+
+    Parameters
+    ----------
+    message : str
+    row : int, optional
+    column : str, optional
+        Name of the offending extra column.
+    """
+
+    def __init__(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        self.column = column
+        super().__init__(message, row=row)
+
+    def __reduce__(self):
+        msg = str(self)
+        if self.row is not None:
+            msg = msg.removeprefix(f"row {self.row}: ")
+        return (type(self), (msg, self.row, self.column))
+
+
+class InvalidSampleWeightError(SkatomsetsInputError):
+    """``sample_weight`` of the wrong length, with negative / NaN / infinite entries, or
+    all zero."""

@@ -54,6 +54,13 @@ class RaggedSets:
         Defaults to equal weights.
     feature_names : sequence of str, optional
         Names of the feature columns. Defaults to ``x0, x1, ...``.
+    extras : array-like of shape (n_sets, n_extras), optional
+        Extra per-material inputs beside the set (temperature, pressure, a computed band
+        gap...): one numeric row per set, kept aligned with the sets by every indexing and
+        concatenation. The set estimators feed them in after the readout (like MEGNet's
+        state vector). None (default) means no extra inputs.
+    extra_names : sequence of str, optional
+        Names of the extra columns. Defaults to ``extra0, extra1, ...``.
 
     Raises
     ------
@@ -61,6 +68,9 @@ class RaggedSets:
         If the offsets are not monotone, a set is empty, weights are negative, non-finite or
         sum to zero within a set, or the features contain NaN/inf. The message names the
         offending set index.
+    InvalidExtraInputError
+        If the extras are not a numeric ``(n_sets, k)`` array or contain NaN/inf (the
+        message names the row and the column).
 
     Examples
     --------
@@ -75,6 +85,9 @@ class RaggedSets:
     """
 
     __array_priority__ = 100
+    #: extra per-set inputs (n_sets, k) float32, or None; class defaults keep old pickles valid
+    extras: np.ndarray | None = None
+    extra_names: np.ndarray | None = None
 
     def __init__(
         self,
@@ -82,6 +95,8 @@ class RaggedSets:
         offsets: Any,
         weights: Any = None,
         feature_names: Sequence[str] | None = None,
+        extras: Any = None,
+        extra_names: Sequence[str] | None = None,
     ) -> None:
         values = np.asarray(values)
         if values.ndim == 1:
@@ -136,16 +151,51 @@ class RaggedSets:
                 f"{len(feature_names)} feature names for {values.shape[1]} feature columns"
             )
         self.feature_names = np.asarray(feature_names, dtype=object)
+        if extras is not None:
+            self.extras, self.extra_names = check_extras(extras, len(self), extra_names)
 
     @classmethod
     def _trusted(
-        cls, values: np.ndarray, offsets: np.ndarray, weights: np.ndarray, feature_names: Any
+        cls,
+        values: np.ndarray,
+        offsets: np.ndarray,
+        weights: np.ndarray,
+        feature_names: Any,
+        extras: np.ndarray | None = None,
+        extra_names: Any = None,
     ) -> RaggedSets:
         """Build from arrays already validated (used by indexing; skips the checks)."""
         new = cls.__new__(cls)
         new.values, new.offsets, new.weights = values, offsets, weights
         new.feature_names = feature_names
+        if extras is not None:
+            new.extras, new.extra_names = extras, extra_names
         return new
+
+    def with_extras(self, extras: Any, extra_names: Sequence[str] | None = None) -> RaggedSets:
+        """The same sets with extra per-set inputs (or none, if ``extras`` is None).
+
+        Parameters
+        ----------
+        extras : array-like of shape (n_sets, n_extras) or None
+        extra_names : sequence of str, optional
+
+        Returns
+        -------
+        RaggedSets
+            Shares the member arrays with ``self`` (nothing is copied or mutated).
+        """
+        if extras is None:
+            return RaggedSets._trusted(self.values, self.offsets, self.weights, self.feature_names)
+        extras, names = check_extras(extras, len(self), extra_names)
+        return RaggedSets._trusted(
+            self.values, self.offsets, self.weights, self.feature_names, extras, names
+        )
+
+    @property
+    def n_extras(self) -> int:
+        """Number of extra per-set input columns (0 if there are none)."""
+        return 0 if self.extras is None else self.extras.shape[1]
 
     @classmethod
     def from_list(
@@ -241,7 +291,12 @@ class RaggedSets:
             return self
         rows, offsets = _gather_rows(self.offsets, idx)
         return RaggedSets._trusted(
-            self.values[rows], offsets, self.weights[rows], self.feature_names
+            self.values[rows],
+            offsets,
+            self.weights[rows],
+            self.feature_names,
+            None if self.extras is None else self.extras[idx],
+            self.extra_names,
         )
 
     def __iter__(self):
@@ -250,9 +305,10 @@ class RaggedSets:
             yield self.values[lo:hi], self.weights[lo:hi]
 
     def __repr__(self) -> str:
+        extra = f", n_extras={self.n_extras}" if self.extras is not None else ""
         return (
             f"RaggedSets(n_sets={len(self)}, n_members={self.n_members}, "
-            f"n_features={self.n_features})"
+            f"n_features={self.n_features}{extra})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -262,6 +318,8 @@ class RaggedSets:
             np.array_equal(self.offsets, other.offsets)
             and np.array_equal(self.values, other.values)
             and np.array_equal(self.weights, other.weights)
+            and (self.extras is None) == (other.extras is None)
+            and (self.extras is None or np.array_equal(self.extras, other.extras))
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -279,7 +337,12 @@ class RaggedSets:
         if feature_names is None:
             feature_names = [f"x{j}" for j in range(values.shape[1])]
         return RaggedSets._trusted(
-            values, self.offsets, self.weights, np.asarray(list(feature_names), dtype=object)
+            values,
+            self.offsets,
+            self.weights,
+            np.asarray(list(feature_names), dtype=object),
+            self.extras,
+            self.extra_names,
         )
 
     @staticmethod
@@ -294,11 +357,21 @@ class RaggedSets:
         offsets = np.concatenate(
             [[0]] + [p.offsets[1:] + s for p, s in zip(parts, shifts, strict=True)]
         ).astype(np.int64)
+        has_extras = {p.extras is not None for p in parts}
+        if len(has_extras) > 1:
+            raise InvalidSetError("cannot concatenate sets with and without extra inputs")
+        extras = None
+        if parts[0].extras is not None:
+            if len({p.n_extras for p in parts}) > 1:
+                raise InvalidSetError("cannot concatenate sets with different extra inputs")
+            extras = np.concatenate([p.extras for p in parts])
         return RaggedSets._trusted(
             np.concatenate([p.values for p in parts]),
             offsets,
             np.concatenate([p.weights for p in parts]),
             parts[0].feature_names,
+            extras,
+            parts[0].extra_names,
         )
 
     def batch(self, idx: np.ndarray | None = None):
@@ -324,6 +397,72 @@ class RaggedSets:
             "segment": torch.from_numpy(segment),
             "offsets": torch.from_numpy(np.ascontiguousarray(offsets)),
         }
+
+
+def check_extras(
+    extras: Any, n_sets: int, names: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate extra per-set inputs: a finite numeric ``(n_sets, k)`` array.
+
+    Parameters
+    ----------
+    extras : array-like of shape (n_sets, k)
+    n_sets : int
+    names : sequence of str, optional
+        Column names (used in error messages); default ``extra0, extra1, ...``.
+
+    Returns
+    -------
+    extras : ndarray of shape (n_sets, k), float32
+    names : ndarray of str (object dtype)
+
+    Raises
+    ------
+    InvalidExtraInputError
+        Naming the row and column of a non-numeric, NaN or infinite value.
+    """
+    from .exceptions import InvalidExtraInputError
+
+    arr = np.asarray(extras)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or len(arr) != n_sets:
+        raise InvalidExtraInputError(
+            f"extra inputs must have shape ({n_sets}, k), got {np.shape(extras)}"
+        )
+    if names is None:
+        names = [f"extra{j}" for j in range(arr.shape[1])]
+    names = np.asarray([str(c) for c in names], dtype=object)
+    if len(names) != arr.shape[1]:
+        raise InvalidExtraInputError(f"{len(names)} names for {arr.shape[1]} extra columns")
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype.kind == "c":
+        for j in range(arr.shape[1]):
+            for i, v in enumerate(arr[:, j]):
+                if not _is_real(v):
+                    raise InvalidExtraInputError(
+                        f"extra input column {names[j]!r} has a non-numeric value {v!r}",
+                        row=i,
+                        column=names[j],
+                    )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise InvalidExtraInputError(
+            f"extra input column {names[j]!r} is NaN or infinite", row=i, column=names[j]
+        )
+    return arr, names
+
+
+def _is_real(v: Any) -> bool:
+    """True for a real number (bools included, strings and None excluded)."""
+    if v is None or isinstance(v, (str, bytes, complex, np.complexfloating)):
+        return False
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def to_sets(X: Any, estimator: Any = None) -> RaggedSets:

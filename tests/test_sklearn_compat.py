@@ -23,6 +23,11 @@ _FLOAT32_BATCHING = (
 _NEURAL_XFAIL = {
     "check_methods_subset_invariance": _FLOAT32_BATCHING,
     "check_methods_sample_order_invariance": _FLOAT32_BATCHING,
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training with a random validation split: repeated rows change the "
+        "batches and the split, so weights equal repeats only in expectation; pinned in a "
+        "deterministic full-batch setup in tests/test_sample_weight.py"
+    ),
 }
 
 

@@ -28,7 +28,9 @@ from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, to_sets
 from ._data import BatchIterator, TensorData
+from ._domain import DomainMixin
 from ._progress import progress_callbacks
+from ._weights import check_sample_weight, weighted_loss
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -89,6 +91,8 @@ class _SetNet(NeuralNet):
         return self.module_(x.to(self.device))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, (tuple, list)):  # (targets, sample weights)
+            return weighted_loss(self.criterion_, y_pred, *y_true)
         return self.criterion_(y_pred, y_true.to(y_pred.device))
 
 
@@ -192,15 +196,24 @@ class _ValidationScore(Callback):
     def on_epoch_begin(self, net: NeuralNet, **kwargs: Any) -> None:
         self.preds_: list[torch.Tensor] = []
         self.trues_: list[torch.Tensor] = []
+        self.weights_: list[torch.Tensor] = []
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs) -> None:
         if not training:
             self.preds_.append(y_pred.detach().float().cpu())
-            self.trues_.append(batch[1])
+            target = batch[1]
+            if isinstance(target, (tuple, list)):  # (targets, sample weights)
+                target, w = target
+                self.weights_.append(w)
+            self.trues_.append(target)
 
     def on_epoch_end(self, net: NeuralNet, **kwargs: Any) -> None:
         if self.preds_:
-            value = self.score(torch.cat(self.trues_).numpy(), torch.cat(self.preds_).numpy())
+            y_true, y_pred = torch.cat(self.trues_).numpy(), torch.cat(self.preds_).numpy()
+            if self.weights_:
+                value = self.score(y_true, y_pred, sample_weight=torch.cat(self.weights_).numpy())
+            else:
+                value = self.score(y_true, y_pred)
             net.history.record(self.name, float(value))
 
 
@@ -210,8 +223,13 @@ class ScaledMAE:
     def __init__(self, scale: np.ndarray) -> None:
         self.scale = scale
 
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        return float(np.mean(np.abs(y_true - y_pred) * self.scale))
+    def __call__(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        err = np.abs(y_true - y_pred) * self.scale
+        if sample_weight is None or not sample_weight.sum() > 0:
+            return float(np.mean(err))
+        return float(np.average(err.reshape(len(err), -1).mean(axis=1), weights=sample_weight))
 
 
 class ValidationAUC:
@@ -227,19 +245,28 @@ class ValidationAUC:
     def __init__(self, n_classes: int) -> None:
         self.n_classes = n_classes
 
-    def __call__(self, y_true: np.ndarray, logits: np.ndarray) -> float:
+    def __call__(
+        self, y_true: np.ndarray, logits: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        w = sample_weight
+        if w is not None and not w.sum() > 0:
+            w = None
         logits_t = torch.from_numpy(logits).double()
         proba = torch.softmax(logits_t, dim=1).numpy()
-        xent = float(torch.nn.functional.cross_entropy(logits_t, torch.from_numpy(y_true)))
+        per = torch.nn.functional.cross_entropy(
+            logits_t, torch.from_numpy(y_true), reduction="none"
+        ).numpy()
+        xent = float(per.mean() if w is None else np.average(per, weights=w))
         tie_break = 1e-10 / (1.0 + xent)
-        if len(np.unique(y_true)) < self.n_classes:
-            return float(np.mean(proba[np.arange(len(y_true)), y_true])) + tie_break
+        if len(np.unique(y_true[w > 0] if w is not None else y_true)) < self.n_classes:
+            p_true = proba[np.arange(len(y_true)), y_true]
+            return float(np.average(p_true, weights=w)) + tie_break
         if self.n_classes == 2:
-            return float(roc_auc_score(y_true, proba[:, 1])) + tie_break
-        return float(roc_auc_score(y_true, proba, multi_class="ovr")) + tie_break
+            return float(roc_auc_score(y_true, proba[:, 1], sample_weight=w)) + tie_break
+        return float(roc_auc_score(y_true, proba, multi_class="ovr", sample_weight=w)) + tie_break
 
 
-class NeuralEstimatorBase(BaseEstimator):
+class NeuralEstimatorBase(DomainMixin, BaseEstimator):
     """Shared ``fit``/``predict`` machinery; see the public estimators for parameters."""
 
     # set by subclasses
@@ -449,7 +476,7 @@ class NeuralEstimatorBase(BaseEstimator):
 class RegressorMixinNN:
     """Target scaling and prediction for the neural regressors."""
 
-    def _encode_y(self, y: Any, n: int) -> np.ndarray:
+    def _encode_y(self, y: Any, n: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
         y_arr = self._check_targets_numeric(y, n)
         if y_arr.dtype == object or y_arr.dtype.kind in "USb":
             try:
@@ -468,8 +495,9 @@ class RegressorMixinNN:
             raise InvalidTargetError(f"target {y_arr[i].tolist()} is NaN or infinite", row=i)
         self._y_ndim = y_arr.ndim
         y2 = y_arr.reshape(n, -1)
-        self.y_mean_ = y2.mean(axis=0)
-        scale = y2.std(axis=0)
+        # weighted when sample weights are given (then a weight-w row counts as w copies)
+        self.y_mean_ = np.average(y2, axis=0, weights=sample_weight)
+        scale = np.sqrt(np.average((y2 - self.y_mean_) ** 2, axis=0, weights=sample_weight))
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
 
@@ -517,7 +545,7 @@ class RegressorMixinNN:
 class ClassifierMixinNN:
     """Label encoding, ROC-AUC early stopping and probabilities for the neural classifiers."""
 
-    def _encode_y(self, y: Any, n: int) -> np.ndarray:
+    def _encode_y(self, y: Any, n: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
         from sklearn.utils.multiclass import check_classification_targets
 
         y_arr = self._check_targets_numeric(y, n)
@@ -552,10 +580,28 @@ class ClassifierMixinNN:
     def _score(self):
         return ("valid_auc", ValidationAUC(len(self.classes_)), False)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (mean over the ensemble), columns ordered as ``classes_``."""
+    def predict_proba(self, X: Any, return_std: bool = False):
+        """Class probabilities (mean over the ensemble), columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : RaggedSets or array-like
+            Featurized inputs, as in ``fit``.
+        return_std : bool, default=False
+            Also return the standard deviation of each class probability over the ensemble
+            members (needs ``n_ensemble >= 2``): a deep-ensemble uncertainty estimate.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        proba_std : ndarray of shape (n_samples, n_classes), only if ``return_std``
+        """
         logits = self._forward_all(X)
         proba = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
+        if return_std:
+            if len(self.nets_) < 2:
+                raise ValueError("return_std=True needs an ensemble: set n_ensemble >= 2")
+            return proba.mean(axis=0), proba.std(axis=0)
         return proba.mean(axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -678,16 +724,33 @@ def _data_conversion_warning() -> type[Warning]:
     return DataConversionWarning
 
 
-def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any):
-    """The body of every ``fit``: check inputs, encode targets, train the networks."""
+def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = None):
+    """The body of every ``fit``: check inputs, encode targets, train the networks.
+
+    With ``sample_weight``, rows of weight zero are dropped before anything is fitted (so a
+    zero weight is exactly the same as leaving the row out), uniform weights are the same as
+    none, and otherwise the loss, the validation metric and the target scaling are weighted.
+    """
     data = est._check_inputs(X, reset=True)
     n = len(data)
-    y_enc = est._encode_y(y, n)
+    y_enc = est._encode_y(y, n)  # checks every row (errors name the user's rows)
+    sw = check_sample_weight(sample_weight, n)
+    if sw is not None:
+        keep = np.flatnonzero(sw > 0)
+        if len(keep) < n:
+            data = est._data_class(data).subset(keep).X
+            y = y.iloc[keep] if hasattr(y, "iloc") else np.asarray(y)[keep]
+        sw = sw[keep]
+        if np.all(sw == sw[0]):  # the loss is normalised by the weights: uniform == none
+            sw = None
+        y_enc = est._encode_y(y, len(keep), sample_weight=sw)
+        n = len(keep)
     if n < 2:
         raise ValueError(f"{type(est).__name__} needs at least 2 samples to fit, got {n} sample")
     n_features = est._n_features(data)
     n_outputs = len(est.classes_) if est._is_classifier() else y_enc.shape[1]
-    est._fit_nets(
-        est._data_class(data, y_enc), n_features, n_outputs, est._criterion(), est._score()
-    )
+    extra = {} if sw is None else {"sample_weight": sw.astype(np.float32)}
+    dataset = est._data_class(data, y_enc, **extra)
+    est._fit_nets(dataset, n_features, n_outputs, est._criterion(), est._score())
+    est._fit_domain(dataset)
     return est

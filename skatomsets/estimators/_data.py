@@ -28,12 +28,15 @@ class SetBatch:
         Member features (set models) or rows (MLP models, then ``m`` = batch size).
     weights, segment, offsets : Tensor or None
         Member weights, owning-set index within the batch, and set offsets (set models only).
+    extras : Tensor (b, k) or None
+        Extra per-set inputs, already standardised (set models with extra inputs only).
     """
 
     values: torch.Tensor
     weights: torch.Tensor | None = None
     segment: torch.Tensor | None = None
     offsets: torch.Tensor | None = None
+    extras: torch.Tensor | None = None
 
     def __len__(self) -> int:
         if self.offsets is None:
@@ -47,7 +50,11 @@ class SetBatch:
             return None if t is None else t.to(device, non_blocking=True)
 
         return SetBatch(
-            move(self.values), move(self.weights), move(self.segment), move(self.offsets)
+            move(self.values),
+            move(self.weights),
+            move(self.segment),
+            move(self.offsets),
+            move(self.extras),
         )
 
 
@@ -59,45 +66,74 @@ class TensorData:
     X : RaggedSets or ndarray of shape (n_samples, n_features)
     y : ndarray or None
         Targets, already encoded (float32 scaled regression targets or int64 class codes).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Per-sample weights; when given, each batch's target is the pair ``(y, weights)``.
     """
 
-    def __init__(self, X: RaggedSets | np.ndarray, y: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        X: RaggedSets | np.ndarray,
+        y: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> None:
         if isinstance(X, RaggedSets) and not (
-            X.values.flags.writeable and X.weights.flags.writeable
+            X.values.flags.writeable
+            and X.weights.flags.writeable
+            and (X.extras is None or X.extras.flags.writeable)
         ):
             X = RaggedSets._trusted(
-                X.values.copy(), X.offsets.copy(), X.weights.copy(), X.feature_names
+                X.values.copy(),
+                X.offsets.copy(),
+                X.weights.copy(),
+                X.feature_names,
+                None if X.extras is None else X.extras.copy(),
+                X.extra_names,
             )
         elif isinstance(X, np.ndarray) and not X.flags.writeable:
             X = X.copy()
         self.X = X
         self.y = y
+        self.sample_weight = sample_weight
 
     def __len__(self) -> int:
         return len(self.X)
 
     def subset(self, idx: np.ndarray) -> TensorData:
         """The samples ``idx`` as a new dataset."""
-        return TensorData(self.X[idx], None if self.y is None else self.y[idx])
+        w = self.sample_weight
+        return TensorData(
+            self.X[idx], None if self.y is None else self.y[idx], None if w is None else w[idx]
+        )
 
     def batches(self, batch_size: int, rng: np.random.Generator | None = None):
-        """Yield ``(SetBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
+        """Yield ``(SetBatch, target)``; shuffled once per call when ``rng`` is given.
 
-        When shuffling (training), a last batch of a single sample is merged into the one
-        before it, so that batch normalisation always sees at least two samples.
+        ``target`` is the y tensor slice, None without targets, or ``(y, sample_weight)``
+        when the dataset has sample weights. When shuffling (training), a last batch of a
+        single sample is merged into the one before it, so that batch normalisation always
+        sees at least two samples.
         """
-        X, y = self.X, self.y
+        X, y, w = self.X, self.y, self.sample_weight
         if rng is not None and len(X) > 1:
             perm = rng.permutation(len(X))
             X = X[perm]
             y = None if y is None else y[perm]
+            w = None if w is None else w[perm]
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        w_t = None if w is None else torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
+
+        def target(a: int, b: int):
+            if y_t is None:
+                return None
+            return y_t[a:b] if w_t is None else (y_t[a:b], w_t[a:b])
+
         n = len(X)
         if isinstance(X, RaggedSets):
             values = torch.from_numpy(X.values)
             weights = torch.from_numpy(X.weights)
             offsets = X.offsets
             segment = torch.from_numpy(X.segment_ids)
+            extras = None if X.extras is None else torch.from_numpy(X.extras)
             for a, b in _bounds(n, batch_size, merge_single=rng is not None):
                 lo, hi = int(offsets[a]), int(offsets[b])
                 batch = SetBatch(
@@ -105,12 +141,13 @@ class TensorData:
                     weights[lo:hi],
                     segment[lo:hi] - a,
                     torch.from_numpy(offsets[a : b + 1] - lo),
+                    None if extras is None else extras[a:b],
                 )
-                yield batch, (None if y_t is None else y_t[a:b])
+                yield batch, target(a, b)
         else:
             rows = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
             for a, b in _bounds(n, batch_size, merge_single=rng is not None):
-                yield SetBatch(rows[a:b]), (None if y_t is None else y_t[a:b])
+                yield SetBatch(rows[a:b]), target(a, b)
 
 
 def _bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:

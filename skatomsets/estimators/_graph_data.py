@@ -100,20 +100,30 @@ class GraphData:
         All graphs of the dataset, built once.
     y : ndarray or None
         Targets, already encoded (float32 scaled regression targets or int64 class codes).
+    sample_weight : ndarray of shape (n_graphs,) or None
+        Per-graph weights; when given, each batch's target is the pair ``(y, weights)``.
     """
 
-    def __init__(self, X: GraphBatch, y: np.ndarray | None = None) -> None:
+    def __init__(
+        self, X: GraphBatch, y: np.ndarray | None = None, sample_weight: np.ndarray | None = None
+    ) -> None:
         if not isinstance(X, GraphBatch):
             raise TypeError(f"expected a GraphBatch, got {type(X).__name__}")
         self.X = X
         self.y = y
+        self.sample_weight = sample_weight
 
     def __len__(self) -> int:
         return self.X.n_graphs
 
     def subset(self, idx: np.ndarray) -> GraphData:
         """The graphs ``idx`` as a new dataset."""
-        return GraphData(take_graphs(self.X, idx), None if self.y is None else self.y[idx])
+        w = self.sample_weight
+        return GraphData(
+            take_graphs(self.X, idx),
+            None if self.y is None else self.y[idx],
+            None if w is None else w[idx],
+        )
 
     def batches(
         self, batch_size: int, rng: np.random.Generator | None = None
@@ -123,13 +133,16 @@ class GraphData:
         Evaluation batches (no ``rng``) hold at most :data:`EVAL_BATCH_SIZE` graphs. When
         shuffling, a trailing batch of one graph is merged into the one before it.
         """
-        X, y = self.X, self.y
+        X, y, w = self.X, self.y, self.sample_weight
         if rng is not None and len(self) > 1:
             perm = rng.permutation(len(self))
             X = take_graphs(X, perm)
             y = None if y is None else y[perm]
+            w = None if w is None else w[perm]
         else:
             batch_size = min(batch_size, EVAL_BATCH_SIZE)
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        w_t = None if w is None else torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
         for a, b in _bounds(len(self), batch_size, merge_single=rng is not None):
-            yield to_input(X[a:b]), (None if y_t is None else y_t[a:b])
+            t = None if y_t is None else (y_t[a:b] if w_t is None else (y_t[a:b], w_t[a:b]))
+            yield to_input(X[a:b]), t

@@ -232,9 +232,9 @@ class MEGNetBase(NeuralEstimatorBase):
             for k, v in parent.state_dict().items()
         }
 
-    def _fit_megnet(self, X: Any, y: Any):
+    def _fit_megnet(self, X: Any, y: Any, sample_weight: Any = None):
         try:
-            return fit_checked(self, X, y)
+            return fit_checked(self, X, y, sample_weight)
         finally:
             self.__dict__.pop("_parent_state", None)
 

@@ -52,6 +52,16 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         Class labels, in the column order of ``predict_proba``.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    n_extras_in_ : int
+        Number of extra per-material inputs seen in ``fit`` (``RaggedSets.extras``, e.g. the
+        numeric columns of a DataFrame given to the featurizer); 0 if none.
+    extra_names_in_ : ndarray of str or None
+        Their names; ``predict`` needs the same columns.
+    extras_mean_, extras_scale_ : ndarray or None
+        Standardisation of the extra inputs (fitted on the rows given to ``fit``).
 
     Examples
     --------
@@ -108,7 +118,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
         Parameters
@@ -118,12 +128,17 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
             set per row).
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return fit_checked(self, X, y)
+        return fit_checked(self, X, y, sample_weight)
 
 
 AtomSetsClassifier.__doc__ = AtomSetsClassifier.__doc__.replace(

@@ -51,6 +51,16 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         Target standardisation.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    n_extras_in_ : int
+        Number of extra per-material inputs seen in ``fit`` (``RaggedSets.extras``, e.g. the
+        numeric columns of a DataFrame given to the featurizer); 0 if none.
+    extra_names_in_ : ndarray of str or None
+        Their names; ``predict`` needs the same columns.
+    extras_mean_, extras_scale_ : ndarray or None
+        Standardisation of the extra inputs (fitted on the rows given to ``fit``).
 
     Examples
     --------
@@ -109,7 +119,7 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
         Parameters
@@ -118,12 +128,17 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
             Per-atom feature sets from a featurizer (a 2-D array is read as one single-atom
             set per row).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return fit_checked(self, X, y)
+        return fit_checked(self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())

@@ -37,6 +37,9 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         Class labels, in the column order of ``predict_proba``.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
 
     Examples
     --------
@@ -96,7 +99,7 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).
 
         Parameters
@@ -105,12 +108,17 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
             List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return self._fit_megnet(X, y)
+        return self._fit_megnet(X, y, sample_weight)
 
 
 MEGNetClassifier.__doc__ = MEGNetClassifier.__doc__.replace(

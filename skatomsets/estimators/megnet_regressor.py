@@ -42,6 +42,9 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         Target standardisation.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
 
     Examples
     --------
@@ -103,7 +106,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).
 
         Parameters
@@ -111,6 +114,11 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         X : sequence of pymatgen.core.Structure
             List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
@@ -120,7 +128,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
 
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {self.loss!r}")
-        return self._fit_megnet(X, y)
+        return self._fit_megnet(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())

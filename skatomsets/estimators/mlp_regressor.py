@@ -40,6 +40,9 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         Target standardisation.
     history_ : list of skorch.History
     best_epochs_ : list of int
+    domain_ : LatentDomain
+        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
+        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
 
     Examples
     --------
@@ -86,7 +89,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         self.device = device
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
         Parameters
@@ -94,12 +97,17 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         X : array-like of shape (n_samples, n_features)
             Fixed-length features.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative per-sample weights: the training loss, the early-stopping metric
+            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
+            zero is left out entirely, and uniform weights equal none. Routed by
+            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 
         Returns
         -------
         self
         """
-        return fit_checked(self, X, y)
+        return fit_checked(self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import SkatomsetsInputError
+from ..extra_inputs import split_extra_columns
 from ..inputs import as_sequence
 from ..sets import RaggedSets
 
@@ -202,18 +203,24 @@ class BaseSetFeaturizer(
 
         Parameters
         ----------
-        X : sequence or iterator of materials
+        X : sequence or iterator of materials, or DataFrame
             List, array or Series of formulas / Compositions / Structures, or an iterator
-            (e.g. a generator), which is consumed chunk by chunk.
+            (e.g. a generator), which is consumed chunk by chunk. A DataFrame with one
+            column of materials and further numeric columns gives the numbers as extra
+            per-material inputs (``RaggedSets.extras``, see
+            :mod:`skatomsets.extra_inputs`).
 
         Returns
         -------
         RaggedSets
-            One set per material, carrying its weights.
+            One set per material, carrying its weights (and the extra inputs, if any).
         """
+        X, extras, extra_names = split_extra_columns(X)
         parts = self._run(X)
         out = RaggedSets.concat(parts) if len(parts) > 1 else parts[0]
         out.feature_names = np.asarray(self.get_feature_names_out(), dtype=object)
+        if extras is not None:
+            out = out.with_extras(extras, extra_names)
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

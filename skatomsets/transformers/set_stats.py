@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..exceptions import InvalidExtraInputError
 from ..sets import RaggedSets, to_sets
 
 __all__ = ["SET_STATS", "SetStatsTransformer"]
@@ -34,6 +35,9 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         Width of the member feature rows seen in ``fit``.
     feature_names_in_ : ndarray of str
         Member feature names seen in ``fit`` (when the input carried names).
+    extra_names_in_ : ndarray of str or None
+        Names of the extra per-set inputs seen in ``fit`` (``RaggedSets.extras``); they are
+        appended, unchanged, as the last output columns.
 
     Notes
     -----
@@ -60,9 +64,12 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         bad = [s for s in stats if s not in SET_STATS]
         if bad or not stats:
             raise ValueError(f"stats must be a non-empty subset of {SET_STATS}, got {self.stats!r}")
+        self.extra_names_in_ = None
         if isinstance(X, RaggedSets):
             self.n_features_in_ = X.n_features
             self.feature_names_in_ = np.asarray(X.feature_names, dtype=object)
+            if X.extras is not None:
+                self.extra_names_in_ = X.extra_names.copy()
         else:
             validate_data(self, X, dtype=np.float64)
         self._stats = stats
@@ -77,8 +84,8 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features * len(stats))
-            Columns grouped by statistic, in the order of ``stats``.
+        ndarray of shape (n_samples, n_features * len(stats) + n_extras)
+            Columns grouped by statistic, in the order of ``stats``, then the extra inputs.
         """
         check_is_fitted(self)
         if isinstance(X, RaggedSets):
@@ -90,6 +97,22 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
             sets = X
         else:
             sets = to_sets(validate_data(self, X, dtype=np.float64, reset=False))
+        expected = getattr(self, "extra_names_in_", None)
+        got = sets.extra_names if sets.extras is not None else None
+        if (expected is None) != (got is None) or (
+            expected is not None and list(expected) != list(got)
+        ):
+            raise InvalidExtraInputError(
+                f"X has extra inputs {None if got is None else list(got)}, but "
+                f"{type(self).__name__} was fitted with "
+                f"{None if expected is None else list(expected)}"
+            )
+        stats_out = self._stats_of(sets)
+        if sets.extras is None:
+            return stats_out
+        return np.concatenate([stats_out, sets.extras.astype(np.float64)], axis=1)
+
+    def _stats_of(self, sets: RaggedSets) -> np.ndarray:
         x = sets.values.astype(np.float64)
         w = sets.weights.astype(np.float64)[:, None]
         if len(sets) == 0:
@@ -115,4 +138,7 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
             input_features = getattr(
                 self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)]
             )
-        return np.asarray([f"{s}_{f}" for s in self._stats for f in input_features], dtype=object)
+        names = [f"{s}_{f}" for s in self._stats for f in input_features]
+        extra = getattr(self, "extra_names_in_", None)
+        names += [] if extra is None else list(extra)
+        return np.asarray(names, dtype=object)

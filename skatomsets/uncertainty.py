@@ -1,0 +1,69 @@
+"""Uncertainty of fitted models, also through Pipelines: ensemble spread and domain score.
+
+The neural estimators give
+
+- ``predict(X, return_std=True)`` (regressors) and ``predict_proba(X, return_std=True)``
+  (classifiers): mean and standard deviation over the ``n_ensemble`` members;
+- ``domain_score(X)``, ``out_of_domain(X)`` and ``domain_threshold_``: how far each material
+  is from the training data in the trained network's latent space (see
+  :mod:`skatomsets.estimators._domain`).
+
+A :class:`~sklearn.pipeline.Pipeline` forwards ``predict(X, return_std=True)`` and
+``predict_proba(X, return_std=True)`` to its last step by itself; the functions here do the
+same for the domain score (the steps before the model transform ``X`` first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["domain_score", "domain_threshold", "out_of_domain"]
+
+
+def _split(model: Any) -> tuple[Any, Any]:
+    """The fitted final estimator and a function transforming X up to it."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        head, last = model[:-1], model[-1]
+        return last, (head.transform if len(head) else (lambda X: X))
+    return model, (lambda X: X)
+
+
+def _final(model: Any) -> Any:
+    est, _ = _split(model)
+    if not hasattr(est, "domain_score"):
+        raise TypeError(
+            f"{type(est).__name__} has no domain of applicability; use a skatomsets "
+            "neural estimator (AtomSets*, AtomSetsMLP*, MEGNet*)"
+        )
+    return est
+
+
+def domain_score(model: Any, X: Any) -> np.ndarray:
+    """Domain score of each material (1 = a typical training material; larger = farther).
+
+    Parameters
+    ----------
+    model : fitted skatomsets estimator, or a Pipeline ending in one
+    X : materials (for a Pipeline) or featurized inputs (for an estimator)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    est = _final(model)
+    _, transform = _split(model)
+    return est.domain_score(transform(X))
+
+
+def domain_threshold(model: Any) -> float:
+    """The fitted out-of-domain threshold of ``model`` (or of its last Pipeline step)."""
+    return float(_final(model).domain_threshold_)
+
+
+def out_of_domain(model: Any, X: Any) -> np.ndarray:
+    """True where the :func:`domain_score` exceeds the model's :func:`domain_threshold`."""
+    return domain_score(model, X) > domain_threshold(model)
