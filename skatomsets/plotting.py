@@ -311,9 +311,16 @@ class LearningCurveDisplay:
         kw = {"marker": "o", "ms": 3, "capsize": 2, "label": name}
         self.errorbar_ = ax.errorbar(sizes, mean, yerr=std, **{**kw, **(errorbar_kwargs or {})})
         if log_scale:
+            from matplotlib.ticker import LogFormatter, NullFormatter, ScalarFormatter
+
             ax.set_xscale("log")
+            ax.set_xticks(sizes)  # the sizes themselves, as plain numbers
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())
             if log_scale is True or (mean > 0).all():
                 ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(LogFormatter())
+                ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
         ax.set_xlabel("training-set size")
         ax.set_ylabel(self.score_name)
         if name is not None:
