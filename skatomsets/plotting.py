@@ -6,13 +6,14 @@ give (or on a new figure from ``matplotlib.pyplot``) and returns itself with ``f
 and ``ax_`` set, so that the figure can be shown, changed or saved as you like. No
 backend is ever chosen for you.
 
-==========================  ==================================================================
-:class:`ParityDisplay`      predicted against true values, with the ensemble standard
-                            deviation (``predict(X, return_std=True)``) as error bars
-:class:`LearningCurveDisplay`  test score against training-set size (mean and spread over
-                            repeats or CV folds), log-log for errors
-:class:`ROCDisplay`         ROC curve of a classifier: scikit-learn's ``RocCurveDisplay``
-==========================  ==================================================================
+================================  ============================================================
+:class:`ParityDisplay`            predicted against true values, with the ensemble standard
+                                  deviation (``predict(X, return_std=True)``) as error bars
+:class:`LearningCurveDisplay`     test score against training-set size (mean and spread over
+                                  repeats or CV folds), log-log for errors
+:class:`ROCDisplay`               ROC curve of a classifier: scikit-learn's
+                                  ``RocCurveDisplay``
+================================  ============================================================
 
 matplotlib is an optional dependency: ``pip install "skatomsets[plot]"``.
 
