@@ -614,6 +614,8 @@ def run_benchmark(
                         "y_true": [float(v) for v in y_true],
                         "predictions": [float(f"{p:.5g}") for p in res.predictions],
                     }
+                    if res.std:  # the ensemble spread: error bars of the parity plot
+                        rec["std"] = [float(f"{s:.3g}") for s in res.std]
                     atomic_write_text(path, json.dumps(rec))
                     bar.write(
                         f"{model:>13} {task:<24} fold {k}: {res.metric} = {res.score:.4f}"

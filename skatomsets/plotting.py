@@ -204,7 +204,7 @@ class ParityDisplay:
         return_std : bool, default=True
             Draw the ensemble standard deviation (``predict(X, return_std=True)``, as the
             skatomsets regressors give with ``n_ensemble > 1``) as error bars; estimators
-            whose ``predict`` has no ``return_std`` are drawn without.
+            whose ``predict`` has no ``return_std`` (or a single network) are drawn without.
         name : str, optional
             Default: the class name of the (final) estimator.
         ax : matplotlib Axes, optional
@@ -220,7 +220,7 @@ class ParityDisplay:
         if return_std:
             try:
                 pred, std = estimator.predict(X, return_std=True)
-            except TypeError:  # predict without return_std
+            except (TypeError, ValueError):  # no return_std, or a single network
                 pred = estimator.predict(X)
         else:
             pred = estimator.predict(X)

@@ -60,6 +60,8 @@ def test_parity_from_estimator_without_return_std(ax):
     X = np.arange(10.0)[:, None]
     disp = ParityDisplay.from_estimator(LinearRegression().fit(X, Y), X, Y, ax=ax)
     assert disp.y_std is None and disp.name == "LinearRegression"
+    single = make_model("atomsets-v0", **TINY).fit(FORMULAS, Y)  # one network: no spread
+    assert ParityDisplay.from_estimator(single, FORMULAS, Y, ax=ax).y_std is None
 
 
 def test_parity_rejects_mismatched_lengths(ax):
@@ -159,3 +161,32 @@ def test_cli_benchmark_requires_out_dir(capsys):
         main(["benchmark", "--models", "dummy"])
     assert exc.value.code == 2
     assert "--out-dir" in capsys.readouterr().err
+
+
+def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from skatomsets import benchmark, plotting
+    from skatomsets.benchmark import DummyModel
+    from skatomsets.protocols import run_matbench_folds
+
+    df = pd.DataFrame({"composition": FORMULAS, "target": Y, "test_fold": [0, 1] * 5})
+    res = run_matbench_folds(make_model("atomsets-v0", n_ensemble=2, **TINY), df, False)
+    assert [len(r.std) for r in res] == [5, 5]
+    assert all(s > 0 for r in res for s in r.std)
+    assert run_matbench_folds(DummyModel(), df, False)[0].std == []  # no return_std
+
+    seen = []
+    original = plotting.ParityDisplay.from_predictions.__func__
+
+    def spy(cls, *args, **kwargs):
+        seen.append(kwargs.get("y_std"))
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(plotting.ParityDisplay, "from_predictions", classmethod(spy))
+    records = [
+        {"y_true": r_y, "predictions": r.predictions, "std": r.std}
+        for r, r_y in zip(res, [Y[0::2], Y[1::2]], strict=True)
+    ]
+    benchmark.parity_plot("t", {"atomsets-v0": records}, tmp_path / "p.png")
+    np.testing.assert_allclose(seen[0], np.concatenate([r.std for r in res]))
