@@ -6,7 +6,7 @@ This script copies every weight array of that file, under its Keras name, into a
 compressed ``.npz`` shipped with skatomsets, together with the model's JSON config
 and SHA-256 checksums, so that no TensorFlow and no download is needed at run time.
 
-Usage::
+Usage (needs h5py, the ``convert`` extra: ``pip install "skatomsets[convert]"``)::
 
     pip download --no-deps maml==2025.4.3 -d /tmp/maml
     python scripts/convert_megnet_weights.py /tmp/maml/maml-2025.4.3-py3-none-any.whl
@@ -21,7 +21,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 MEMBER = "maml/describers/data/megnet_models/formation_energy.hdf5"
@@ -29,8 +28,21 @@ OUT_DIR = Path(__file__).resolve().parents[1] / "skatomsets" / "data" / "megnet"
 OUT_NAME = "formation_energy_mp-2019.4.1"
 
 
+def _h5py():
+    """h5py, or a clear error naming the extra that installs it (only this script needs it)."""
+    try:
+        import h5py
+    except ImportError as exc:
+        raise SystemExit(
+            "convert_megnet_weights.py reads Keras HDF5 files and needs h5py, which is not a "
+            'runtime dependency of skatomsets: pip install "skatomsets[convert]"'
+        ) from exc
+    return h5py
+
+
 def main(wheel: str) -> None:
     """Convert the HDF5 weights found in ``wheel`` into the shipped ``.npz``."""
+    h5py = _h5py()
     with zipfile.ZipFile(wheel) as zf:
         raw = zf.read(MEMBER)
         config = json.loads(zf.read(MEMBER + ".json"))

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "pyplot", "save_figure"]
+__all__ = ["atomic_write_text", "new_figure", "pyplot", "save_figure"]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -39,6 +39,18 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None):
+    """A matplotlib ``Figure`` and its axes array, outside pyplot (no backend is chosen).
+
+    For the runners, which only write figures to files: a user's interactive backend and
+    pyplot's figure list are left alone.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
 def save_figure(fig, path: str | os.PathLike[str], dpi: int = 90) -> None:

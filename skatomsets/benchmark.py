@@ -47,7 +47,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.model_selection import train_test_split
 
-from ._io import atomic_write_text, pyplot, save_figure
+from ._io import atomic_write_text, new_figure, save_figure
 from .datasets import is_classification, load_matbench
 from .protocols import FoldResult, run_matbench_folds, score_predictions
 
@@ -466,12 +466,24 @@ def select_candidate(
 
 
 # ------------------------------------------------------------------------------- the run
+def _require_out_dir(out_dir: str | os.PathLike[str] | None) -> Path:
+    """The runners' output folder, created; there is no implicit default (no CWD writes)."""
+    if out_dir is None:
+        raise ValueError(
+            "out_dir is required: the folder for the per-fold JSON files (the resume "
+            "state); e.g. out_dir='benchmark_runs' (the CLI: --out-dir)"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def run_benchmark(
     models: Iterable[str] = DEFAULT_MODELS,
     tasks: Iterable[str] = DEFAULT_TASKS,
     data_dir: str | os.PathLike[str] | None = None,
-    out_dir: str | os.PathLike[str] = "results/benchmark_runs",
-    docs_dir: str | os.PathLike[str] | None = "docs/results",
+    out_dir: str | os.PathLike[str] | None = None,
+    docs_dir: str | os.PathLike[str] | None = None,
     folds: Sequence[int] | None = None,
     limit: int | None = None,
     overrides: dict[str, Any] | None = None,
@@ -492,10 +504,12 @@ def run_benchmark(
         MatBench task names (loaded with :func:`~skatomsets.datasets.load_matbench`).
     data_dir : path, optional
         Folder of ``matbench_<task>.csv.gz`` files.
-    out_dir : path, default="results/benchmark_runs"
-        One JSON per model/task/fold (and tuning scores); the resume state.
-    docs_dir : path or None, default="docs/results"
-        Where the results JSON, the Markdown table and the parity plots go (None: nowhere).
+    out_dir : path
+        Required: one JSON per model/task/fold (and tuning scores); the resume state.
+        Nothing is written anywhere else unless ``docs_dir`` is given.
+    docs_dir : path or None, default=None
+        Where the results JSON, the Markdown table and the parity / ROC plots go (None:
+        nowhere; the results are returned). The CLI uses ``<out-dir>/report``.
     folds : sequence of int, optional
         Subset of the folds (default all five).
     limit : int, optional
@@ -529,8 +543,7 @@ def run_benchmark(
 
         torch.set_num_threads(int(num_threads))
     models, tasks = list(models), list(tasks)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _require_out_dir(out_dir)
     frames = {}
     for task in tasks:
         df = load_matbench(task, data_dir=data_dir, download=False)
@@ -601,6 +614,8 @@ def run_benchmark(
                         "y_true": [float(v) for v in y_true],
                         "predictions": [float(f"{p:.5g}") for p in res.predictions],
                     }
+                    if res.std:  # the ensemble spread: error bars of the parity plot
+                        rec["std"] = [float(f"{s:.3g}") for s in res.std]
                     atomic_write_text(path, json.dumps(rec))
                     bar.write(
                         f"{model:>13} {task:<24} fold {k}: {res.metric} = {res.score:.4f}"
@@ -774,29 +789,41 @@ def runs_table(results: dict[str, Any]) -> str:
 def parity_plot(
     task: str, by_model: dict[str, list[dict[str, Any]]], path: str | os.PathLike[str]
 ) -> None:
-    """Test predictions of all folds against the truth, one panel per model (Agg backend).
+    """Test predictions of all folds against the truth, one panel per model.
+
+    Each panel is a :class:`skatomsets.plotting.ParityDisplay`; the figure is built
+    outside pyplot (no backend is chosen) and written with :func:`save_figure`.
 
     Parameters
     ----------
     task : str
     by_model : dict
-        Model name -> fold records (with ``y_true`` and ``predictions``).
+        Model name -> fold records (with ``y_true``, ``predictions`` and, when recorded,
+        ``std``).
     path : path
         PNG file to write.
     """
-    plt = pyplot()
+    from .plotting import ParityDisplay
 
     n = len(by_model)
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.8), squeeze=False)
+    fig, axes = new_figure(1, n, figsize=(2.6 * n, 2.8))
     for ax, (model, records) in zip(axes[0], by_model.items(), strict=True):
         y = np.concatenate([r["y_true"] for r in records])
         p = np.concatenate([r["predictions"] for r in records])
-        lo, hi = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
-        ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8)
-        ax.scatter(y, p, s=3, alpha=0.4, linewidths=0, rasterized=True)
-        mae = float(np.mean(np.abs(y - p)))
-        ax.set_title(f"{model}\nMAE {mae:.3g}", fontsize=8)
+        std = None
+        if all("std" in r for r in records):
+            std = np.concatenate([r["std"] for r in records])
+        ParityDisplay.from_predictions(
+            y,
+            p,
+            y_std=std,
+            name=model,
+            ax=ax,
+            scatter_kwargs={"s": 3, "alpha": 0.4, "rasterized": True} if std is None else None,
+        )
+        ax.title.set_fontsize(8)
         ax.set_xlabel("true", fontsize=7)
+        ax.set_ylabel("")
         ax.tick_params(labelsize=6)
     axes[0][0].set_ylabel("predicted (test folds)", fontsize=7)
     fig.suptitle(task, fontsize=9)
@@ -809,6 +836,9 @@ def roc_plot(
 ) -> None:
     """ROC curves of the test-fold probabilities (all folds pooled), one line per model.
 
+    Each line is a :class:`skatomsets.plotting.ROCDisplay`; the figure is built outside
+    pyplot and written with :func:`save_figure`.
+
     Parameters
     ----------
     task : str
@@ -817,17 +847,15 @@ def roc_plot(
     path : path
         PNG file to write.
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from .plotting import ROCDisplay
 
-    plt = pyplot()
-
-    fig, ax = plt.subplots(figsize=(3.4, 3.2))
+    fig, axes = new_figure(figsize=(3.4, 3.2))
+    ax = axes[0][0]
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8)
     for model, records in by_model.items():
         y = np.concatenate([r["y_true"] for r in records])
         p = np.concatenate([r["predictions"] for r in records])
-        fpr, tpr, _ = roc_curve(y, p)
-        ax.plot(fpr, tpr, lw=1.2, label=f"{model} (AUC {roc_auc_score(y, p):.3f})")
+        ROCDisplay.from_predictions(y, p, name=model, ax=ax)
     ax.set_xlabel("false positive rate", fontsize=7)
     ax.set_ylabel("true positive rate (test folds)", fontsize=7)
     ax.tick_params(labelsize=6)

@@ -34,8 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_text, pyplot, save_figure
-from .benchmark import _jsonable, make_benchmark_model, read_record, resolve_params
+from ._io import atomic_write_text, new_figure, save_figure
+from .benchmark import (
+    _jsonable,
+    _require_out_dir,
+    make_benchmark_model,
+    read_record,
+    resolve_params,
+)
 from .datasets import is_classification, load_matbench
 from .protocols import (
     Split,
@@ -146,8 +152,8 @@ def run_protocols(
     tasks: Iterable[str],
     protocols: Iterable[str] = PROTOCOLS,
     data_dir: str | os.PathLike[str] | None = None,
-    out_dir: str | os.PathLike[str] = "results/benchmark_runs",
-    docs_dir: str | os.PathLike[str] | None = "docs/results",
+    out_dir: str | os.PathLike[str] | None = None,
+    docs_dir: str | os.PathLike[str] | None = None,
     n_repeats: int = 5,
     sizes: Sequence[int] = CONVERGENCE_SIZES,
     limit: int | None = None,
@@ -167,10 +173,12 @@ def run_protocols(
     protocols : iterable of str, default=PROTOCOLS
     data_dir : path, optional
         Folder of ``matbench_<task>.csv.gz`` files.
-    out_dir : path, default="results/benchmark_runs"
-        One JSON per model/task/protocol/split (the resume state).
-    docs_dir : path or None, default="docs/results"
-        Results JSON, Markdown table and plots (None: nowhere).
+    out_dir : path
+        Required: one JSON per model/task/protocol/split (the resume state). Nothing is
+        written anywhere else unless ``docs_dir`` is given.
+    docs_dir : path or None, default=None
+        Results JSON, Markdown table and plots (None: nowhere; the results are returned).
+        The CLI uses ``<out-dir>/report``.
     n_repeats : int, default=5
     sizes : sequence of int, default=CONVERGENCE_SIZES
     limit : int, optional
@@ -199,8 +207,7 @@ def run_protocols(
     for p in protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from {PROTOCOLS}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _require_out_dir(out_dir)
     plan = []
     for task in tasks:
         df = load_matbench(task, data_dir=data_dir, download=False)
@@ -344,26 +351,28 @@ def convergence_plot(task: str, runs: list[dict[str, Any]], path: str | os.PathL
     path : path
         PNG file to write.
     """
-    plt = pyplot()
+    from .plotting import LearningCurveDisplay
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    fig, axes = new_figure(figsize=(4.2, 3.2))
+    ax = axes[0][0]
+    metric = runs[0]["metric"] if runs else ""
     for r in runs:
         sizes = sorted({_size(s) for s in r["splits"]})
         vals = [[s["test_score"] for s in r["splits"] if _size(s) == n] for n in sizes]
-        ax.errorbar(
+        width = max(len(v) for v in vals)
+        scores = np.full((len(sizes), width), np.nan)
+        for i, v in enumerate(vals):
+            scores[i, : len(v)] = v
+        LearningCurveDisplay.from_scores(
             sizes,
-            [np.mean(v) for v in vals],
-            yerr=[np.std(v) for v in vals],
-            marker="o",
-            ms=3,
-            capsize=2,
-            label=r["model"],
+            scores,
+            score_name=f"test {metric}",
+            name=r["model"],
+            ax=ax,
+            log_scale=True if metric == "mae" else False,
         )
-    ax.set_xscale("log")
-    if runs and runs[0]["metric"] == "mae":
-        ax.set_yscale("log")
-    ax.set_xlabel("training-set size")
-    ax.set_ylabel(f"test {runs[0]['metric'] if runs else ''}")
+    if runs and metric != "mae":
+        ax.set_xscale("log")
     ax.set_title(task, fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -380,12 +389,10 @@ def extrapolation_plot(runs: list[dict[str, Any]], path: str | os.PathLike[str])
     path : path
         PNG file to write.
     """
-    plt = pyplot()
-
     tasks = list(dict.fromkeys(r["task"] for r in runs))
     ncols = min(4, len(tasks))
     nrows = -(-len(tasks) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.8 * ncols, 2.8 * nrows), squeeze=False)
+    fig, axes = new_figure(nrows, ncols, figsize=(2.8 * ncols, 2.8 * nrows))
     for ax in axes.flat[len(tasks) :]:
         ax.set_visible(False)
     for ax, task in zip(axes.flat, tasks, strict=False):

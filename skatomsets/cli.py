@@ -495,7 +495,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         "tasks": tasks,
         "data_dir": args.data_dir,
         "out_dir": args.out_dir,
-        "docs_dir": args.docs_dir,
+        "docs_dir": args.docs_dir or Path(args.out_dir) / "report",
         "limit": args.limit,
         "overrides": overrides or None,
         "num_threads": args.threads,
@@ -695,9 +695,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     b.add_argument(
-        "--out-dir", default="results/benchmark_runs", help="per-fold JSON files (resume)"
+        "--out-dir",
+        required=True,
+        help="folder for the per-fold JSON files (resume state); required: the benchmark "
+        "writes nothing where it is not told to",
     )
-    b.add_argument("--docs-dir", default="docs/results", help="results JSON, table, plots")
+    b.add_argument(
+        "--docs-dir",
+        default=None,
+        help="results JSON, tables and plots (default: OUT_DIR/report)",
+    )
     b.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")
     b.add_argument("--limit", type=int, default=None, help="use only the first N rows")
     b.add_argument(

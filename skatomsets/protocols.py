@@ -46,6 +46,9 @@ class FoldResult:
     n_test: int
     fit_seconds: float
     predictions: list[float] = field(repr=False, default_factory=list)
+    #: ensemble standard deviation of each prediction (regressors whose ``predict`` takes
+    #: ``return_std``; empty otherwise)
+    std: list[float] = field(repr=False, default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -57,6 +60,15 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray, classification: bo
     if classification:
         return float(roc_auc_score(y_true, y_pred))
     return float(mean_absolute_error(y_true, y_pred))
+
+
+def _predict_with_std(est: Any, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """``predict(X, return_std=True)`` where the estimator supports it, else ``(pred, None)``."""
+    try:
+        pred, std = est.predict(X, return_std=True)
+    except (TypeError, ValueError):  # no return_std (a dummy model), or no ensemble
+        return est.predict(X), None
+    return pred, std
 
 
 def run_matbench_folds(
@@ -97,10 +109,11 @@ def run_matbench_folds(
         t0 = time.perf_counter()
         est.fit(X[train], y[train])
         seconds = time.perf_counter() - t0
+        std = None
         if classification:
             pred = est.predict_proba(X[test])[:, 1]
         else:
-            pred = est.predict(X[test])
+            pred, std = _predict_with_std(est, X[test])
         res = FoldResult(
             fold=int(k),
             metric="roc_auc" if classification else "mae",
@@ -109,6 +122,7 @@ def run_matbench_folds(
             n_test=int(test.sum()),
             fit_seconds=seconds,
             predictions=[float(p) for p in np.ravel(pred)],
+            std=[] if std is None else [float(v) for v in np.ravel(std)],
         )
         results.append(res)
         if callback is not None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .exceptions import InvalidSetError
 
-__all__ = ["InvalidSetError", "RaggedSets"]
+__all__ = ["InvalidSetError", "RaggedSets", "sets_from_column"]
 
 
 def _gather_rows(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,6 +214,70 @@ class RaggedSets:
         values = np.concatenate(arrays) if arrays else np.zeros((0, 0))
         w = None if weights is None else np.concatenate([np.ravel(x) for x in weights])
         return cls(values, offsets, w, feature_names)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> RaggedSets:
+        """Build from one set per row, as ``featurize_dataframe`` writes them into a column.
+
+        Parameters
+        ----------
+        rows : sequence
+            Each row is one material's set: a :class:`RaggedSets` holding one set (what the
+            set featurizers' ``featurize`` returns), a ``(values, weights)`` pair with
+            ``values`` of shape ``(n_members, n_features)`` and ``weights`` of shape
+            ``(n_members,)``, or a 2-D array of member rows (equal weights).
+
+        Raises
+        ------
+        InvalidSetError
+            Naming the first row that is not a set (e.g. the NaN that
+            ``featurize_dataframe(ignore_errors=True)`` leaves where a material failed), or
+            whose feature width differs from the rows before it.
+        """
+        values: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        names = None
+        for i, row in enumerate(rows):
+            if isinstance(row, RaggedSets):
+                if len(row) != 1:
+                    raise InvalidSetError(
+                        f"holds {len(row)} sets; each row must hold one material's set", row=i
+                    )
+                v, w = row.values, row.weights
+                names = row.feature_names if names is None else names
+            elif isinstance(row, (list, tuple)) and len(row) == 2:
+                v, w = np.asarray(row[0]), np.asarray(row[1])
+                if v.ndim != 2 or w.shape != (len(v),):
+                    raise InvalidSetError(
+                        "a (values, weights) row needs values of shape (n_members, "
+                        f"n_features) and weights of shape (n_members,), got {v.shape} and "
+                        f"{w.shape}",
+                        row=i,
+                    )
+            elif isinstance(row, np.ndarray) and row.ndim == 2:
+                v, w = row, np.ones(len(row))
+            else:
+                raise InvalidSetError(
+                    f"expected a feature set, got {_describe(row)} (featurize_dataframe("
+                    "ignore_errors=True) leaves NaN where a material failed: drop those rows)",
+                    row=i,
+                )
+            if values and v.shape[1] != values[0].shape[1]:
+                raise InvalidSetError(
+                    f"set has {v.shape[1]} features but the rows before it have "
+                    f"{values[0].shape[1]}",
+                    row=i,
+                )
+            if not np.issubdtype(v.dtype, np.number):
+                raise InvalidSetError(f"set values must be numeric, got dtype {v.dtype}", row=i)
+            values.append(v)
+            weights.append(w)
+        if not values:
+            raise InvalidSetError("no sets given")
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(np.concatenate(values), offsets, np.concatenate(weights), names)
 
     @classmethod
     def from_dense(cls, X: Any) -> RaggedSets:
@@ -465,8 +529,65 @@ def _is_real(v: Any) -> bool:
     return True
 
 
+def _describe(obj: Any) -> str:
+    if isinstance(obj, float) and np.isnan(obj):
+        return "NaN"
+    if obj is None:
+        return "None"
+    return f"a {type(obj).__name__} {obj!r:.60}"
+
+
+def _is_set_row(obj: Any) -> bool:
+    if isinstance(obj, RaggedSets):
+        return True
+    if isinstance(obj, (list, tuple)) and len(obj) == 2:
+        return np.ndim(obj[0]) == 2
+    return isinstance(obj, np.ndarray) and obj.ndim == 2
+
+
+def sets_from_column(X: Any) -> Any:
+    """A column of per-material sets as :class:`RaggedSets`; any other input unchanged.
+
+    A *set column* is what a set featurizer's ``featurize_dataframe`` (or matminer's
+    ``MultipleFeaturizer``) writes: a pandas Series, a one-column DataFrame, a 1-D object
+    array or a list whose rows are per-material sets (see :meth:`RaggedSets.from_rows`).
+    It is recognised when at least one row is a set; every row must then be one, or an
+    :class:`InvalidSetError` names the first row that is not.
+
+    Parameters
+    ----------
+    X : any
+
+    Returns
+    -------
+    RaggedSets or X
+    """
+    if isinstance(X, RaggedSets):
+        return X
+    if hasattr(X, "columns") and hasattr(X, "iloc"):  # DataFrame
+        if X.shape[1] != 1:
+            return X
+        X = X.iloc[:, 0]
+    if hasattr(X, "iloc") and hasattr(X, "dtype"):  # Series
+        if X.dtype != object:
+            return X
+        rows = X.tolist()
+    elif isinstance(X, np.ndarray):
+        if X.dtype != object or X.ndim != 1:
+            return X
+        rows = list(X)
+    elif isinstance(X, (list, tuple)):
+        rows = X
+    else:
+        return X
+    if not any(_is_set_row(r) for r in rows):
+        return X
+    return RaggedSets.from_rows(rows)
+
+
 def to_sets(X: Any, estimator: Any = None) -> RaggedSets:
-    """Accept a :class:`RaggedSets`, or a 2-D numeric array as one single-member set per row.
+    """Accept a :class:`RaggedSets`, a column of per-material sets (:func:`sets_from_column`),
+    or a 2-D numeric array as one single-member set per row.
 
     Parameters
     ----------
@@ -478,6 +599,7 @@ def to_sets(X: Any, estimator: Any = None) -> RaggedSets:
     -------
     RaggedSets
     """
+    X = sets_from_column(X)
     if isinstance(X, RaggedSets):
         return X
     from sklearn.utils.validation import check_array

@@ -26,7 +26,7 @@ from skorch.utils import noop
 
 from .._version import __version__
 from ..exceptions import InvalidTargetError
-from ..sets import RaggedSets, to_sets
+from ..sets import RaggedSets, sets_from_column, to_sets
 from ._data import BatchIterator, TensorData
 from ._domain import DomainMixin
 from ._progress import progress_callbacks
@@ -306,6 +306,7 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
 
     def _check_X(self, X: Any, reset: bool) -> RaggedSets | np.ndarray:
         if self._set_input:
+            X = sets_from_column(X)  # a featurize_dataframe column of per-material sets
             if isinstance(X, RaggedSets):
                 if reset:
                     self.n_features_in_ = X.n_features

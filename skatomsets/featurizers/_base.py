@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, TransformerMixin
+from matminer.featurizers.base import BaseFeaturizer
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import SkatomsetsInputError
@@ -42,7 +42,9 @@ def _featurize_range(featurizer: Any, items: list[Any], start: int) -> Any:
 class _FeaturizerMixin:
     """Common parameters (``n_jobs``, ``chunk_size``, ``progress``) and the transform loop."""
 
-    n_jobs: int | None
+    # a plain class attribute shadows matminer's read-only ``n_jobs`` property, so that
+    # ``n_jobs`` is an ordinary scikit-learn parameter
+    n_jobs: int | None = None
     chunk_size: int
     progress: bool
 
@@ -110,9 +112,15 @@ class _FeaturizerMixin:
         return out
 
     # ----------------------------------------------------------------- matminer interop
-    def feature_labels(self) -> list[str]:
-        """Names of the features (matminer convention)."""
-        return list(self.get_feature_names_out())
+    # The featurizers subclass matminer's ``BaseFeaturizer``: ``featurize``,
+    # ``feature_labels``, ``citations`` and ``implementors`` are ours; ``featurize_wrapper``,
+    # ``featurize_dataframe``, ``fit_featurize_dataframe``, ``_generate_column_labels`` and the
+    # prechecks are matminer's own, so ``MultipleFeaturizer`` composes ours with matminer's.
+    # ``transform`` keeps scikit-learn's meaning (a RaggedSets / an array, errors raise).
+
+    def set_n_jobs(self, n_jobs: int | None) -> None:
+        """Set ``n_jobs`` (matminer convention; ``MultipleFeaturizer.set_n_jobs`` calls it)."""
+        self.n_jobs = n_jobs
 
     def citations(self) -> list[str]:
         """BibTeX entries to cite when using this featurizer (matminer convention)."""
@@ -122,81 +130,111 @@ class _FeaturizerMixin:
         """Who implemented this featurizer (matminer convention)."""
         return ["skatomsets developers"]
 
+    def _ensure_fitted(self) -> None:
+        if not hasattr(self, "n_features_out_"):
+            self.fit()
+
     def featurize(self, x: Any) -> list[Any]:
         """Featurize a single material (matminer convention).
 
         Returns
         -------
         list
-            For vector featurizers, the feature values; for set featurizers,
-            ``[features (n_members, n_features), weights (n_members,)]``.
+            One value per entry of :meth:`feature_labels`: the feature values for vector
+            featurizers; for set featurizers a single entry, the material's set (a
+            :class:`~skatomsets.sets.RaggedSets` holding one set).
         """
-        if not hasattr(self, "n_features_out_"):
-            self.fit()
-        out = self.transform([x])
-        if isinstance(out, RaggedSets):
-            return [out.values, out.weights]
-        return list(np.asarray(out)[0])
+        self._ensure_fitted()
+        return self._rows(self.transform([x]))[0]
 
-    def featurize_many(self, entries: Any, ignore_errors: bool = False) -> list[Any]:
-        """Featurize many materials, one result per entry (matminer convention)."""
-        if not ignore_errors:
-            if not hasattr(self, "n_features_out_"):
-                self.fit()
-            out = self.transform(entries)
-            if isinstance(out, RaggedSets):
-                return [[v, w] for v, w in out]
-            return [list(r) for r in np.asarray(out)]
-        results = []
-        for x in as_sequence(entries):
-            try:
-                results.append(self.featurize(x))
-            except SkatomsetsInputError:
-                results.append(None)
-        return results
-
-    def featurize_dataframe(
+    def featurize_many(
         self,
-        df: Any,
-        col_id: str,
+        entries: Any,
         ignore_errors: bool = False,
-        inplace: bool = False,
-    ) -> Any:
-        """Add the features of ``df[col_id]`` as new columns (matminer convention).
+        return_errors: bool = False,
+        pbar: bool = True,
+    ) -> list[list[Any]]:
+        """Featurize many materials, one list of features per entry (matminer convention).
 
-        Vector featurizers add one column per feature label; set featurizers add one column
-        named after the featurizer holding ``[features, weights]`` per row. With
-        ``ignore_errors=True`` a row that cannot be featurized gets NaN (vector) or None (set)
-        instead of raising. The input frame is copied unless ``inplace=True``.
+        Parameters
+        ----------
+        entries : list-like of materials
+            A list, array, Series or one-column DataFrame.
+        ignore_errors : bool, default=False
+            Give a row of NaN (matminer's convention) for a material that cannot be
+            featurized instead of raising.
+        return_errors : bool, default=False
+            Append the error text (NaN where none) to each row; needs ``ignore_errors``.
+        pbar : bool, default=True
+            Accepted for matminer compatibility; progress bars follow ``progress``.
+
+        Returns
+        -------
+        list of list
+            ``len(feature_labels())`` values per entry (plus the error column).
         """
-        import pandas as pd
+        if return_errors and not ignore_errors:
+            raise ValueError("return_errors=True needs ignore_errors=True")
+        items = as_sequence(entries)
+        self._ensure_fitted()
+        try:
+            rows = self._rows(self.transform(items))
+        except SkatomsetsInputError:
+            if not ignore_errors:
+                raise
+            # entry by entry: a NaN row (and the error text) where a material fails
+            wrap = self.featurize_wrapper
+            return [wrap((x,), return_errors=return_errors, ignore_errors=True) for x in items]
+        if return_errors:
+            return [[*r, np.nan] for r in rows]
+        return rows
 
-        out = df if inplace else df.copy()
-        rows = self.featurize_many(out[col_id], ignore_errors=ignore_errors)
-        if isinstance(self, BaseSetFeaturizer):
-            out[self._set_column_name()] = rows
-            return out
-        labels = self.feature_labels()
-        clash = set(labels) & set(out.columns)
-        if clash:
-            raise ValueError(f"columns {sorted(clash)} already exist in the DataFrame")
-        nan_row = [np.nan] * len(labels)
-        values = [r if r is not None else nan_row for r in rows]
-        new = pd.DataFrame(values, columns=labels, index=out.index)
-        if inplace:
-            out[labels] = new
-            return out
-        return pd.concat([out, new], axis=1)
-        return out
+    def _rows(self, out: Any) -> list[list[Any]]:
+        """Per-material feature lists of a ``transform`` output (matminer layout)."""
+        if isinstance(out, RaggedSets):
+            return [[out[i : i + 1]] for i in range(len(out))]
+        return np.asarray(out).tolist()
 
 
-class BaseSetFeaturizer(
-    _FeaturizerMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
-):
+class BaseSetFeaturizer(_FeaturizerMixin, BaseFeaturizer, auto_wrap_output_keys=None):
     """Base class of featurizers whose output is a :class:`~skatomsets.sets.RaggedSets`.
 
     ``_featurize_chunk`` returns a ``RaggedSets``; chunks are concatenated in order.
+
+    A set is not a table, so these featurizers opt out of scikit-learn's output wrapping
+    (``set_output`` and ``sklearn.set_config(transform_output=...)``): ``transform`` always
+    returns a ``RaggedSets``, and the steps after it in a Pipeline honour the setting.
+    For matminer, the whole set is *one* feature: ``feature_labels()`` is
+    ``["<ClassName>_set"]`` and ``featurize`` returns ``[set]``.
     """
+
+    def __init_subclass__(cls, auto_wrap_output_keys: Any = None, **kwargs: Any) -> None:
+        # subclasses opt out too (scikit-learn would wrap the inherited fit_transform)
+        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
+
+    def set_output(self, *, transform: str | None = None):
+        """Accept any output setting and change nothing: the output is always a RaggedSets.
+
+        Present so that ``Pipeline.set_output(transform="pandas")`` configures the steps
+        after this one (whose vector outputs become named DataFrame columns).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+    def feature_labels(self) -> list[str]:
+        """The one matminer feature of a set featurizer: ``["<ClassName>_set"]``.
+
+        The names of the member features are :meth:`get_feature_names_out`.
+        """
+        return [self._set_column_name()]
 
     def transform(self, X: Any) -> RaggedSets:
         """Featurize materials into per-atom feature sets.
@@ -239,12 +277,17 @@ class BaseSetFeaturizer(
         return tags
 
 
-class BaseVectorFeaturizer(_FeaturizerMixin, TransformerMixin, BaseEstimator):
+class BaseVectorFeaturizer(_FeaturizerMixin, BaseFeaturizer):
     """Base class of featurizers whose output is a fixed-length 2-D array.
 
     ``_featurize_chunk`` returns an array of shape ``(len(items), n_features_out_)``.
-    Supports ``set_output(transform="pandas")``.
+    Supports ``set_output(transform="pandas")``: a DataFrame with one named column per
+    feature.
     """
+
+    def feature_labels(self) -> list[str]:
+        """Names of the features (matminer convention)."""
+        return list(self.get_feature_names_out())
 
     def transform(self, X: Any) -> np.ndarray:
         """Featurize materials into a ``(n_samples, n_features_out_)`` array."""

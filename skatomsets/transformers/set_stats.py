@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import InvalidExtraInputError
-from ..sets import RaggedSets, to_sets
+from ..sets import RaggedSets, sets_from_column, to_sets
 
 __all__ = ["SET_STATS", "SetStatsTransformer"]
 
@@ -53,7 +53,8 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : RaggedSets or array-like of shape (n_samples, n_features)
+        X : RaggedSets, column of per-material sets or array-like of shape (n_samples, n_features)
+            A column of sets is what a set featurizer's ``featurize_dataframe`` writes.
         y : ignored
 
         Returns
@@ -64,6 +65,7 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         bad = [s for s in stats if s not in SET_STATS]
         if bad or not stats:
             raise ValueError(f"stats must be a non-empty subset of {SET_STATS}, got {self.stats!r}")
+        X = sets_from_column(X)
         self.extra_names_in_ = None
         if isinstance(X, RaggedSets):
             self.n_features_in_ = X.n_features
@@ -88,6 +90,7 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
             Columns grouped by statistic, in the order of ``stats``, then the extra inputs.
         """
         check_is_fitted(self)
+        X = sets_from_column(X)
         if isinstance(X, RaggedSets):
             if X.n_features != self.n_features_in_:
                 raise ValueError(

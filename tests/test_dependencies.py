@@ -1,0 +1,49 @@
+"""Runtime dependencies are only what the runtime needs (h5py is the converter's extra)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _project() -> dict:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_h5py_is_an_extra_not_a_runtime_dependency():
+    project = _project()
+    assert not any(d.startswith("h5py") for d in project["dependencies"])
+    assert any(d.startswith("h5py") for d in project["optional-dependencies"]["convert"])
+
+
+def test_the_package_never_imports_h5py():
+    code = (
+        "import sys; sys.modules['h5py'] = None\n"  # any import of h5py would now fail
+        "import skatomsets, skatomsets.models, skatomsets.plotting, skatomsets.cli\n"
+        "import skatomsets.benchmark, skatomsets.benchmark_protocols, skatomsets.datasets\n"
+        "from skatomsets import MEGNetStructureFeaturizer\n"
+        "from pymatgen.core import Lattice, Structure\n"
+        "s = Structure(Lattice.cubic(4.1), ['Cs', 'Cl'], [[0, 0, 0], [0.5, 0.5, 0.5]])\n"
+        "print(MEGNetStructureFeaturizer().fit_transform([s]).shape)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "(1, 96)"
+
+
+def test_converter_without_h5py_names_the_extra(tmp_path):
+    code = (
+        "import sys, runpy; sys.modules['h5py'] = None\n"
+        f"sys.argv = ['convert_megnet_weights.py', {str(tmp_path / 'x.whl')!r}]\n"
+        "runpy.run_path('scripts/convert_megnet_weights.py', run_name='__main__')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert 'pip install "skatomsets[convert]"' in out.stderr
