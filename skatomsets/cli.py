@@ -30,8 +30,12 @@ before any work.
 folders of structure files, or one table (its materials column found by name or given
 with ``--column``). It prints (or writes with ``--output``) one row per material: the
 input (for a table: its columns), ``prediction``, ``std`` (the ensemble standard deviation,
-when the model has ``n_ensemble >= 2``), and for classifiers ``p_<class>`` (and
-``p_<class>_std`` where the classifier gives it).
+when the model has ``n_ensemble >= 2``), for classifiers ``p_<class>`` (and
+``p_<class>_std`` where the classifier gives it), and ``domain_score`` /
+``out_of_domain``: the distance to the training materials in the network's last hidden
+layer (1 = a typical training material) and whether it exceeds the model's threshold (the
+99th percentile of the training materials' own scores; see
+:mod:`skatomsets.uncertainty`). A line on stderr says how many materials are out of domain.
 
 ``list`` prints one line per ready model (inputs, paper row, what it is) and the datasets.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
@@ -384,7 +388,7 @@ def _prediction_frame(model: Any, X: Any) -> Any:
             out[f"p_{c}"] = proba[:, j]
             if proba_std is not None:
                 out[f"p_{c}_std"] = proba_std[:, j]
-        return out
+        return _with_domain(out, final, X)
     n_members = len(getattr(final, "nets_", []))
     if n_members >= 2:
         pred, std = final.predict(X, return_std=True)
@@ -399,6 +403,24 @@ def _prediction_frame(model: Any, X: Any) -> Any:
     out["prediction"] = pred
     if std is not None:
         out["std"] = std
+    return _with_domain(out, final, X)
+
+
+def _with_domain(out: Any, final: Any, X: Any) -> Any:
+    """Add ``domain_score`` and ``out_of_domain`` (models that have a fitted domain)."""
+    if not hasattr(final, "domain_threshold_"):
+        return out
+    score = final.domain_score(X)
+    out["domain_score"] = score
+    out["out_of_domain"] = score > final.domain_threshold_
+    n_far = int(out["out_of_domain"].sum())
+    if n_far:
+        print(
+            f"warning: {n_far} of {len(out)} materials are far from the training data "
+            f"(domain_score > {final.domain_threshold_:.3g}): their predictions are "
+            "extrapolations",
+            file=sys.stderr,
+        )
     return out
 
 
