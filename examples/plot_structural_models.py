@@ -29,6 +29,6 @@ for n, e in zip(names, parent[:, 0], strict=True):
 
 # AtomSets-V1: the transferred site features in a set model (here: density, for illustration)
 y = np.array([s.density for s in structures])
-model = make_model("atomsets-v1", max_epochs=30, batch_size=4, random_state=0)
-print("fitted:", model.fit(structures, y)[-1].best_epochs_)
+model = make_model("atomsets-v1", random_state=0)
+print("fitted, best epoch of each ensemble member:", model.fit(structures, y)[-1].best_epochs_)
 print("parent:", type(load_pretrained()).__name__)

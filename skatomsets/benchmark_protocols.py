@@ -118,13 +118,20 @@ def split_params(
 ) -> dict[str, Any]:
     """Estimator parameters for one split (:func:`resolve_params`, batch capped for small n).
 
+    With the default :data:`~skatomsets.benchmark.CONFIG` (only the seed) the batch size is
+    the estimators' ``"auto"``, which ``fit`` resolves from the split's training size; a
+    configured batch size is capped for the small convergence splits.
+
     Examples
     --------
-    >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 200)["batch_size"]
+    >>> "batch_size" in split_params("atomsets", "matbench_mp_e_form", "convergence", 200)
+    False
+    >>> cfg = {("*", "*"): {"batch_size": 256}}
+    >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 200, cfg)["batch_size"]
     16
-    >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 3200)["batch_size"]
+    >>> split_params("atomsets", "matbench_mp_e_form", "convergence", 3200, cfg)["batch_size"]
     200
-    >>> split_params("atomsets", "matbench_mp_e_form", "random", 200)["batch_size"]
+    >>> split_params("atomsets", "matbench_mp_e_form", "random", 200, cfg)["batch_size"]
     256
     """
     params = resolve_params(model, task, config, overrides)

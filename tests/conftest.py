@@ -27,5 +27,5 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def fast() -> dict:
-    """Estimator parameters for quick CPU tests."""
-    return {"max_epochs": 15, "batch_size": 32, "random_state": 0, "device": "cpu"}
+    """Estimator parameters for quick CPU tests (one network: "auto" would train 5 on tiny data)."""
+    return {"max_epochs": 15, "batch_size": 32, "n_ensemble": 1, "random_state": 0, "device": "cpu"}

@@ -29,7 +29,7 @@ from skatomsets.exceptions import (
 from skatomsets.megnet import GraphConstructionError
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-FAST = {"max_epochs": 2, "random_state": 0, "device": "cpu"}
+FAST = {"max_epochs": 2, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
 
 FORMULA_CASES = [
     ("invalid formula", "Fe2O3)", InvalidFormulaError, "cannot parse formula"),

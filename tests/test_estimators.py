@@ -157,7 +157,9 @@ def test_classifier_single_class_is_a_clear_error(steels, fast):
 
 def test_ensemble_std(steels, fast):
     X, y = steels
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(n_ensemble=3, **fast))
+    model = make_pipeline(
+        ElementEmbeddingFeaturizer(), AtomSetsRegressor(**{**fast, "n_ensemble": 3})
+    )
     model.fit(X, y)
     mean, std = model.predict(X, return_std=True)
     assert mean.shape == std.shape == (120,) and (std > 0).all()

@@ -12,7 +12,14 @@ from skatomsets import (
     SetStatsTransformer,
 )
 
-_FAST = {"max_epochs": 60, "batch_size": 32, "lr": 0.01, "device": "cpu", "random_state": 0}
+_FAST = {
+    "max_epochs": 60,
+    "batch_size": 32,
+    "lr": 0.01,
+    "n_ensemble": 1,
+    "device": "cpu",
+    "random_state": 0,
+}
 
 # The networks compute in float32: the same sample can differ by ~1e-7 between two batch
 # compositions (BLAS blocking), while these checks demand agreement to 1e-7 absolute.

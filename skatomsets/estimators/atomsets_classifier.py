@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin
 
 from ._atomsets_base import AtomSetsBase
 from ._base import ClassifierMixinNN, fit_checked
-from ._params import TRAINING_PARAMS_DOC
+from ._params import AUTO_NOTES_DOC, AUTO_TRAINING_PARAMS_DOC
 
 __all__ = ["AtomSetsClassifier"]
 
@@ -27,8 +27,9 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         Dense layers applied to each member before the readout (paper grid: 1-3).
     n_layer_after_readout : int, default=2
         Dense layers after the readout (paper grid: 2-3).
-    n_neurons : int, default=64
+    n_neurons : int or "auto", default="auto"
         Width of every hidden layer (paper grid: 16, 32, 64, 128).
+        "auto": 64 below 50,000 training rows, 256 from there.
     readout : {"mean", "set2set"}, default="mean"
         Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
     activation : {"softplus", "relu"}, default="softplus"
@@ -62,7 +63,12 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         Their names; ``predict`` needs the same columns.
     extras_mean_, extras_scale_ : ndarray or None
         Standardisation of the extra inputs (fitted on the rows given to ``fit``).
+    batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float or str
+        The training parameters as used (``"auto"`` resolved; see Notes).
+    validation_fraction_, n_neurons_, n_threads_ : float or int
+        Likewise.
 
+    {auto_notes}
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
@@ -80,20 +86,21 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self,
         n_layer_before_readout: int = 2,
         n_layer_after_readout: int = 2,
-        n_neurons: int = 64,
+        n_neurons: int | str = "auto",
         readout: str = "mean",
         activation: str = "softplus",
         embedding_dim: int | None = None,
         dropout: float = 0.0,
         batch_norm: bool = True,
-        max_epochs: int = 1000,
-        batch_size: int = 128,
-        lr: float = 1e-3,
+        max_epochs: int | str = "auto",
+        batch_size: int | str = "auto",
+        lr: float | str = "auto",
         weight_decay: float = 0.0,
-        lr_schedule: str = "constant",
-        validation_fraction: float | None = 0.1,
-        patience: int | None = 200,
-        n_ensemble: int = 1,
+        lr_schedule: str = "auto",
+        validation_fraction: float | str | None = "auto",
+        patience: int | str | None = "auto",
+        n_ensemble: int | str = "auto",
+        n_threads: int | str = "auto",
         random_state: Any = None,
         device: str = "auto",
         verbose: int = 0,
@@ -114,6 +121,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_ensemble = n_ensemble
+        self.n_threads = n_threads
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -142,5 +150,5 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
 
 
 AtomSetsClassifier.__doc__ = AtomSetsClassifier.__doc__.replace(
-    "    {training}\n", TRAINING_PARAMS_DOC
-)
+    "    {training}\n", AUTO_TRAINING_PARAMS_DOC
+).replace("    {auto_notes}\n", AUTO_NOTES_DOC)

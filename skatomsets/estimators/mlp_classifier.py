@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin
 
 from ._atomsets_base import MLPBase
 from ._base import ClassifierMixinNN, fit_checked
-from ._params import TRAINING_PARAMS_DOC
+from ._params import AUTO_NOTES_DOC, AUTO_TRAINING_PARAMS_DOC
 
 __all__ = ["AtomSetsMLPClassifier"]
 
@@ -25,8 +25,9 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
     ----------
     n_layers : int, default=3
         Number of hidden dense layers.
-    n_neurons : int, default=64
+    n_neurons : int or "auto", default="auto"
         Width of every hidden layer.
+        "auto": 128 below 50,000 training rows, 256 from there.
     activation : {"softplus", "relu"}, default="softplus"
     dropout : float, default=0.0
     {training}
@@ -43,7 +44,12 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
     domain_ : LatentDomain
         Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
         materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float or str
+        The training parameters as used (``"auto"`` resolved; see Notes).
+    validation_fraction_, n_neurons_, n_threads_ : float or int
+        Likewise.
 
+    {auto_notes}
     Examples
     --------
     >>> import numpy as np
@@ -56,17 +62,18 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
     def __init__(
         self,
         n_layers: int = 3,
-        n_neurons: int = 64,
+        n_neurons: int | str = "auto",
         activation: str = "softplus",
         dropout: float = 0.0,
-        max_epochs: int = 1000,
-        batch_size: int = 128,
-        lr: float = 1e-3,
+        max_epochs: int | str = "auto",
+        batch_size: int | str = "auto",
+        lr: float | str = "auto",
         weight_decay: float = 0.0,
-        lr_schedule: str = "constant",
-        validation_fraction: float | None = 0.1,
-        patience: int | None = 200,
-        n_ensemble: int = 1,
+        lr_schedule: str = "auto",
+        validation_fraction: float | str | None = "auto",
+        patience: int | str | None = "auto",
+        n_ensemble: int | str = "auto",
+        n_threads: int | str = "auto",
         random_state: Any = None,
         device: str = "auto",
         verbose: int = 0,
@@ -83,6 +90,7 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_ensemble = n_ensemble
+        self.n_threads = n_threads
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -110,5 +118,5 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
 
 
 AtomSetsMLPClassifier.__doc__ = AtomSetsMLPClassifier.__doc__.replace(
-    "{training}", TRAINING_PARAMS_DOC
-)
+    "    {training}\n", AUTO_TRAINING_PARAMS_DOC
+).replace("    {auto_notes}\n", AUTO_NOTES_DOC)

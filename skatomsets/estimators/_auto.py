@@ -1,0 +1,255 @@
+"""Size-aware defaults: what the ``"auto"`` training parameters resolve to in ``fit``.
+
+One fixed batch size, epoch budget or ensemble size cannot serve both 300 and 130,000
+training rows, so the neural estimators default these parameters to ``"auto"`` and resolve
+them in ``fit`` from the number of training rows ``n`` (the rows given to ``fit``, before
+the validation split) and the task type, the way
+:class:`~sklearn.ensemble.HistGradientBoostingRegressor` resolves ``early_stopping="auto"``.
+The resolved values are stored as fitted attributes (``batch_size_``, ``max_epochs_``, ...);
+the parameters themselves are never changed, so ``get_params``, ``set_params`` and
+``clone`` see ``"auto"``.
+
+The size rules (:data:`SIZE_RULES`) are the per-size budgets that were tuned on inner
+validation splits of the MatBench tasks (312 to 132,752 rows); see :func:`size_rule`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+__all__ = [
+    "AUTO",
+    "AUTO_PARAMS",
+    "AUTO_RULES_DOC",
+    "SIZE_RULES",
+    "auto_lr",
+    "check_training_params",
+    "resolve_training_params",
+    "size_rule",
+    "torch_threads",
+]
+
+AUTO = "auto"
+LR_SCHEDULES = ("constant", "cosine")
+
+#: ``(smallest n, rule)``, by increasing ``n``: the rule of the last entry whose bound is
+#: at most the number of training rows applies. ``n_neurons=None`` keeps the estimator's
+#: own width (64 for the set models, 128 for the MLPs).
+SIZE_RULES: tuple[tuple[int, dict[str, Any]], ...] = (
+    # steels (~250 training rows): small batches, long patience, 5 networks
+    (0, {"batch_size": 16, "max_epochs": 1500, "patience": 300, "n_ensemble": 5}),
+    # jdft2d, phonons (~500-1000 rows)
+    (400, {"batch_size": 32, "max_epochs": 400, "patience": 80, "n_ensemble": 3}),
+    # expt_gap, dielectric, expt_is_metal, glass (~3.7k-4.5k rows)
+    (2000, {"batch_size": 64, "max_epochs": 400, "patience": 80, "n_ensemble": 3}),
+    # log_gvrh, log_kvrh, perovskites (~9k-15k rows)
+    (
+        8000,
+        {"batch_size": 256, "lr": 2e-3, "max_epochs": 1000, "patience": 100, "n_ensemble": 3},
+    ),
+    # mp_gap, mp_is_metal, mp_e_form (~85k-106k rows): ~3 s/epoch on one CPU thread
+    (
+        50_000,
+        {
+            "batch_size": 256,
+            "lr": 2e-3,
+            "lr_schedule": "cosine",
+            "n_neurons": 256,
+            "max_epochs": 60,
+            "patience": 30,
+            "n_ensemble": 1,
+        },
+    ),
+)
+_RULE_DEFAULTS: dict[str, Any] = {"lr": 1e-3, "lr_schedule": "constant", "n_neurons": None}
+
+#: Parameters that accept ``"auto"``, in the order they are resolved.
+AUTO_PARAMS = (
+    "batch_size",
+    "max_epochs",
+    "patience",
+    "n_ensemble",
+    "lr",
+    "lr_schedule",
+    "validation_fraction",
+    "loss",
+    "n_neurons",
+    "n_threads",
+)
+
+#: ``validation_fraction="auto"``: at least this many validation rows ...
+MIN_VALID_ROWS = 64
+#: ... but never more than this fraction of the rows, and never less than the second.
+MAX_VALID_FRACTION, MIN_VALID_FRACTION = 0.25, 0.1
+#: ``n_threads="auto"``: at most this many torch threads below / from ``THREADS_ROWS`` rows.
+SMALL_THREADS, LARGE_THREADS, THREADS_ROWS = 1, 4, 50_000
+
+AUTO_RULES_DOC = """\
+    The parameters documented as ``"auto"`` are resolved in ``fit`` from the number of
+    training rows ``n`` (before the validation split) and stored as fitted attributes
+    (``batch_size_``, ``max_epochs_``, ``patience_``, ``n_ensemble_``, ``lr_``,
+    ``lr_schedule_``, ``validation_fraction_``, ``loss_`` for regressors, ``n_neurons_``,
+    ``n_threads_``); the parameters keep the value ``"auto"``. The size rules:
+
+    ==============  =====  ======  ==========  ========  ========  ======  =========
+    n               batch  lr      max_epochs  patience  ensemble  width   schedule
+    ==============  =====  ======  ==========  ========  ========  ======  =========
+    < 400           16     1e-3 a  1500        300       5         own     constant
+    400 - 1999      32     1e-3 b  400         80        3         own     constant
+    2000 - 7999     64     1e-3 b  400         80        3         own     constant
+    8000 - 49999    256    2e-3    1000        100       3         own     constant
+    >= 50000        256    2e-3    60          30        1         256     cosine
+    ==============  =====  ======  ==========  ========  ========  ======  =========
+
+    (a: 2e-3 for the MLPs; b: 3e-3 for set models on given member features, i.e.
+    ``embedding_dim=None``; "own" width: 64 for the set models, 128 for the MLPs.) These
+    are the budgets chosen on inner validation splits of the MatBench tasks, 312 to
+    132,752 rows; the last row is an epoch budget for one CPU thread (~3 minutes per fit),
+    and more epochs do better there. ``loss="auto"`` is ``"mae"``:
+    the training loss agrees with the validation MAE that picks the epoch (and is robust
+    to heavy-tailed targets); classifiers train on cross-entropy and pick the epoch by
+    validation ROC-AUC. ``validation_fraction="auto"`` holds out at least 64 rows (at most
+    25 %, at least 10 % of them) so that the validation score can rank epochs on small
+    data; each ensemble member draws its own split. ``n_threads="auto"`` runs torch on
+    one thread below 50,000 rows (small batches gain nothing from more threads, and lose
+    much on a busy machine) and on up to 4 above, never more than ``torch.get_num_threads()``
+    at ``fit`` time; the setting is restored after ``fit`` and ``predict``.
+"""
+
+
+def size_rule(n: int) -> dict[str, Any]:
+    """The training budget for ``n`` training rows (see :data:`SIZE_RULES`).
+
+    Examples
+    --------
+    >>> size_rule(250)["batch_size"], size_rule(100_000)["lr_schedule"]
+    (16, 'cosine')
+    """
+    rule = dict(_RULE_DEFAULTS)
+    for bound, entry in SIZE_RULES:
+        if n >= bound:
+            rule = {**_RULE_DEFAULTS, **entry}
+    return rule
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value == AUTO
+
+
+def auto_lr(est: Any, n: int) -> float:
+    """``lr="auto"``: the size rule's rate, with the two exceptions inner validation found.
+
+    Set models on given member features (``embedding_dim=None``, e.g. V0) take 3e-3 from
+    400 to 7999 rows (better or equal on all 6 MatBench tasks of that size, against 1e-3;
+    with a trainable embedding 1e-3 won on 3 of 6); the MLPs take 2e-3 below 400 rows.
+    """
+    family = getattr(est, "_auto_family", None)
+    if family == "set" and getattr(est, "embedding_dim", None) is None and 400 <= n < 8000:
+        return 3e-3
+    if family == "mlp" and n < 400:
+        return 2e-3
+    return float(size_rule(n)["lr"])
+
+
+def auto_validation_fraction(n: int) -> float:
+    """``validation_fraction="auto"``: enough rows to rank epochs on small data."""
+    return float(min(MAX_VALID_FRACTION, max(MIN_VALID_FRACTION, MIN_VALID_ROWS / max(n, 1))))
+
+
+def auto_n_threads(n: int) -> int:
+    """``n_threads="auto"``: 1 below 50,000 rows, up to 4 above; never above torch's."""
+    cap = SMALL_THREADS if n < THREADS_ROWS else LARGE_THREADS
+    return max(1, min(cap, torch.get_num_threads()))
+
+
+def resolve_training_params(est: Any, n: int) -> dict[str, Any]:
+    """The value of every training parameter of ``est`` for ``n`` training rows.
+
+    ``"auto"`` values are resolved (see :data:`AUTO_RULES_DOC`); explicit values are kept.
+    Parameters the estimator does not have (``loss`` on classifiers, ``n_neurons`` on the
+    MEGNet estimators) are left out.
+
+    Parameters
+    ----------
+    est : estimator
+    n : int
+        Number of training rows given to ``fit``.
+
+    Returns
+    -------
+    dict
+        Parameter name -> resolved value.
+    """
+    rule = size_rule(n)
+    out: dict[str, Any] = {}
+    for name in AUTO_PARAMS:
+        if not hasattr(est, name):
+            continue
+        value = getattr(est, name)
+        if _is_auto(value):
+            if name == "validation_fraction":
+                value = auto_validation_fraction(n)
+            elif name == "loss":
+                value = "mae"
+            elif name == "n_threads":
+                value = auto_n_threads(n)
+            elif name == "n_neurons":
+                value = rule["n_neurons"] or est._auto_n_neurons
+            elif name == "lr":
+                value = auto_lr(est, n)
+            else:
+                value = rule[name]
+        out[name] = value
+    return out
+
+
+def check_training_params(est: Any) -> None:
+    """Validate the training parameters (``"auto"`` is accepted wherever documented)."""
+
+    def positive_int(name: str, none_ok: bool = False) -> None:
+        v = getattr(est, name)
+        if _is_auto(v) or (none_ok and v is None):
+            return
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+            extra = ", None" if none_ok else ""
+            raise ValueError(f"{name} must be a positive integer{extra} or 'auto', got {v!r}")
+
+    for name in ("max_epochs", "batch_size", "n_ensemble"):
+        positive_int(name)
+    positive_int("patience", none_ok=True)
+    if hasattr(est, "n_threads"):
+        positive_int("n_threads")
+    vf = est.validation_fraction
+    if not _is_auto(vf) and vf is not None and not (isinstance(vf, numbers.Real) and 0 <= vf < 1):
+        raise ValueError(f"validation_fraction must be in [0, 1), None or 'auto', got {vf!r}")
+    lr = est.lr
+    if not _is_auto(lr) and not (isinstance(lr, numbers.Real) and lr > 0):
+        raise ValueError(f"lr must be a positive number or 'auto', got {lr!r}")
+    if not _is_auto(est.lr_schedule) and est.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(
+            f"lr_schedule must be one of {LR_SCHEDULES} or 'auto', got {est.lr_schedule!r}"
+        )
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, then restore torch's setting.
+
+    ``None`` leaves torch's setting alone.
+    """
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
