@@ -86,7 +86,15 @@ def test_train_on_own_csv_cross_validates_saves_and_predicts_the_csv(steels_csv,
     pred = tmp_path / "pred.csv"
     assert main(["predict", str(model), "--input", str(steels_csv), "--output", str(pred)]) == 0
     frame = pd.read_csv(pred)
-    assert list(frame.columns) == ["Formula", "yield", "prediction"] and len(frame) == 48
+    assert list(frame.columns) == [
+        "Formula",
+        "yield",
+        "prediction",
+        "std",
+        "domain_score",
+        "out_of_domain",
+    ]
+    assert len(frame) == 48
     assert np.isfinite(frame["prediction"]).all()
 
 
@@ -101,7 +109,8 @@ def test_refit_shows_progress_and_ensemble_std_is_predicted(steels_csv, tmp_path
     assert "refit on all rows, network 2" in captured.err  # the epoch bars of the refit
     assert main(["predict", str(model), "Fe0.7Cr0.2Ni0.1", "Fe", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["input", "prediction", "std"] and len(lines) == 3
+    assert lines[0].split() == ["input", "prediction", "std", "domain_score", "out_of_domain"]
+    assert len(lines) == 3
     assert float(lines[1].split()[2]) > 0
 
 
@@ -116,7 +125,8 @@ def test_classification_is_detected_and_predict_prints_class_probabilities(tmp_p
     assert "5-fold StratifiedKFold" in text and "fold 4: ROC-AUC" in text
     assert main(["predict", str(model), "Cu50Zr50", "Fe"]) == 0
     header = capsys.readouterr().out.splitlines()[0].split()
-    assert header == ["input", "prediction", "p_0", "p_1"]
+    assert header[:2] == ["input", "prediction"]
+    assert {"p_0", "p_1", "p_0_std", "p_1_std", "domain_score", "out_of_domain"} <= set(header)
 
 
 def test_train_and_predict_on_a_folder_of_cif_files(cif_folder, tmp_path, capsys):

@@ -16,7 +16,7 @@ from skatomsets.plotting import LearningCurveDisplay, ParityDisplay, ROCDisplay
 
 FORMULAS = ["Fe2O3", "NaCl", "SiO2", "Al2O3", "MgO", "CuZn", "TiO2", "LiF", "KBr", "CaO"]
 Y = np.array([5.2, 8.5, 9.0, 8.8, 7.8, 0.0, 3.2, 13.6, 7.4, 7.0])
-TINY = {"max_epochs": 3, "batch_size": 4, "random_state": 0, "device": "cpu"}
+TINY = {"max_epochs": 3, "batch_size": 4, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_parity_from_predictions_draws_std_as_error_bars(ax):
 
 
 def test_parity_from_estimator_uses_ensemble_std(ax):
-    pipe = make_model("atomsets-v0", n_ensemble=2, **TINY).fit(FORMULAS, Y)
+    pipe = make_model("atomsets-v0", **{**TINY, "n_ensemble": 2}).fit(FORMULAS, Y)
     pred, std = pipe.predict(FORMULAS, return_std=True)
     disp = ParityDisplay.from_estimator(pipe, FORMULAS, Y, ax=ax)
     np.testing.assert_allclose(disp.y_pred, pred)
@@ -171,7 +171,7 @@ def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, m
     from skatomsets.protocols import run_matbench_folds
 
     df = pd.DataFrame({"composition": FORMULAS, "target": Y, "test_fold": [0, 1] * 5})
-    res = run_matbench_folds(make_model("atomsets-v0", n_ensemble=2, **TINY), df, False)
+    res = run_matbench_folds(make_model("atomsets-v0", **{**TINY, "n_ensemble": 2}), df, False)
     assert [len(r.std) for r in res] == [5, 5]
     assert all(s > 0 for r in res for s in r.std)
     assert run_matbench_folds(DummyModel(), df, False)[0].std == []  # no return_std

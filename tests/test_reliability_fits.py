@@ -65,7 +65,9 @@ def test_batch_norm_must_be_a_bool(sets):
 
 
 def test_diverged_training_raises_instead_of_predicting_nan(sets):
-    reg = AtomSetsRegressor(max_epochs=10, lr=1e6, random_state=0, device="cpu")
+    reg = AtomSetsRegressor(
+        max_epochs=10, lr=1e6, loss="mse", n_ensemble=1, random_state=0, device="cpu"
+    )
     with pytest.raises(ValueError, match="diverged: ensemble member 1/1 ended with non-finite"):
         reg.fit(sets, np.arange(10.0))
 
@@ -86,6 +88,7 @@ def test_ctrl_c_without_early_stopping_keeps_the_last_completed_epoch(sets, monk
     X = ElementEmbeddingFeaturizer().fit_transform(FORMULAS * 6)
     y = np.random.default_rng(0).normal(size=len(X))
     kw = dict(max_epochs=30, batch_size=8, patience=None, random_state=0, device="cpu")
+    kw.update(n_ensemble=1, validation_fraction=0.1)
     calls = {"n": 0}
     original = _base._SetNet.train_step
 

@@ -20,7 +20,14 @@ from skatomsets.estimators import _domain
 from skatomsets.estimators._domain import LatentDomain
 from skatomsets.uncertainty import domain_score, domain_threshold, out_of_domain
 
-FAST = {"max_epochs": 20, "batch_size": 16, "lr": 3e-3, "random_state": 0, "device": "cpu"}
+FAST = {
+    "max_epochs": 20,
+    "batch_size": 16,
+    "lr": 3e-3,
+    "n_ensemble": 1,
+    "random_state": 0,
+    "device": "cpu",
+}
 #: iron-rich alloys, like a steels data set
 ALLOYS = [
     f"Fe{80 - a - b}Cr{a}Ni{b}C1" for a, b in [(i % 7 + 5, (3 * i) % 11 + 2) for i in range(40)]
@@ -105,7 +112,7 @@ def test_reference_is_subsampled_to_bound_memory(monkeypatch) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3)).astype(np.float32)
     est = AtomSetsMLPRegressor(**{**FAST, "max_epochs": 2}).fit(X, X[:, 0])
-    assert est.domain_.reference[0].shape == (25, 64)
+    assert est.domain_.reference[0].shape == (25, est.n_neurons_)
     assert est.domain_score(X).shape == (60,)
 
 
