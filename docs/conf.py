@@ -27,6 +27,8 @@ autodoc_default_options = {
     # cross-reference scikit-learn's glossary, which is not part of this site
     "exclude-members": (
         "score,set_score_request,set_fit_request,set_predict_request,set_transform_request,"
+        "set_predict_proba_request,set_partial_fit_request,set_decision_function_request,"
+        "set_inverse_transform_request,"
         "get_metadata_routing,set_output,fit_transform,get_params,set_params"
     ),
 }
