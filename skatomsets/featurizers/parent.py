@@ -36,6 +36,8 @@ __all__ = [
 class _ParentMixin:
     """Parent loading, parameter checks and the cached, batched computation."""
 
+    #: The parent used when ``parent=None``.
+    _default_parent = "megnet"
     parent: Any
     cache: Any
 
@@ -44,7 +46,8 @@ class _ParentMixin:
             raise ValueError(
                 f"cache must be True, False, None or a directory path, got {self.cache!r}"
             )
-        self.parent_: Parent = resolve_parent(self.parent)
+        parent = self._default_parent if self.parent is None else self.parent
+        self.parent_: Parent = resolve_parent(parent)
 
     def _free_keys(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """``wanted`` plus what the forward pass computes on the way to it."""
@@ -101,9 +104,10 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
 
     Parameters
     ----------
-    parent : str or Parent, default="megnet"
+    parent : str, Parent or None, default=None
         A registered parent name (:func:`skatomsets.parents.available_parents`) or a
-        :class:`~skatomsets.parents.Parent` instance.
+        :class:`~skatomsets.parents.Parent` instance; None is the class's default parent
+        (``"megnet"`` here, ``"chgnet"`` for the CHGNet featurizers).
     level : int, default=3
         0..``parent.n_levels``.
     cache : bool, str or Path, default=True
@@ -126,7 +130,7 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
 
     def __init__(
         self,
-        parent: str | Parent = "megnet",
+        parent: str | Parent | None = None,
         level: int = 3,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
@@ -183,7 +187,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
 
     Parameters
     ----------
-    parent : str or Parent, default="megnet"
+    parent : str, Parent or None, default=None
         See :class:`ParentSiteFeaturizer`.
     features : str, sequence of str or None, default=None
         Names from ``parent.structure_widths``, concatenated in order; None is the parent's
@@ -200,7 +204,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
 
     def __init__(
         self,
-        parent: str | Parent = "megnet",
+        parent: str | Parent | None = None,
         features: str | tuple[str, ...] | None = None,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
@@ -267,23 +271,7 @@ class CHGNetSiteFeaturizer(ParentSiteFeaturizer):
     64
     """
 
-    def __init__(
-        self,
-        parent: str | Parent = "chgnet",
-        level: int = 3,
-        cache: bool | str | Path | None = True,
-        n_jobs: int | None = None,
-        chunk_size: int = 256,
-        progress: bool = False,
-    ) -> None:
-        super().__init__(
-            parent=parent,
-            level=level,
-            cache=cache,
-            n_jobs=n_jobs,
-            chunk_size=chunk_size,
-            progress=progress,
-        )
+    _default_parent = "chgnet"
 
 
 class CHGNetStructureFeaturizer(ParentStructureFeaturizer):
@@ -291,20 +279,4 @@ class CHGNetStructureFeaturizer(ParentStructureFeaturizer):
     :class:`ParentStructureFeaturizer`.
     """
 
-    def __init__(
-        self,
-        parent: str | Parent = "chgnet",
-        features: str | tuple[str, ...] | None = None,
-        cache: bool | str | Path | None = True,
-        n_jobs: int | None = None,
-        chunk_size: int = 256,
-        progress: bool = False,
-    ) -> None:
-        super().__init__(
-            parent=parent,
-            features=features,
-            cache=cache,
-            n_jobs=n_jobs,
-            chunk_size=chunk_size,
-            progress=progress,
-        )
+    _default_parent = "chgnet"
