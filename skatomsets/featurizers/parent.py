@@ -49,6 +49,10 @@ class _ParentMixin:
         parent = self._default_parent if self.parent is None else self.parent
         self.parent_: Parent = resolve_parent(parent)
 
+    @property
+    def _citations(self) -> list[str]:
+        return list(self.parent_.citations) if hasattr(self, "parent_") else []
+
     def _free_keys(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """``wanted`` plus what the forward pass computes on the way to it."""
         p = self.parent_
@@ -159,10 +163,6 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
         ]
         self.n_features_out_ = width
 
-    @property
-    def _citations(self) -> list[str]:
-        return list(getattr(self.parent_, "citations", ())) if hasattr(self, "parent_") else []
-
     def _featurize_chunk(self, items: list[Any]) -> RaggedSets:
         names = np.asarray(self.feature_names_, dtype=object)
         if not items:
@@ -242,10 +242,6 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
             names.extend([stem] if width == 1 else [f"{stem}_{j}" for j in range(width)])
         self.feature_names_ = names
         self.n_features_out_ = len(names)
-
-    @property
-    def _citations(self) -> list[str]:
-        return list(getattr(self.parent_, "citations", ())) if hasattr(self, "parent_") else []
 
     def _featurize_chunk(self, items: list[Any]) -> np.ndarray:
         if not items:

@@ -137,17 +137,13 @@ class CHGNetParent(Parent):
             algorithm=m.graph_converter.algorithm,
             on_isolated_atoms="ignore" if self.allow_isolated else "error",
         )
+        n_z = len(m.atom_embedding.embedding.weight)  # elements Z = 1..n_z
         graphs = []
         for s, row in zip(structures, rows, strict=True):
-            bad = [
-                str(sp)
-                for sp in s.composition
-                if getattr(sp, "Z", MAX_Z + 1) > len(m.atom_embedding.embedding.weight)
-            ]
+            bad = [str(sp) for sp in s.composition if getattr(sp, "Z", MAX_Z + 1) > n_z]
             if bad:
                 raise GraphConstructionError(
-                    f"CHGNet covers elements Z = 1..{len(m.atom_embedding.embedding.weight)}; "
-                    f"got {', '.join(bad)}",
+                    f"CHGNet covers elements Z = 1..{n_z}; got {', '.join(bad)}",
                     row,
                 )
             try:
