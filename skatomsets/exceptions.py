@@ -1,9 +1,17 @@
-"""Typed errors for bad input. Every message names the offending row and what is wrong."""
+"""Every error class of skatomsets.
+
+Bad input raises a :class:`SkatomsetsInputError` subclass (a ``ValueError`` whose message
+names the offending row and what is wrong, with the row in ``.row``); a corrupted weight file
+raises :class:`WeightsChecksumError`. Older import paths (``skatomsets.megnet``,
+``skatomsets.megnet.graph``, ``skatomsets.megnet.weights``, ``skatomsets.sets``) re-export
+the same classes.
+"""
 
 from __future__ import annotations
 
 __all__ = [
     "EmptyCompositionError",
+    "GraphConstructionError",
     "InvalidExtraInputError",
     "InvalidFormulaError",
     "InvalidSampleWeightError",
@@ -13,6 +21,7 @@ __all__ = [
     "SkatomsetsInputError",
     "StructureFileError",
     "UnknownElementError",
+    "WeightsChecksumError",
 ]
 
 
@@ -67,6 +76,12 @@ class StructureFileError(SkatomsetsInputError):
     """A structure file (CIF, POSCAR, VASP) that does not exist or cannot be read."""
 
 
+class GraphConstructionError(SkatomsetsInputError):
+    """A structure the graph networks cannot take: not a structure, an element outside the
+    network's embedding, overlapping atoms, an isolated site, a vacancy where structure-level
+    features are asked for, a disordered site for CHGNet (the message names the row)."""
+
+
 class InvalidExtraInputError(SkatomsetsInputError):
     """An extra per-material input (a numeric column beside the materials) that is not a
     finite number, or extra columns that differ from those seen in ``fit``.
@@ -93,3 +108,7 @@ class InvalidExtraInputError(SkatomsetsInputError):
 class InvalidSampleWeightError(SkatomsetsInputError):
     """``sample_weight`` of the wrong length, with negative / NaN / infinite entries, or
     all zero."""
+
+
+class WeightsChecksumError(ValueError):
+    """A weight file does not match the checksum recorded in its sidecar."""

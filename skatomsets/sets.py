@@ -1,4 +1,4 @@
-"""The one ragged-set representation that travels through skatomsets.
+"""The ragged-set representation that travels between featurizers and estimators.
 
 A material is a *set* of atoms (or elements, or sites). Each member has a feature row and a
 weight (its fraction in a formula, or its site occupancy). :class:`RaggedSets` stores many
@@ -11,8 +11,9 @@ such sets in three flat arrays, CSR style::
 It behaves like a 1-D array of sets for scikit-learn: ``len``, ``shape``, integer / slice /
 boolean-mask / index-array indexing all return a new :class:`RaggedSets`, so
 ``cross_val_score``, ``GridSearchCV`` and ``train_test_split`` work on it without padding to
-dense arrays. All indexing is vectorised (no Python loop per set), and :meth:`batch` hands
-a whole mini-batch to torch as three tensors plus a segment index.
+dense arrays. All indexing is vectorised (no Python loop per set; the CSR helpers of
+:mod:`skatomsets._csr`). The estimators turn the sets of a mini-batch into torch tensors
+themselves (``estimators._data.SetBatch``).
 """
 
 from __future__ import annotations
@@ -22,25 +23,17 @@ from typing import Any
 
 import numpy as np
 
+from . import _csr
 from .exceptions import InvalidSetError
 
 __all__ = ["InvalidSetError", "RaggedSets", "sets_from_column"]
 
 
-def _gather_rows(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices of the members of sets ``idx`` and the new offsets, vectorised."""
-    starts = offsets[idx]
-    lengths = offsets[idx + 1] - starts
-    new_offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    total = int(new_offsets[-1])
-    shift = np.repeat(starts - new_offsets[:-1], lengths)
-    rows = np.arange(total, dtype=np.int64) + shift
-    return rows, new_offsets
-
-
 class RaggedSets:
     """A batch of weighted feature sets of different sizes.
+
+    The one ragged *set* container that crosses module boundaries: featurizers return it,
+    transformers and set estimators take it (see the invariants in ``docs/architecture.md``).
 
     Parameters
     ----------
@@ -206,8 +199,7 @@ class RaggedSets:
     ) -> RaggedSets:
         """Build from a list of ``(n_i, n_features)`` arrays (and optional weight vectors)."""
         arrays = [np.atleast_2d(np.asarray(s, dtype=np.float64)) for s in sets]
-        lengths = np.array([len(a) for a in arrays], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        offsets = _csr.offsets_of(arrays)
         width = {a.shape[1] for a in arrays}
         if len(width) > 1:
             raise InvalidSetError(f"sets have different feature widths {sorted(width)}")
@@ -274,9 +266,7 @@ class RaggedSets:
             weights.append(w)
         if not values:
             raise InvalidSetError("no sets given")
-        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-        offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = _csr.offsets_of(values)
         return cls(np.concatenate(values), offsets, np.concatenate(weights), names)
 
     @classmethod
@@ -319,7 +309,7 @@ class RaggedSets:
     @property
     def segment_ids(self) -> np.ndarray:
         """Index of the owning set for every member row."""
-        return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
+        return _csr.segment_ids(self.offsets)
 
     def __getitem__(self, key: Any) -> RaggedSets:
         if isinstance(key, tuple):
@@ -353,7 +343,7 @@ class RaggedSets:
                 raise IndexError(f"cannot index RaggedSets with {key.dtype} array")
         if len(idx) == n and (idx == np.arange(n)).all():
             return self
-        rows, offsets = _gather_rows(self.offsets, idx)
+        rows, offsets = _csr.gather(self.offsets, idx)
         return RaggedSets._trusted(
             self.values[rows],
             offsets,
@@ -417,10 +407,7 @@ class RaggedSets:
         widths = {p.n_features for p in parts}
         if len(widths) > 1:
             raise InvalidSetError(f"cannot concatenate sets of feature widths {sorted(widths)}")
-        shifts = np.cumsum([0] + [p.n_members for p in parts[:-1]])
-        offsets = np.concatenate(
-            [[0]] + [p.offsets[1:] + s for p, s in zip(parts, shifts, strict=True)]
-        ).astype(np.int64)
+        offsets, _ = _csr.concat_offsets([p.offsets for p in parts])
         has_extras = {p.extras is not None for p in parts}
         if len(has_extras) > 1:
             raise InvalidSetError("cannot concatenate sets with and without extra inputs")
@@ -437,30 +424,6 @@ class RaggedSets:
             extras,
             parts[0].extra_names,
         )
-
-    def batch(self, idx: np.ndarray | None = None):
-        """Torch tensors for the sets ``idx`` (all sets if None), ready for a set model.
-
-        Returns
-        -------
-        dict
-            ``values`` (m, d) float32, ``weights`` (m,) float32, ``segment`` (m,) int64 index
-            of the owning set within the batch, and ``offsets`` (b + 1,) int64.
-        """
-        import torch
-
-        if idx is None:
-            values, weights, offsets = self.values, self.weights, self.offsets
-        else:
-            rows, offsets = _gather_rows(self.offsets, np.asarray(idx, dtype=np.int64))
-            values, weights = self.values[rows], self.weights[rows]
-        segment = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
-        return {
-            "values": torch.from_numpy(np.ascontiguousarray(values)),
-            "weights": torch.from_numpy(np.ascontiguousarray(weights)),
-            "segment": torch.from_numpy(segment),
-            "offsets": torch.from_numpy(np.ascontiguousarray(offsets)),
-        }
 
 
 def check_extras(

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymatgen.core import Element
 
+from skatomsets import _csr
 from skatomsets.exceptions import SkatomsetsInputError
 from skatomsets.inputs import parse_compositions
 from skatomsets.sets import RaggedSets
@@ -84,6 +85,9 @@ def test_indexing_equals_per_set_slicing(sets, data):
 def test_weights_sum_to_one_and_batches_cover_every_member(sets):
     sums = np.add.reduceat(sets.weights.astype(np.float64), sets.offsets[:-1])
     np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
-    batch = sets.batch(np.arange(len(sets)))
-    assert batch["segment"].shape[0] == sets.n_members
-    np.testing.assert_array_equal(batch["segment"].numpy(), sets.segment_ids)
+    rows, offsets = _csr.gather(sets.offsets, np.arange(len(sets)))
+    np.testing.assert_array_equal(rows, np.arange(sets.n_members))
+    np.testing.assert_array_equal(offsets, sets.offsets)
+    segment = sets.segment_ids
+    assert segment.shape[0] == sets.n_members
+    np.testing.assert_array_equal(np.bincount(segment, minlength=len(sets)), sets.lengths)

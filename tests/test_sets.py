@@ -1,4 +1,4 @@
-"""RaggedSets: the one set representation (indexing, validation, batching)."""
+"""RaggedSets: the one set representation (indexing, validation, gathers)."""
 
 from __future__ import annotations
 
@@ -67,11 +67,12 @@ def test_concat_roundtrip(sets):
     assert joined == sets
 
 
-def test_batch_tensors(sets):
-    b = sets.batch([2, 0])
-    assert b["values"].shape == (4, 2)
-    assert b["segment"].tolist() == [0, 0, 0, 1]
-    assert b["offsets"].tolist() == [0, 3, 4]
+def test_gather_of_sets_keeps_order_and_segments(sets):
+    sub = sets[[2, 0]]
+    assert sub.values.shape == (4, 2)
+    assert sub.segment_ids.tolist() == [0, 0, 0, 1]
+    assert sub.offsets.tolist() == [0, 3, 4]
+    np.testing.assert_array_equal(sub.values[3], sets.values[0])
 
 
 @pytest.mark.parametrize(

@@ -3,50 +3,31 @@
 :class:`GraphData` holds a whole dataset as one flat
 :class:`~skatomsets.megnet.graph.GraphBatch` (built once per ``fit``) plus the encoded
 targets. Each epoch it shuffles the graphs with ONE vectorised gather (:func:`take_graphs`)
-and then cuts contiguous slices into :class:`GraphInput` mini-batches; there is no Python
-loop over structures anywhere on the training path.
+and then cuts contiguous slices, handed to the network as
+:class:`~skatomsets.megnet.graph.TorchGraphBatch` mini-batches; there is no Python loop over
+structures anywhere on the training path.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .. import _csr
 from ..megnet.graph import GraphBatch, TorchGraphBatch
 from ._data import _bounds
 
-__all__ = ["GraphData", "GraphInput", "take_graphs"]
+__all__ = ["EVAL_BATCH_SIZE", "GraphData", "GraphInput", "take_graphs"]
 
-#: Most graphs per evaluation batch (the bond tensors of 2048 graphs would not fit a cache).
+#: Most graphs per evaluation batch. The estimators ask for evaluation batches of at least
+#: 2048 rows (``_base._SetNet.get_iterator``: set rows are small); a graph carries tens of
+#: bonds per site, and the bond tensors of 2048 graphs would not fit a CPU cache.
 EVAL_BATCH_SIZE = 256
 
-
-@dataclass
-class GraphInput(TorchGraphBatch):
-    """A :class:`~skatomsets.megnet.graph.TorchGraphBatch` that skorch can batch and move."""
-
-    def __len__(self) -> int:
-        return self.n_graphs
-
-    def to(self, device: str | torch.device) -> GraphInput:
-        """Move every tensor to ``device`` (non-blocking where possible)."""
-        fields = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            fields[f.name] = v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
-        return GraphInput(**fields)
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ``arange(start, start + count)`` of every pair, and the new offsets."""
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(starts - offsets[:-1], counts)
-    return index, offsets
+#: A mini-batch of graphs as the network receives it (the estimators' name for it).
+GraphInput = TorchGraphBatch
 
 
 def take_graphs(g: GraphBatch, idx: np.ndarray) -> GraphBatch:
@@ -65,9 +46,9 @@ def take_graphs(g: GraphBatch, idx: np.ndarray) -> GraphBatch:
     """
     idx = np.asarray(idx, dtype=np.int64)
     so, bo, eo = g.site_offsets, g.bond_offsets, g.species_offsets
-    site_idx, site_off = _ranges(so[idx], so[idx + 1] - so[idx])
-    bond_idx, bond_off = _ranges(bo[idx], bo[idx + 1] - bo[idx])
-    spec_idx, spec_off = _ranges(eo[idx], eo[idx + 1] - eo[idx])
+    site_idx, site_off = _csr.gather(so, idx)
+    bond_idx, bond_off = _csr.gather(bo, idx)
+    spec_idx, spec_off = _csr.gather(eo, idx)
     shift = site_off[:-1] - so[idx]  # old global site -> new global site, per graph
     bond_shift = np.repeat(shift, np.diff(bond_off))
     return GraphBatch(
@@ -83,12 +64,6 @@ def take_graphs(g: GraphBatch, idx: np.ndarray) -> GraphBatch:
         bond_offsets=bond_off,
         species_offsets=spec_off,
     )
-
-
-def to_input(g: GraphBatch) -> GraphInput:
-    """A numpy :class:`GraphBatch` as a :class:`GraphInput` (float32, CPU)."""
-    t = g.to_torch()
-    return GraphInput(**{f.name: getattr(t, f.name) for f in dataclasses.fields(t)})
 
 
 class GraphData:
@@ -127,8 +102,8 @@ class GraphData:
 
     def batches(
         self, batch_size: int, rng: np.random.Generator | None = None
-    ) -> Iterator[tuple[GraphInput, torch.Tensor | None]]:
-        """Yield ``(GraphInput, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
+    ) -> Iterator[tuple[TorchGraphBatch, torch.Tensor | None]]:
+        """Yield ``(TorchGraphBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
 
         Evaluation batches (no ``rng``) hold at most :data:`EVAL_BATCH_SIZE` graphs. When
         shuffling, a trailing batch of one graph is merged into the one before it.
@@ -145,4 +120,4 @@ class GraphData:
         w_t = None if w is None else torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
         for a, b in _bounds(len(self), batch_size, merge_single=rng is not None):
             t = None if y_t is None else (y_t[a:b] if w_t is None else (y_t[a:b], w_t[a:b]))
-            yield to_input(X[a:b]), t
+            yield X[a:b].to_torch(), t

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .._csr import offsets_of
+
 __all__ = ["FeatureCache", "clear_memory_cache", "structure_key"]
 
 _MEMORY: dict[str, dict[str, np.ndarray]] = {}
@@ -174,9 +176,7 @@ class FeatureCache:
         folder = self._dir(namespace)
         folder.mkdir(parents=True, exist_ok=True)
         keys_arr = np.asarray(keys, dtype="U32")
-        lengths = np.array([len(a) for a in arrays], dtype=np.int64)
-        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = offsets_of(arrays)
         values = np.ascontiguousarray(np.concatenate([np.asarray(a) for a in arrays]))
         digest = _payload_digest(keys_arr, offsets, values)
         name = f"shard-{digest[:24]}.npz"

@@ -3,8 +3,10 @@
 A crystal becomes a graph whose nodes are its sites and whose directed edges ("bonds") join
 every ordered pair of sites closer than the cutoff (5 Å for the pretrained models), periodic
 images included, both directions. Many graphs are stored in one flat :class:`GraphBatch`
-(CSR style, like :class:`skatomsets.sets.RaggedSets`), which can be sliced into chunks and
-handed to torch in one piece with :meth:`GraphBatch.to_torch`.
+(numpy; the CSR layout of :mod:`skatomsets._csr`, three offsets: sites, bonds, species
+entries), which can be sliced into chunks and handed to torch in one piece with
+:meth:`GraphBatch.to_torch`, giving its torch mirror :class:`TorchGraphBatch` (the input of
+:class:`~skatomsets.megnet.MEGNet`, and the mini-batch the MEGNet estimators train on).
 
 Disordered sites
 ----------------
@@ -19,6 +21,7 @@ structures this is exactly the original MEGNet input.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import SkatomsetsInputError
+from .. import _csr
+from ..exceptions import GraphConstructionError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -34,28 +38,27 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "GraphBatch",
     "GraphConstructionError",
+    "PRETRAINED_MAX_Z",
     "TorchGraphBatch",
     "build_graphs",
     "check_full_occupancy",
     "structure_to_graph",
 ]
 
-#: Largest atomic number the pretrained embedding knows (rows 0..94 of a 95-row table).
-MAX_Z = 94
+#: Largest atomic number the shipped MEGNet's element embedding covers (its 95 rows are
+#: Z = 0..94): the default of ``max_z``. A network's own range is ``config.n_elements - 1``;
+#: the periodic table's is :data:`skatomsets.inputs.MAX_Z` (118).
+PRETRAINED_MAX_Z = 94
 _SELF_TOL = 1e-8
-
-
-class GraphConstructionError(SkatomsetsInputError):
-    """A structure cannot be turned into a MEGNet graph (the message names the row index).
-
-    A :class:`ValueError` (through :class:`~skatomsets.exceptions.SkatomsetsInputError`);
-    ``row`` holds the offending row.
-    """
 
 
 @dataclass
 class TorchGraphBatch:
     """A :class:`GraphBatch` as torch tensors, ready for :class:`~skatomsets.megnet.MEGNet`.
+
+    The torch mirror of a :class:`GraphBatch` (on a device, floats in the model's dtype, the
+    per-site and per-bond graph index expanded); also the mini-batch that the MEGNet
+    estimators hand to skorch (``len`` is the number of graphs, :meth:`to` moves it).
 
     Attributes
     ----------
@@ -88,10 +91,28 @@ class TorchGraphBatch:
     n_sites: int
     n_graphs: int
 
+    def __len__(self) -> int:
+        return self.n_graphs
+
+    def to(self, device: str | torch.device) -> TorchGraphBatch:
+        """The same graphs with every tensor on ``device`` (non-blocking where possible)."""
+        import torch
+
+        fields = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            fields[f.name] = v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+        return type(self)(**fields)
+
 
 @dataclass
 class GraphBatch:
     """Many crystal graphs in flat numpy arrays.
+
+    The graph counterpart of :class:`~skatomsets.sets.RaggedSets`: besides its sites, each
+    graph has bonds (edges between sites) and species entries, so it needs three offsets
+    where a set needs one. Built by :func:`build_graphs`; consumed through
+    :meth:`to_torch`.
 
     All index arrays are global to the batch; graph ``g`` owns sites
     ``site_offsets[g]:site_offsets[g+1]``, bonds ``bond_offsets[g]:bond_offsets[g+1]`` and
@@ -150,12 +171,12 @@ class GraphBatch:
     @property
     def site_graph(self) -> np.ndarray:
         """Graph index of every site, shape (n_sites,)."""
-        return np.repeat(np.arange(self.n_graphs), np.diff(self.site_offsets))
+        return _csr.segment_ids(self.site_offsets)
 
     @property
     def bond_graph(self) -> np.ndarray:
         """Graph index of every bond, shape (n_bonds,)."""
-        return np.repeat(np.arange(self.n_graphs), np.diff(self.bond_offsets))
+        return _csr.segment_ids(self.bond_offsets)
 
     def __getitem__(self, key: slice) -> GraphBatch:
         """Graphs ``key`` (a slice with step 1) as a new batch, indices renumbered."""
@@ -196,15 +217,9 @@ class GraphBatch:
             raise ValueError("need at least one GraphBatch to concatenate")
         if len(batches) == 1:
             return batches[0]
-        site_shift = np.cumsum([0] + [b.n_sites for b in batches[:-1]])
-        bond_shift = np.cumsum([0] + [b.n_bonds for b in batches[:-1]])
-        spec_shift = np.cumsum([0] + [len(b.species_z) for b in batches[:-1]])
-
-        def offsets(name: str, shifts: np.ndarray) -> np.ndarray:
-            parts = [getattr(batches[0], name)[:1]]
-            parts += [getattr(b, name)[1:] + s for b, s in zip(batches, shifts, strict=True)]
-            return np.concatenate(parts)
-
+        site_offsets, site_shift = _csr.concat_offsets([b.site_offsets for b in batches])
+        bond_offsets, _ = _csr.concat_offsets([b.bond_offsets for b in batches])
+        species_offsets, _ = _csr.concat_offsets([b.species_offsets for b in batches])
         return cls(
             species_z=np.concatenate([b.species_z for b in batches]),
             species_site=np.concatenate(
@@ -216,9 +231,9 @@ class GraphBatch:
             dst=np.concatenate([b.dst + s for b, s in zip(batches, site_shift, strict=True)]),
             distance=np.concatenate([b.distance for b in batches]),
             state=np.concatenate([b.state for b in batches]),
-            site_offsets=offsets("site_offsets", site_shift),
-            bond_offsets=offsets("bond_offsets", bond_shift),
-            species_offsets=offsets("species_offsets", spec_shift),
+            site_offsets=site_offsets,
+            bond_offsets=bond_offsets,
+            species_offsets=species_offsets,
         )
 
     def to_torch(self, dtype: Any = None, device: Any = None) -> TorchGraphBatch:
@@ -403,7 +418,7 @@ def structure_to_graph(
     structure: Any,
     cutoff: float = 5.0,
     row: int = 0,
-    max_z: int = MAX_Z,
+    max_z: int = PRETRAINED_MAX_Z,
     allow_isolated: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """Graph arrays of one structure (indices local to the structure).
@@ -479,7 +494,7 @@ def build_graphs(
     cutoff: float = 5.0,
     state: np.ndarray | None = None,
     row_offset: int = 0,
-    max_z: int = MAX_Z,
+    max_z: int = PRETRAINED_MAX_Z,
     allow_isolated: bool = False,
     rows: Sequence[int] | None = None,
 ) -> GraphBatch:
@@ -523,17 +538,12 @@ def build_graphs(
     if n_graphs == 0:
         return _empty_batch(2 if state is None else int(np.asarray(state).shape[-1]))
     z, site, frac, weight, src, dst, dist = (list(col) for col in zip(*parts, strict=True))
-    n_sites = np.fromiter((len(w) for w in weight), dtype=np.int64, count=n_graphs)
-    n_bonds = np.fromiter((len(d) for d in dist), dtype=np.int64, count=n_graphs)
-    n_spec = np.fromiter((len(x) for x in z), dtype=np.int64, count=n_graphs)
-    site_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
-    np.cumsum(n_sites, out=site_offsets[1:])
-    bond_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
-    np.cumsum(n_bonds, out=bond_offsets[1:])
-    species_offsets = np.zeros(n_graphs + 1, dtype=np.int64)
-    np.cumsum(n_spec, out=species_offsets[1:])
-    bond_shift = np.repeat(site_offsets[:-1], n_bonds)
-    spec_shift = np.repeat(site_offsets[:-1], n_spec)
+    site_offsets = _csr.offsets_of(weight)
+    bond_offsets = _csr.offsets_of(dist)
+    species_offsets = _csr.offsets_of(z)
+    # local site indices -> batch-global ones: add the graph's first site
+    bond_shift = site_offsets[:-1][_csr.segment_ids(bond_offsets)]
+    spec_shift = site_offsets[:-1][_csr.segment_ids(species_offsets)]
     if state is None:
         state_arr = np.zeros((n_graphs, 2))
     else:
