@@ -10,7 +10,7 @@ Tables
     **V0** of AtomSets: the 16-dim element embedding (rows Z = 1..94) of the pretrained MEGNet
     formation-energy model (Materials Project mp-2019.4.1; Chen et al., Chem. Mater. 2019),
     read from the weights shipped in ``skatomsets/data/megnet`` (from the ``maml`` wheel,
-    BSD-3-Clause). Identical to maml's ``elemental_embedding_3MEGNet_layer.json``.
+    BSD-3-Clause) by the loader of the model itself, which verifies their SHA-256. Identical to maml's ``elemental_embedding_3MEGNet_layer.json``.
 ``magpie``
     The 22 Magpie element properties of matminer's ``ElementProperty.from_preset("magpie")``
     (Ward et al., npj Comput. Mater. 2016), each standardised to zero mean and unit variance
@@ -66,8 +66,9 @@ def _symbols() -> list[str]:
 
 
 def _megnet16() -> tuple[np.ndarray, list[str]]:
-    with np.load(MEGNET_WEIGHTS) as npz:
-        emb = npz["embedding_1/embedding_1/embeddings:0"]
+    from .megnet.weights import pretrained_embedding
+
+    emb = pretrained_embedding(MEGNET_WEIGHTS.stem)  # the checksummed loader of the weights
     table = np.full((MAX_Z + 1, emb.shape[1]), np.nan, dtype=np.float32)
     table[1 : emb.shape[0]] = emb[1:]
     return table, [f"megnet16_{j}" for j in range(emb.shape[1])]

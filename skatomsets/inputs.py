@@ -1,9 +1,16 @@
-"""Turn user inputs (formulas, Compositions, Structures) into flat element sets.
+"""Turn user inputs (formulas, Compositions, Structures, files) into what featurizers read.
 
-This is the first step of the data flow: every featurizer that works from elements calls
-:func:`parse_compositions`, which returns atomic numbers and fractions for all materials in
-three flat arrays (the same CSR layout as :class:`~skatomsets.sets.RaggedSets`), with a
-typed error naming the row for anything it cannot read. Inputs are never modified.
+This is the first step of the data flow, and the only place that parses materials:
+
+- :func:`parse_compositions` (featurizers that work from elements) returns atomic numbers
+  and fractions for all materials in three flat arrays (:class:`ElementSets`, the CSR
+  layout of :mod:`skatomsets._csr`);
+- :func:`parse_structures` (featurizers and estimators that need crystal structures)
+  returns pymatgen Structures, reading ``Structure.as_dict()`` dicts, structure files and
+  CIF text (:mod:`skatomsets.io_structures`).
+
+Both raise a typed error naming the row for anything they cannot read. Inputs are never
+modified.
 """
 
 from __future__ import annotations
@@ -13,17 +20,30 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import EmptyCompositionError, InvalidFormulaError, UnknownElementError
+from ._csr import offsets_from_counts
+from .exceptions import (
+    EmptyCompositionError,
+    GraphConstructionError,
+    InvalidFormulaError,
+    UnknownElementError,
+)
 
-__all__ = ["MAX_Z", "ElementSets", "as_sequence", "parse_compositions"]
+__all__ = ["MAX_Z", "ElementSets", "as_sequence", "parse_compositions", "parse_structures"]
 
-#: Largest atomic number a formula may contain (oganesson).
+#: Largest atomic number of the periodic table (oganesson): the largest Z a material may
+#: hold, and the last row of every element table (``(MAX_Z + 1, d)``, indexed by Z). A
+#: network's own element range may be smaller (the shipped MEGNet embeds Z = 1..94, see
+#: :data:`skatomsets.megnet.graph.PRETRAINED_MAX_Z`).
 MAX_Z = 118
 
 
 @dataclass(frozen=True)
 class ElementSets:
     """Atomic numbers and atomic fractions of many materials, flat.
+
+    What :func:`parse_compositions` returns: the parsed compositions (integer Z, exact
+    float64 fractions), which the element featurizer turns into a
+    :class:`~skatomsets.sets.RaggedSets` by one table lookup. It never leaves that step.
 
     Attributes
     ----------
@@ -133,13 +153,12 @@ def _from_dict(item: dict, row: int) -> Any:
     """A ``Structure.as_dict()`` dict as a Structure, or an element -> amount dict checked
     amount by amount (pymatgen reads a NaN amount as absent, and fails with a bare
     ``TypeError`` on strings or None) as a Composition."""
-    from pymatgen.core import Composition, Structure
+    from pymatgen.core import Composition
 
-    if "lattice" in item and "sites" in item:
-        try:
-            return Structure.from_dict(item)
-        except Exception as exc:
-            raise InvalidFormulaError(f"cannot read structure dict: {exc}", row) from None
+    from .io_structures import is_structure_dict, structure_from_dict
+
+    if is_structure_dict(item):
+        return structure_from_dict(item, row, InvalidFormulaError)
     for key, amount in item.items():
         if isinstance(amount, (bool, np.bool_)) or not isinstance(amount, (int, float, np.number)):
             raise InvalidFormulaError(
@@ -204,8 +223,53 @@ def parse_compositions(X: Any) -> ElementSets:
         zs.append(z)
         fr.append(a / a.sum())
         lengths[row] = len(z)
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    offsets = offsets_from_counts(lengths)
     if not items:
         return ElementSets(np.zeros(0, np.int64), np.zeros(0), offsets)
     return ElementSets(np.concatenate(zs), np.concatenate(fr), offsets)
+
+
+def parse_structures(X: Any) -> list[Any]:
+    """Crystal structures from Structures, ``Structure.as_dict()`` dicts or structure files.
+
+    Parameters
+    ----------
+    X : sequence
+        pymatgen ``Structure`` / ``IStructure`` objects, their ``as_dict()`` dicts,
+        structure files (a ``pathlib.Path`` or a string naming an existing ``.cif`` / POSCAR
+        / ``.vasp`` file) or CIF text, as a list, tuple, numpy array or pandas Series.
+
+    Returns
+    -------
+    list of pymatgen.core.IStructure
+        Structures are passed through as they are (not copied).
+
+    Raises
+    ------
+    GraphConstructionError
+        Naming the row, for anything that is not a structure (e.g. a formula: structure
+        features need crystal structures) or a dict pymatgen cannot read.
+    StructureFileError
+        Naming the row and the file, for a structure file that is missing or unreadable.
+    """
+    from pymatgen.core import IStructure
+
+    from .io_structures import as_structure, is_structure_dict, structure_from_dict
+
+    out = []
+    for row, item in enumerate(as_sequence(X)):
+        if isinstance(item, IStructure):
+            out.append(item)
+        elif is_structure_dict(item):
+            out.append(structure_from_dict(item, row, GraphConstructionError))
+        elif (structure := as_structure(item, row)) is not None:
+            out.append(structure)
+        else:
+            what = type(item).__name__ + (f" {item!r}" if isinstance(item, str) else "")
+            raise GraphConstructionError(
+                f"expected a pymatgen Structure, got {what}, which is neither a Structure "
+                "nor an existing structure file (.cif, POSCAR, .vasp); MEGNet features need "
+                "crystal structures, not formulas",
+                row,
+            )
+    return out

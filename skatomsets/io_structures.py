@@ -27,16 +27,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .exceptions import StructureFileError
+from .exceptions import SkatomsetsInputError, StructureFileError
 
 __all__ = [
     "STRUCTURE_SUFFIXES",
     "as_structure",
+    "is_structure_dict",
     "is_structure_name",
     "parse_structure",
     "read_structure",
     "read_structures",
     "structure_files",
+    "structure_from_dict",
 ]
 
 #: File-name endings read as structures (also with ``.gz``, ``.bz2``, ``.xz``).
@@ -162,6 +164,32 @@ def read_structures(
     return [read_structure(f, row) for row, f in enumerate(files)]
 
 
+def is_structure_dict(item: Any) -> bool:
+    """Whether ``item`` looks like a ``Structure.as_dict()`` dict (has lattice and sites)."""
+    return isinstance(item, dict) and "lattice" in item and "sites" in item
+
+
+def structure_from_dict(
+    item: dict, row: int | None = None, error: type[SkatomsetsInputError] = StructureFileError
+) -> Any:
+    """A ``Structure`` from its ``as_dict()`` dict; ``error`` (naming the row) if it cannot be.
+
+    Parameters
+    ----------
+    item : dict
+    row : int, optional
+        Named in the error.
+    error : SkatomsetsInputError subclass, default=StructureFileError
+        What to raise: each reader keeps the error type of its kind of input.
+    """
+    from pymatgen.core import Structure
+
+    try:
+        return Structure.from_dict(item)
+    except Exception as exc:
+        raise error(f"cannot read structure dict: {exc}", row) from None
+
+
 def _looks_like_cif_text(text: str) -> bool:
     return "\n" in text and ("_cell_length_a" in text or text.lstrip().startswith("data_"))
 
@@ -230,10 +258,7 @@ def parse_structure(
     if isinstance(value, Structure):
         return value
     if isinstance(value, dict):
-        try:
-            return Structure.from_dict(value)
-        except Exception as exc:
-            raise StructureFileError(f"cannot read structure dict: {exc}", row) from None
+        return structure_from_dict(value, row)
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str) or not value.strip():

@@ -25,7 +25,14 @@ from ..extra_inputs import split_extra_columns
 from ..inputs import as_sequence
 from ..sets import RaggedSets
 
-__all__ = ["BaseSetFeaturizer", "BaseVectorFeaturizer"]
+__all__ = ["ATOMSETS_CITATION", "BaseSetFeaturizer", "BaseVectorFeaturizer"]
+
+#: BibTeX of the AtomSets paper (Chen & Ong 2021), cited by the featurizers of its levels.
+ATOMSETS_CITATION = (
+    "@article{chen2021atomsets, title={AtomSets as a hierarchical transfer learning framework "
+    "for small and large materials datasets}, author={Chen, Chi and Ong, Shyue Ping}, "
+    "journal={npj Comput. Mater.}, volume={7}, pages={173}, year={2021}}"
+)
 
 
 def _featurize_range(featurizer: Any, items: list[Any], start: int) -> Any:

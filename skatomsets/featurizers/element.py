@@ -10,18 +10,14 @@ from ..elements import ELEMENT_TABLES, load_element_table
 from ..exceptions import MissingFeaturesError
 from ..inputs import MAX_Z, parse_compositions
 from ..parents.chgnet import _CITATION as _CHGNET_CITATION
+from ..parents.megnet import _CITATION as _MEGNET_CITATION
 from ..sets import RaggedSets
-from ._base import BaseSetFeaturizer
+from ._base import ATOMSETS_CITATION, BaseSetFeaturizer
 
 __all__ = ["ElementEmbeddingFeaturizer"]
 
 _CITATIONS = {
-    "megnet16": [
-        "@article{chen2019megnet, title={Graph Networks as a Universal Machine Learning "
-        "Framework for Molecules and Crystals}, author={Chen, Chi and Ye, Weike and Zuo, "
-        "Yunxing and Zheng, Chen and Ong, Shyue Ping}, journal={Chem. Mater.}, volume={31}, "
-        "pages={3564--3572}, year={2019}}"
-    ],
+    "megnet16": [_MEGNET_CITATION],
     "chgnet64": [_CHGNET_CITATION],
     "magpie": [
         "@article{ward2016magpie, title={A general-purpose machine learning framework for "
@@ -35,11 +31,6 @@ _CITATIONS = {
         "journal={Nature}, volume={571}, pages={95--98}, year={2019}}"
     ],
 }
-_ATOMSETS = (
-    "@article{chen2021atomsets, title={AtomSets as a hierarchical transfer learning framework "
-    "for small and large materials datasets}, author={Chen, Chi and Ong, Shyue Ping}, "
-    "journal={npj Comput. Mater.}, volume={7}, pages={173}, year={2021}}"
-)
 
 
 class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
@@ -111,7 +102,7 @@ class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
     @property
     def _citations(self) -> list[str]:
         name = self.embedding if isinstance(self.embedding, str) else ""
-        return [_ATOMSETS, *_CITATIONS.get(name, [])]
+        return [ATOMSETS_CITATION, *_CITATIONS.get(name, [])]
 
     def _featurize_chunk(self, items: list[Any]) -> RaggedSets:
         parsed = parse_compositions(items)

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _csr
+from ..inputs import parse_structures
 from ..megnet.cache import FeatureCache, structure_key
 from ..parents import Parent, resolve_parent
 from ..sets import RaggedSets
 from ._base import BaseSetFeaturizer, BaseVectorFeaturizer
-from .megnet import _as_structures
 
 __all__ = [
     "CHGNetSiteFeaturizer",
@@ -46,8 +47,11 @@ class _ParentMixin:
             raise ValueError(
                 f"cache must be True, False, None or a directory path, got {self.cache!r}"
             )
-        parent = self._default_parent if self.parent is None else self.parent
-        self.parent_: Parent = resolve_parent(parent)
+        self.parent_: Parent = self._resolve_parent()
+
+    def _resolve_parent(self) -> Parent:
+        """The parent network of this featurizer (subclasses may build it from their params)."""
+        return resolve_parent(self._default_parent if self.parent is None else self.parent)
 
     @property
     def _citations(self) -> list[str]:
@@ -56,32 +60,37 @@ class _ParentMixin:
     def _free_keys(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """``wanted`` plus what the forward pass computes on the way to it."""
         p = self.parent_
-        whole = any(k in p.structure_widths for k in wanted)
-        deepest = p.n_levels if whole else max(int(k[1:]) for k in wanted if k[0] == "V")
+        levels = [
+            p.structure_level(k) if k in p.structure_widths else int(k[1:])
+            for k in wanted
+            if k != "site_weight"
+        ]
+        deepest = max(levels)
         extra = [f"V{k}" for k in range(deepest + 1)] + ["site_weight"]
-        if deepest == p.n_levels:
-            extra += list(p.structure_widths)
+        extra += [k for k in p.structure_widths if p.structure_level(k) <= deepest]
         return tuple(dict.fromkeys((*wanted, *extra)))
 
     def _compute(self, items: list[Any], wanted: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         """Per-structure arrays of the ``wanted`` features, from the cache or the parent."""
-        structures = _as_structures(items)
-        self.parent_.check_structures(structures, range(len(structures)), wanted)
+        structures = parse_structures(items)
+        parent = self.parent_
+        parent.check_structures(structures, range(len(structures)), wanted)
         keys = [structure_key(s) for s in structures]
         cache = None
         if self.cache is True:
             cache = FeatureCache()
         elif self.cache not in (None, False):
             cache = FeatureCache(self.cache)
-        parent = self.parent_
-        who = f"{parent.name}-{parent.checksum()[:32]}"
         result: dict[str, list[Any]] = {k: [None] * len(keys) for k in wanted}
         if cache is not None:
+            # the weights as they are NOW (a parent passed as a module may have been
+            # trained since fit): a checksum frozen at fit would serve and store stale ones
+            who = parent.cache_namespace()
             for k in wanted:
                 result[k] = cache.get(f"{who}/{k}", keys)
         missing = [i for i in range(len(keys)) if any(result[k][i] is None for k in wanted)]
         first: dict[str, int] = {}
-        todo = [i for i in missing if first.setdefault(keys[i], i) == i]
+        todo = [i for i in missing if first.setdefault(keys[i], i) == i]  # each structure once
         if todo:
             # with a cache, everything the same forward pass yields is kept too (e.g. V1, V2
             # while computing V3), for the other featurizers of a grid search or benchmark
@@ -176,10 +185,7 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
         res = self._compute(items, (key, "site_weight"))
         values = np.concatenate(res[key])
         weights = np.concatenate(res["site_weight"]).astype(np.float64)
-        lengths = np.fromiter((len(v) for v in res[key]), dtype=np.int64, count=len(items))
-        offsets = np.zeros(len(items) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return RaggedSets(values, offsets, weights, feature_names=names)
+        return RaggedSets(values, _csr.offsets_of(res[key]), weights, feature_names=names)
 
 
 class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
@@ -228,7 +234,9 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
             raise ValueError("features must name at least one feature")
         bad = [f for f in feats if f not in valid]
         if bad:
-            raise ValueError(f"unknown structure feature(s) {bad}; choose from {valid}")
+            raise ValueError(
+                f"unknown {self.parent_.title} structure feature(s) {bad}; choose from {valid}"
+            )
         if len(set(feats)) != len(feats):
             raise ValueError(f"features has duplicates: {list(feats)}")
         return feats

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..exceptions import WeightsChecksumError
 from .model import MEGNet, MEGNetConfig
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "from_npz",
     "load_parent",
     "load_pretrained",
+    "pretrained_embedding",
+    "read_npz",
     "resolve_model",
     "save_parent",
 ]
@@ -37,10 +40,6 @@ __all__ = [
 PRETRAINED = ("formation_energy_mp-2019.4.1",)
 _PARENT_FORMAT = "skatomsets-megnet-parent"
 _CACHE: dict[str, MEGNet] = {}
-
-
-class WeightsChecksumError(ValueError):
-    """A weight file does not match the checksum recorded in its sidecar."""
 
 
 def _data_dir() -> Path:
@@ -117,6 +116,67 @@ def _load_dense(layer: torch.nn.Linear, arrays: dict[str, np.ndarray], name: str
     _copy(layer.bias, _keras(arrays, name, "bias"), name)
 
 
+def read_npz(path: str | Path, verify: bool = True) -> tuple[dict[str, np.ndarray], dict]:
+    """The Keras weight arrays of a converted ``.npz`` and its JSON sidecar, checksum verified.
+
+    The one reader of weight files: :func:`from_npz` builds a model from it, and
+    :mod:`skatomsets.elements` reads the ``megnet16`` element table through it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz``. A JSON sidecar with the same stem, when present, holds the expected
+        ``npz_sha256`` (and the graph-converter config and metadata).
+    verify : bool, default=True
+        Check the file's SHA-256 against the sidecar.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        Keras weight name (without the ``model_weights/`` prefix) -> array.
+    sidecar : dict
+        The sidecar's content (empty without one).
+
+    Raises
+    ------
+    WeightsChecksumError
+        If the checksum does not match.
+    """
+    path = Path(path)
+    sidecar_path = path.with_suffix(".json")
+    sidecar: dict[str, Any] = {}
+    if sidecar_path.exists():
+        sidecar = json.loads(sidecar_path.read_text())
+        expected = sidecar.get("npz_sha256")
+        if verify and expected and _sha256(path) != expected:
+            raise WeightsChecksumError(
+                f"{path} does not match the SHA-256 recorded in {sidecar_path.name}; the "
+                "weight file is corrupted or was replaced"
+            )
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    return arrays, sidecar
+
+
+def pretrained_embedding(name: str = "formation_energy_mp-2019.4.1") -> np.ndarray:
+    """The element embedding of a shipped model, as stored (checksum verified).
+
+    Parameters
+    ----------
+    name : str, default="formation_energy_mp-2019.4.1"
+        One of :data:`PRETRAINED`.
+
+    Returns
+    -------
+    ndarray of shape (n_elements, embedding_dim)
+        Row Z is element Z (row 0 is unused).
+    """
+    if name not in PRETRAINED:
+        raise ValueError(f"unknown pretrained MEGNet {name!r}; available: {list(PRETRAINED)}")
+    arrays, _ = read_npz(_data_dir() / f"{name}.npz", verify=True)
+    return _keras(arrays, "embedding_1", "embeddings")
+
+
 def from_npz(path: str | Path, verify: bool = True) -> MEGNet:
     """Build a :class:`MEGNet` from Keras weight arrays stored in an ``.npz`` file.
 
@@ -140,18 +200,7 @@ def from_npz(path: str | Path, verify: bool = True) -> MEGNet:
         If the checksum does not match.
     """
     path = Path(path)
-    sidecar_path = path.with_suffix(".json")
-    sidecar: dict[str, Any] = {}
-    if sidecar_path.exists():
-        sidecar = json.loads(sidecar_path.read_text())
-        expected = sidecar.get("npz_sha256")
-        if verify and expected and _sha256(path) != expected:
-            raise WeightsChecksumError(
-                f"{path} does not match the SHA-256 recorded in {sidecar_path.name}; the "
-                "weight file is corrupted or was replaced"
-            )
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
+    arrays, sidecar = read_npz(path, verify=verify)
     config = _config_from_arrays(arrays, sidecar)
     model = MEGNet(config)
     _copy(model.embedding.weight, _keras(arrays, "embedding_1", "embeddings"), "embedding_1")

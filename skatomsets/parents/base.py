@@ -6,7 +6,7 @@ transferred to small tasks (the AtomSets idea). The featurizers of
 
 - who it is: :meth:`Parent.checksum`, a digest of the weights *as they are now* (taken at
   every featurization, so a network changed after ``fit`` can never be served features
-  computed by its earlier weights from the cache);
+  computed by its earlier weights from the cache; :meth:`Parent.cache_namespace`);
 - what it offers: per-site feature levels ``0..n_levels`` (:meth:`Parent.site_width`) and
   structure-level vectors (:attr:`Parent.structure_widths`);
 - :meth:`Parent.compute`: graphs built for many structures at once and a batched,
@@ -44,6 +44,8 @@ class Parent(ABC):
     name: str = "parent"
     #: Prefix of feature names, e.g. ``"chgnet"`` -> ``chgnet_V2_17``.
     prefix: str = "parent"
+    #: How error messages call the network, e.g. ``"CHGNet"``.
+    title: str = "parent"
     #: Highest site feature level (levels are ``0..n_levels``; 0 = element embedding).
     n_levels: int = 0
     #: Structure-level vectors offered: name -> width.
@@ -84,6 +86,14 @@ class Parent(ABC):
             key -> list of float32 arrays, one per structure, in input order.
         """
 
+    def structure_level(self, key: str) -> int:
+        """The site level after which the structure vector ``key`` is available.
+
+        A forward pass that runs up to that level yields it for free (the featurizers
+        then cache it too). The default, ``n_levels``, means "after the whole network".
+        """
+        return self.n_levels
+
     def check_structures(
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> None:
@@ -109,6 +119,13 @@ class Parent(ABC):
             h.update(str(a.dtype).encode() + str(a.shape).encode())
             h.update(a.tobytes())
         return h.hexdigest()
+
+    def cache_namespace(self) -> str:
+        """Prefix of this parent's entries in the feature cache: ``"<name>-<checksum[:32]>"``.
+
+        Taken at every featurization (through :meth:`checksum`), never frozen.
+        """
+        return f"{self.name}-{self.checksum()[:32]}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

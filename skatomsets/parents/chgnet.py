@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _csr
+from ..exceptions import GraphConstructionError
 from ..inputs import MAX_Z
-from ..megnet.graph import GraphConstructionError
 from .base import Parent, register_parent
 
 __all__ = ["CHGNetParent"]
@@ -82,6 +83,7 @@ class CHGNetParent(Parent):
 
     default_structure_feature = "crystal"
     prefix = "chgnet"
+    title = "CHGNet"
     citations = (_CITATION,)
 
     def __init__(
@@ -190,14 +192,14 @@ class CHGNetParent(Parent):
                         if m.composition_model is not None:
                             energy = energy + m.composition_model(chunk).view(-1)
                         feats["energy"] = energy.view(-1, 1)
-            bounds = np.cumsum(counts.numpy())[:-1]
+            offsets = _csr.offsets_from_counts(counts.numpy())
             for k in keys:
                 if k == "site_weight":
                     out[k].extend(np.ones(int(c), np.float32) for c in counts)
                     continue
                 arr = feats[k].detach().float().numpy()
                 if k.startswith("V"):
-                    out[k].extend(np.split(arr, bounds))
+                    out[k].extend(_csr.split(arr, offsets))
                 else:
                     out[k].extend(arr[j : j + 1] for j in range(len(chunk)))
         return out

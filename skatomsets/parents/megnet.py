@@ -5,6 +5,8 @@ blocks, before their residual addition), structure vectors ``u1``..``u3``, ``v_r
 ``f`` and ``prediction``; see :class:`~skatomsets.megnet.MEGNet` for their definitions.
 Site weights are the site occupancies; structure-level features refuse partly vacant
 structures (see :func:`~skatomsets.megnet.graph.check_full_occupancy`).
+:class:`~skatomsets.featurizers.MEGNetSiteFeaturizer` and
+:class:`~skatomsets.featurizers.MEGNetStructureFeaturizer` are the parent featurizers on it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _csr
 from ..inputs import MAX_Z
 from ..megnet.graph import build_graphs, check_full_occupancy
 from ..megnet.model import MEGNet
@@ -23,6 +26,12 @@ from .base import Parent, register_parent
 
 __all__ = ["MEGNetParent"]
 
+#: Why structure-level features refuse vacancies (the end of the error message).
+VACANCY_HELP = (
+    "MEGNet's structure-level features (u, v_r, e_r, f, prediction) count every site in "
+    "full, so they would equal those of the fully occupied structure; use "
+    "MEGNetSiteFeaturizer (its sets weight each site by its occupancy) or an ordered structure"
+)
 _CITATION = (
     "@article{chen2019megnet, title={Graph Networks as a Universal Machine Learning "
     "Framework for Molecules and Crystals}, author={Chen, Chi and Ye, Weike and Zuo, "
@@ -42,10 +51,17 @@ class MEGNetParent(Parent):
         Structures per forward pass.
     allow_isolated : bool, default=False
         Accept structures with a site that has no neighbour within the cutoff.
+
+    Raises
+    ------
+    ValueError
+        For a ``batch_size`` that is not a positive integer, or a ``model`` that is neither
+        a shipped name nor a file.
     """
 
     default_structure_feature = "f"
     prefix = "megnet"
+    title = "MEGNet"
     citations = (_CITATION,)
 
     def __init__(
@@ -54,8 +70,10 @@ class MEGNetParent(Parent):
         batch_size: int = 64,
         allow_isolated: bool = False,
     ) -> None:
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.model = resolve_model(model)
-        self.batch_size = batch_size
+        self.batch_size = int(batch_size)
         self.allow_isolated = allow_isolated
         cfg = self.model.config
         self.name = "megnet"
@@ -77,6 +95,17 @@ class MEGNetParent(Parent):
         """The network's own checksum (configuration and weights, taken now)."""
         return self.model.checksum()
 
+    def cache_namespace(self) -> str:
+        """``checksum[:32]``: the cache layout of the MEGNet featurizers since 0.1.0, so
+        feature caches written by earlier versions stay valid."""
+        return self.checksum()[:32]
+
+    def structure_level(self, key: str) -> int:
+        """``u<k>`` comes out of block ``k``; the readouts need every block."""
+        if key.startswith("u") and key[1:].isdigit():
+            return int(key[1:])
+        return self.n_levels
+
     def parameters_for_checksum(self) -> list[np.ndarray]:  # pragma: no cover - see checksum
         return [t.detach().cpu().numpy() for _, t in sorted(self.model.state_dict().items())]
 
@@ -88,8 +117,7 @@ class MEGNetParent(Parent):
             check_full_occupancy(
                 structures,
                 rows,
-                "MEGNet's structure-level features count every site in full; use site "
-                "features (weighted by occupancy) or an ordered structure",
+                VACANCY_HELP,
             )
 
     def element_table(self) -> tuple[np.ndarray, list[str]]:
@@ -118,14 +146,13 @@ class MEGNetParent(Parent):
             )
             with torch.inference_mode():
                 feats = model.features(g.to_torch(dtype=dtype), keys=net_keys)
-            bounds = g.site_offsets[1:-1]
             for k in keys:
                 if k == "site_weight":
-                    out[k].extend(np.split(g.site_weight.astype(np.float32), bounds))
+                    out[k].extend(_csr.split(g.site_weight.astype(np.float32), g.site_offsets))
                     continue
                 arr = feats[k].detach().cpu().numpy().astype(np.float32, copy=False)
                 if k.startswith("V"):
-                    out[k].extend(np.split(arr, bounds))
+                    out[k].extend(_csr.split(arr, g.site_offsets))
                 else:
                     arr = arr.reshape(stop - start, -1)
                     out[k].extend(arr[j : j + 1] for j in range(stop - start))
