@@ -113,8 +113,7 @@ def concat_offsets(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
         First row of each part in the joined array (add it to row indices of that part).
     """
     ends = np.fromiter((p[-1] for p in parts), dtype=np.int64, count=len(parts))
-    shifts = np.zeros(len(parts), dtype=np.int64)
-    np.cumsum(ends[:-1], out=shifts[1:])
+    shifts = offsets_from_counts(ends)[:-1]
     joined = [np.zeros(1, dtype=np.int64)]
     joined += [np.asarray(p[1:], dtype=np.int64) + s for p, s in zip(parts, shifts, strict=True)]
     return np.concatenate(joined), shifts

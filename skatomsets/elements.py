@@ -10,7 +10,8 @@ Tables
     **V0** of AtomSets: the 16-dim element embedding (rows Z = 1..94) of the pretrained MEGNet
     formation-energy model (Materials Project mp-2019.4.1; Chen et al., Chem. Mater. 2019),
     read from the weights shipped in ``skatomsets/data/megnet`` (from the ``maml`` wheel,
-    BSD-3-Clause) by the loader of the model itself, which verifies their SHA-256. Identical to maml's ``elemental_embedding_3MEGNet_layer.json``.
+    BSD-3-Clause) by the loader of the model itself, which verifies their SHA-256.
+    Identical to maml's ``elemental_embedding_3MEGNet_layer.json``.
 ``magpie``
     The 22 Magpie element properties of matminer's ``ElementProperty.from_preset("magpie")``
     (Ward et al., npj Comput. Mater. 2016), each standardised to zero mean and unit variance

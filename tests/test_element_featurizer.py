@@ -28,6 +28,28 @@ def test_shipped_weights_match_their_recorded_checksum():
     assert hashlib.sha256(MEGNET_WEIGHTS.read_bytes()).hexdigest() == meta["npz_sha256"]
 
 
+def test_megnet16_is_read_through_the_checksummed_weights_loader(tmp_path, monkeypatch):
+    import shutil
+
+    from skatomsets import elements
+    from skatomsets.exceptions import WeightsChecksumError
+    from skatomsets.megnet import weights
+
+    for suffix in (".npz", ".json"):
+        shutil.copy(MEGNET_WEIGHTS.with_suffix(suffix), tmp_path)
+    tampered = tmp_path / MEGNET_WEIGHTS.name
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(weights, "_data_dir", lambda: tmp_path)
+    elements._cached.cache_clear()
+    try:
+        with pytest.raises(WeightsChecksumError, match="does not match the SHA-256"):
+            load_element_table("megnet16")
+    finally:
+        elements._cached.cache_clear()
+
+
 def test_weight_invariance_of_formula_scaling():
     f = ElementEmbeddingFeaturizer().fit()
     a, b, c = (f.transform([x]) for x in ["Fe0.5Ni0.5", "FeNi", "Fe2Ni2"])

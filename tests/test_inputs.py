@@ -9,10 +9,12 @@ from pymatgen.core import Composition, Lattice, Structure
 
 from skatomsets.exceptions import (
     EmptyCompositionError,
+    GraphConstructionError,
     InvalidFormulaError,
+    StructureFileError,
     UnknownElementError,
 )
-from skatomsets.inputs import parse_compositions
+from skatomsets.inputs import parse_compositions, parse_structures
 
 
 def test_formulas_give_sorted_atomic_numbers_and_fractions():
@@ -72,3 +74,29 @@ def test_bad_material_names_the_row(bad, error, match):
 def test_a_bare_string_is_not_a_sequence_of_materials():
     with pytest.raises(InvalidFormulaError, match="sequence"):
         parse_compositions("Fe2O3")
+
+
+def test_parse_structures_reads_dicts_files_and_cif_text_and_passes_structures(tmp_path):
+    s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    path = tmp_path / "nacl.cif"
+    s.to(filename=str(path))
+    got = parse_structures(pd.Series([s, s.as_dict(), path, str(path), path.read_text()]))
+    assert got[0] is s
+    for t in got[1:]:
+        assert t.composition.reduced_formula == "NaCl"
+        np.testing.assert_allclose(t.lattice.abc, (4.0, 4.0, 4.0))
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ("NaCl", GraphConstructionError, "row 1: expected a pymatgen Structure, got str 'NaCl'"),
+        ({"lattice": 1, "sites": []}, GraphConstructionError, "row 1: cannot read structure dict"),
+        ("missing.cif", StructureFileError, "row 1: 'missing.cif' is neither a formula"),
+        (3.5, GraphConstructionError, "row 1: expected a pymatgen Structure, got float"),
+    ],
+)
+def test_parse_structures_errors_name_the_row(bad, error, match):
+    s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with pytest.raises(error, match=match):
+        parse_structures([s, bad])

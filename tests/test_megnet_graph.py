@@ -137,3 +137,12 @@ def test_flla_batches_match_single(flla) -> None:
     v3 = torch.cat([p["V3"] for p in parts])
     torch.testing.assert_close(full["f"], f, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(full["V3"], v3, atol=1e-5, rtol=1e-5)
+
+
+def test_torch_batch_has_len_and_moves_as_one_piece() -> None:
+    s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    t = build_graphs([s, s, s]).to_torch()
+    assert len(t) == 3 and t.n_sites == 6
+    moved = t.to("cpu")
+    assert type(moved) is type(t) and moved.n_graphs == 3
+    assert torch.equal(moved.src, t.src) and moved.distance.dtype == torch.float64

@@ -137,6 +137,45 @@ def test_megnet_parent_structure_vectors_equal_the_megnet_featurizer():
     np.testing.assert_array_equal(a, b)
 
 
+def test_megnet_featurizers_are_parent_featurizers_sharing_one_cache(monkeypatch):
+    from skatomsets.megnet import MEGNet
+    from skatomsets.megnet.cache import clear_memory_cache
+
+    assert issubclass(MEGNetSiteFeaturizer, ParentSiteFeaturizer)
+    assert issubclass(MEGNetStructureFeaturizer, ParentStructureFeaturizer)
+    asked: list[tuple[str, ...]] = []
+    original = MEGNet.features
+
+    def spy(self, g, keys=None):
+        asked.append(tuple(keys))
+        return original(self, g, keys)
+
+    monkeypatch.setattr(MEGNet, "features", spy)
+    clear_memory_cache()
+    try:
+        X = _structures()
+        # u1 comes out of block 1: the forward pass stops there (no V2, no readout)
+        MEGNetStructureFeaturizer(features="u1").fit_transform(X)
+        assert len(asked) == 1 and set(asked[0]) == {"u1", "V0", "V1"}
+        # the MEGNet featurizers and the parent featurizers on "megnet" share their entries
+        a = ParentSiteFeaturizer(parent="megnet", level=1).fit_transform(X)
+        b = MEGNetSiteFeaturizer(level=1).fit_transform(X)
+        assert len(asked) == 1
+        np.testing.assert_array_equal(a.values, b.values)
+    finally:
+        clear_memory_cache()
+
+
+def test_megnet_featurizer_keeps_its_parameters_and_fitted_attributes():
+    fz = MEGNetStructureFeaturizer(features=("u2",), batch_size=8).fit()
+    assert "parent" not in fz.get_params() and fz.get_params()["batch_size"] == 8
+    assert fz.parent_.batch_size == 8 and fz.model_ is fz.parent_.model
+    assert fz.model_checksum_ == fz.model_.checksum() and fz.n_blocks_ == 3
+    assert len(fz.citations()) == 2  # MEGNet and AtomSets
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        MEGNetSiteFeaturizer(batch_size=0).fit()
+
+
 # ----------------------------------------------------------------------------- CHGNet
 def test_chgnet_levels_match_chgnets_own_predict_structure():
     X = _structures()

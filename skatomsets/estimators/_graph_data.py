@@ -103,7 +103,7 @@ class GraphData:
     def batches(
         self, batch_size: int, rng: np.random.Generator | None = None
     ) -> Iterator[tuple[TorchGraphBatch, torch.Tensor | None]]:
-        """Yield ``(TorchGraphBatch, y_tensor_or_None)``; shuffled once per call when ``rng`` is given.
+        """Yield ``(TorchGraphBatch, y_or_None)``; shuffled once per call when ``rng`` is given.
 
         Evaluation batches (no ``rng``) hold at most :data:`EVAL_BATCH_SIZE` graphs. When
         shuffling, a trailing batch of one graph is merged into the one before it.

@@ -36,9 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
+    "PRETRAINED_MAX_Z",
     "GraphBatch",
     "GraphConstructionError",
-    "PRETRAINED_MAX_Z",
     "TorchGraphBatch",
     "build_graphs",
     "check_full_occupancy",

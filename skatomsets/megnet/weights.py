@@ -158,22 +158,16 @@ def read_npz(path: str | Path, verify: bool = True) -> tuple[dict[str, np.ndarra
     return arrays, sidecar
 
 
-def pretrained_embedding(name: str = "formation_energy_mp-2019.4.1") -> np.ndarray:
-    """The element embedding of a shipped model, as stored (checksum verified).
-
-    Parameters
-    ----------
-    name : str, default="formation_energy_mp-2019.4.1"
-        One of :data:`PRETRAINED`.
-
-    Returns
-    -------
-    ndarray of shape (n_elements, embedding_dim)
-        Row Z is element Z (row 0 is unused).
-    """
+def _pretrained_path(name: str) -> Path:
     if name not in PRETRAINED:
         raise ValueError(f"unknown pretrained MEGNet {name!r}; available: {list(PRETRAINED)}")
-    arrays, _ = read_npz(_data_dir() / f"{name}.npz", verify=True)
+    return _data_dir() / f"{name}.npz"
+
+
+def pretrained_embedding(name: str = "formation_energy_mp-2019.4.1") -> np.ndarray:
+    """The ``(n_elements, embedding_dim)`` element embedding of the shipped model ``name``
+    (one of :data:`PRETRAINED`), as stored, checksum verified; row Z is element Z."""
+    arrays, _ = read_npz(_pretrained_path(name), verify=True)
     return _keras(arrays, "embedding_1", "embeddings")
 
 
@@ -242,9 +236,7 @@ def load_pretrained(name: str = "formation_energy_mp-2019.4.1") -> MEGNet:
     MEGNet
         A fresh copy in evaluation mode (float32).
     """
-    if name not in PRETRAINED:
-        raise ValueError(f"unknown pretrained MEGNet {name!r}; available: {list(PRETRAINED)}")
-    return from_npz(_data_dir() / f"{name}.npz", verify=True)
+    return from_npz(_pretrained_path(name), verify=True)
 
 
 def save_parent(model: MEGNet, path: str | Path) -> Path:
