@@ -21,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "concat_offsets",
+    "expand",
     "gather",
     "offsets_from_counts",
     "offsets_of",
@@ -95,6 +96,11 @@ def segment_ids(offsets: np.ndarray) -> np.ndarray:
     """Index of the owning group of every row, shape ``(offsets[-1],)``, int64."""
     offsets = np.asarray(offsets)
     return np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
+
+
+def expand(per_group: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """A per-group array repeated for every row of its group (along the first axis)."""
+    return np.repeat(per_group, np.diff(offsets), axis=0)
 
 
 def concat_offsets(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -135,7 +135,7 @@ class RaggedSets:
             raise InvalidSetError("weights sum to zero", row=i)
         self.values = values
         self.offsets = offsets
-        self.weights = (weights / np.repeat(sums, lengths)).astype(np.float32)
+        self.weights = (weights / _csr.expand(sums, offsets)).astype(np.float32)
         if feature_names is None:
             feature_names = [f"x{j}" for j in range(values.shape[1])]
         feature_names = [str(n) for n in feature_names]

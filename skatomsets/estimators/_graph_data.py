@@ -50,10 +50,10 @@ def take_graphs(g: GraphBatch, idx: np.ndarray) -> GraphBatch:
     bond_idx, bond_off = _csr.gather(bo, idx)
     spec_idx, spec_off = _csr.gather(eo, idx)
     shift = site_off[:-1] - so[idx]  # old global site -> new global site, per graph
-    bond_shift = np.repeat(shift, np.diff(bond_off))
+    bond_shift = _csr.expand(shift, bond_off)
     return GraphBatch(
         species_z=g.species_z[spec_idx],
-        species_site=g.species_site[spec_idx] + np.repeat(shift, np.diff(spec_off)),
+        species_site=g.species_site[spec_idx] + _csr.expand(shift, spec_off),
         species_frac=g.species_frac[spec_idx],
         site_weight=g.site_weight[site_idx],
         src=g.src[bond_idx] + bond_shift,

@@ -542,8 +542,8 @@ def build_graphs(
     bond_offsets = _csr.offsets_of(dist)
     species_offsets = _csr.offsets_of(z)
     # local site indices -> batch-global ones: add the graph's first site
-    bond_shift = site_offsets[:-1][_csr.segment_ids(bond_offsets)]
-    spec_shift = site_offsets[:-1][_csr.segment_ids(species_offsets)]
+    bond_shift = _csr.expand(site_offsets[:-1], bond_offsets)
+    spec_shift = _csr.expand(site_offsets[:-1], species_offsets)
     if state is None:
         state_arr = np.zeros((n_graphs, 2))
     else:

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import _csr
 from ..exceptions import InvalidExtraInputError
 from ..sets import RaggedSets, sets_from_column, to_sets
 
@@ -121,12 +122,11 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         if len(sets) == 0:
             return np.zeros((0, x.shape[1] * len(self._stats)))
         starts = sets.offsets[:-1]
-        lengths = sets.lengths
         out = {}
         mean = np.add.reduceat(w * x, starts, axis=0)
         out["mean"] = mean
         if "std" in self._stats:
-            dev = x - np.repeat(mean, lengths, axis=0)
+            dev = x - _csr.expand(mean, sets.offsets)
             out["std"] = np.sqrt(np.maximum(np.add.reduceat(w * dev * dev, starts, axis=0), 0))
         if {"min", "max", "range"} & set(self._stats):
             lo = np.minimum.reduceat(x, starts, axis=0)
