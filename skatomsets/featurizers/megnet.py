@@ -147,7 +147,7 @@ class MEGNetStructureFeaturizer(_MEGNetParentMixin, ParentStructureFeaturizer):
     """Structure-level MEGNet features: block states, Set2Set readouts or the final vector.
 
     Vacancies are refused: a structure with a site whose total occupancy is below 1 raises
-    :class:`~skatomsets.megnet.graph.GraphConstructionError` naming the row and site. The
+    :class:`~skatomsets.exceptions.GraphConstructionError` naming the row and site. The
     MEGNet graph has no notion of a vacancy and its state update and Set2Set readouts count
     every site in full, so the features (and the parent's prediction) of a structure whose
     Fe sites are 5 % occupied would be bit-identical to the fully occupied one. Mixed sites
