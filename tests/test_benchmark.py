@@ -92,7 +92,7 @@ def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
     monkeypatch.setattr(
         matbench,
         "run_matbench_folds",
-        lambda *a, **k: calls.append(1) or real(*a, **k),
+        lambda *a, **k: calls.extend(k["folds"]) or real(*a, **k),
     )
     matbench.run_benchmark(
         models=["mlp-v0-stats"],
@@ -104,7 +104,7 @@ def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
         overrides={**TINY, "lr": 5e-3},
         progress=False,
     )
-    assert len(calls) == 2
+    assert calls == [0, 1]  # both folds refitted
 
 
 def test_load_fold_rejects_bad_records(tmp_path):
@@ -129,22 +129,22 @@ def test_load_fold_rejects_bad_records(tmp_path):
 
 
 def test_resolve_params_merges_least_specific_first():
-    config = {
+    cfg = {
         ("*", "*"): {"lr": 1.0, "batch_size": 8, "loss": "mae"},
         ("m", "*"): {"lr": 2.0},
         ("*", "matbench_steels"): {"batch_size": 4},
         ("m", "matbench_steels"): {"lr": 3.0},
     }
-    assert config.resolve_params("m", "matbench_steels", config) == {
+    assert config.resolve_params("m", "matbench_steels", cfg) == {
         "lr": 3.0,
         "batch_size": 4,
         "loss": "mae",
     }
-    assert config.resolve_params("m", "matbench_glass", config, {"batch_size": 2}) == {
+    assert config.resolve_params("m", "matbench_glass", cfg, {"batch_size": 2}) == {
         "lr": 2.0,
         "batch_size": 2,
     }
-    assert config.resolve_params("dummy", "matbench_steels", config) == {}
+    assert config.resolve_params("dummy", "matbench_steels", cfg) == {}
 
 
 def test_select_candidate_uses_only_fold0_training_rows(tmp_path, monkeypatch):
