@@ -218,3 +218,15 @@ def test_scripts_require_an_output_folder():
 def test_records_jsonable_matches_the_json_round_trip():
     sig = {"params": {"lr": 1e-3, "sizes": (100, 200)}, "rows": 312}
     assert records.jsonable(sig) == json.loads(json.dumps(sig))
+
+
+def test_cli_benchmark_help_names_the_config_defaults():
+    """The parser does not import the benchmarks, so its help repeats their defaults."""
+    from skatomsets.benchmarks import config
+    from skatomsets.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command" or a.choices)
+    bench = {a.dest: a for a in sub.choices["benchmark"]._actions}
+    assert " ".join(config.DEFAULT_MODELS) in bench["models"].help
+    assert " ".join(map(str, config.CONVERGENCE_SIZES)) in bench["sizes"].help
+    assert config.DEFAULT_TASKS == config.QUICK_TASKS and "quick" in bench["tasks"].help
