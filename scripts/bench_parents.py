@@ -7,8 +7,8 @@ default estimator, only the per-site or structure features change; tasks and mod
 
 Usage::
 
-    python scripts/bench_parents.py --out results/parents --tasks dielectric_n \\
-        --models chgnet-v3 megnet-v1
+    python scripts/bench_parents.py --out results/parents --cache results/feature_cache \\
+        --tasks dielectric_n --models chgnet-v3 megnet-v1
     python scripts/bench_parents.py --out docs/results/parents --report
 """
 
@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folds", nargs="+", type=int, default=None)
     parser.add_argument("--data", type=Path, default=DATA / "structures", help="structure folder")
     parser.add_argument("--out", type=Path, required=True, help="results folder")
-    parser.add_argument("--cache", default=str(Path("results") / "feature_cache"))
+    parser.add_argument(
+        "--cache", default=True, help="on-disk feature cache folder (default: in memory only)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--report", action="store_true", help="only print the table")
     args = parser.parse_args(argv)

@@ -36,7 +36,7 @@ from .reporting import parents_table
 __all__ = ["estimator", "featurizer", "report_parents", "run_parent_task"]
 
 
-def featurizer(model: str, cache: str | os.PathLike[str] | None) -> Any:
+def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -> Any:
     """The featurizer of a parent-comparison model (``chgnet-v3``, ``megnet-v1``, ``mlp-f``...)."""
     from ..featurizers import (
         CHGNetSiteFeaturizer,
@@ -74,7 +74,7 @@ def run_parent_task(
     out_dir: str | os.PathLike[str],
     *,
     folds: Sequence[int] | None = None,
-    cache: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
     log: Callable[[str], None] = print,
 ) -> None:
     """Run the models on every (requested) fold of one task that has no record yet.
@@ -89,8 +89,8 @@ def run_parent_task(
     out_dir : path
         Results folder (one record per task/model/fold).
     folds : sequence of int, optional
-    cache : path, optional
-        The featurizers' on-disk feature cache.
+    cache : bool or path, default=True
+        The featurizers' ``cache``: True in memory, a folder on disk.
     log : callable, default=print
         Called with each new record as one JSON line.
     """
