@@ -3,9 +3,9 @@
 ``train DATA`` has two routes, chosen by what DATA is:
 
 - a MatBench task name (``matbench_steels`` or ``steels``): the MatBench official 5-fold
-  protocol for one model with the benchmark configuration of that model and task
-  (:data:`skatomsets.benchmark.CONFIG`, overridable by options), per-fold and mean test MAE /
-  ROC-AUC, and optionally (``--save``) a model refitted on all rows;
+  protocol (:func:`skatomsets.protocols.run_matbench_folds`) for one model with the
+  estimators' defaults (what the benchmark runs too; overridable by options), per-fold and
+  mean test MAE / ROC-AUC, and optionally (``--save``) a model refitted on all rows;
 - an existing file or folder: **your own data**. A CSV / TSV / parquet table with a materials
   column (formulas: a column named ``composition`` or ``formula``; structures: ``structure``
   or ``cif``, holding CIF text or structure-file paths relative to the table; or name it
@@ -39,7 +39,8 @@ layer (1 = a typical training material) and whether it exceeds the model's thres
 
 ``list`` prints one line per ready model (inputs, paper row, what it is) and the datasets.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
-writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmark`).
+writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmarks`,
+imported only by this subcommand).
 
 Long steps show progress on stderr (folds, epochs of every network, the final refit,
 reading many structure files); ``--quiet`` hides it. Bad arguments or bad data end with one
@@ -63,8 +64,7 @@ __all__ = ["main"]
 def _train(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .benchmark import resolve_params
-    from .datasets import is_classification, load_matbench, task_name
+    from .datasets import is_classification, load_matbench
     from .estimators._progress import training_progress
     from .models import make_model
     from .protocols import run_matbench_folds
@@ -77,8 +77,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.limit:
         df = df.iloc[: args.limit]
     classification = is_classification(args.dataset)
-    # the benchmark configuration of this model and task, then what the command line says
-    params = resolve_params(args.model, task_name(args.dataset))
+    # the estimators' defaults (the benchmark's too), then what the command line says
+    params: dict[str, Any] = {"random_state": args.random_state}
     given = {
         "max_epochs": args.max_epochs,
         "patience": args.patience,
@@ -88,7 +88,7 @@ def _train(args: argparse.Namespace) -> int:
         "loss": None if classification else args.loss,
     }
     params.update({k: v for k, v in given.items() if v is not None})
-    params.update(random_state=args.random_state, device=args.device)
+    params.update(device=args.device)
     model = make_model(args.model, classification=classification, **params)
     metric = "ROC-AUC" if classification else "MAE"
     print(
@@ -470,15 +470,14 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def _task_names(names: list[str]) -> list[str]:
-    """Expand ``all`` (the 13 MatBench tasks) and ``quick`` (the 4 quick ones); check names.
+def _task_names(names: list[str], groups: dict[str, tuple[str, ...]]) -> list[str]:
+    """Expand group names (``all``: the 13 MatBench tasks, ``quick``: the 4 quick ones) and
+    check the task names.
 
     Raises ``ValueError`` naming an unknown task before any work starts.
     """
-    from .benchmark import ALL_TASKS, QUICK_TASKS
     from .datasets import task_name
 
-    groups = {"all": ALL_TASKS, "quick": QUICK_TASKS}
     out: list[str] = []
     for name in names:
         out.extend(groups[name] if name in groups else [task_name(name)])
@@ -497,7 +496,11 @@ def _model_names(names: list[str]) -> list[str]:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from .benchmark import run_benchmark
+    # the only place the library imports the benchmarks subpackage (lazily, when it runs)
+    from .benchmarks.config import CONVERGENCE_SIZES, DEFAULT_MODELS, DEFAULT_TASKS, TASK_GROUPS
+    from .benchmarks.matbench import run_benchmark
+    from .benchmarks.protocols import run_protocols
+    from .benchmarks.reporting import markdown_table, protocols_table
 
     overrides: dict[str, Any] = {}
     for item in args.set or []:
@@ -507,7 +510,8 @@ def _benchmark(args: argparse.Namespace) -> int:
             return 2
         overrides[key] = _parse_value(value)
     try:
-        models, tasks = _model_names(args.models), _task_names(args.tasks)
+        models = _model_names(args.models or list(DEFAULT_MODELS))
+        tasks = _task_names(args.tasks or list(DEFAULT_TASKS), TASK_GROUPS)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -526,17 +530,12 @@ def _benchmark(args: argparse.Namespace) -> int:
         "compute": not args.report_only,
     }
     if "matbench" in protocols:
-        from .benchmark import markdown_table
-
         results = run_benchmark(folds=args.folds, tune=args.tune, **common)
         print(markdown_table(results), end="")
     others = [p for p in protocols if p != "matbench"]
     if others:
-        from .benchmark_protocols import protocols_table, run_protocols
-
-        results = run_protocols(
-            protocols=others, n_repeats=args.repeats, sizes=args.sizes, **common
-        )
+        sizes = args.sizes or list(CONVERGENCE_SIZES)
+        results = run_protocols(protocols=others, n_repeats=args.repeats, sizes=sizes, **common)
         print(protocols_table(results), end="")
     return 0
 
@@ -637,8 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-epochs",
         type=int,
         default=None,
-        help="default: the benchmark configuration (MatBench task) or the estimator's "
-        "default (your own data); same for the options below",
+        help="default: the estimator's default (MatBench task or your own data); same for "
+        "the options below",
     )
     t.add_argument("--patience", type=int, default=None)
     t.add_argument("--batch-size", type=int, default=None)
@@ -687,16 +686,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=_predict)
 
-    from .benchmark import DEFAULT_MODELS, DEFAULT_TASKS
-
     b = sub.add_parser(
         "benchmark", help="models x MatBench tasks on the official folds (resumable)"
     )
-    b.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
+    b.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        help="model names or dummy (default: dummy atomsets atomsets-v0 mlp-v0-stats)",
+    )
     b.add_argument(
         "--tasks",
         nargs="+",
-        default=list(DEFAULT_TASKS),
+        default=None,
         help="MatBench task names, 'all' (13 tasks) or 'quick' (default: the 4 quick ones)",
     )
     b.add_argument(
@@ -712,8 +714,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes",
         type=int,
         nargs="+",
-        default=[100, 200, 400, 600, 1000, 2000],
-        help="training-set sizes of the convergence protocol",
+        default=None,
+        help="training-set sizes of the convergence protocol (default: the paper's "
+        "100 200 400 600 1000 2000)",
     )
     b.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     b.add_argument(

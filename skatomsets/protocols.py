@@ -71,6 +71,43 @@ def _predict_with_std(est: Any, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return pred, std
 
 
+def _fit_predict(
+    model: Any,
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    classification: bool,
+    return_std: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """One fold: fit a clone of ``model``, predict the test rows.
+
+    The step shared by :func:`run_matbench_folds` and the ``matbench`` package adapter
+    (:func:`skatomsets.benchmarks.adapter.run_matbench_benchmark`).
+
+    Returns
+    -------
+    pred : ndarray
+        Positive-class probabilities (classification) or predictions.
+    std : ndarray or None
+        The ensemble standard deviation (regression with ``return_std``, where the
+        estimator gives it).
+    seconds : float
+        Wall time of ``fit``.
+    """
+    est = clone(model)
+    t0 = time.perf_counter()
+    est.fit(X_train, y_train)
+    seconds = time.perf_counter() - t0
+    std = None
+    if classification:
+        pred = est.predict_proba(X_test)[:, 1]
+    elif return_std:
+        pred, std = _predict_with_std(est, X_test)
+    else:
+        pred = est.predict(X_test)
+    return pred, std, seconds
+
+
 def run_matbench_folds(
     model: Any,
     df: pd.DataFrame,
@@ -105,15 +142,7 @@ def run_matbench_folds(
     results = []
     for k in folds if folds is not None else sorted(np.unique(test_fold)):
         train, test = test_fold != k, test_fold == k
-        est = clone(model)
-        t0 = time.perf_counter()
-        est.fit(X[train], y[train])
-        seconds = time.perf_counter() - t0
-        std = None
-        if classification:
-            pred = est.predict_proba(X[test])[:, 1]
-        else:
-            pred, std = _predict_with_std(est, X[test])
+        pred, std, seconds = _fit_predict(model, X[train], y[train], X[test], classification)
         res = FoldResult(
             fold=int(k),
             metric="roc_auc" if classification else "mae",

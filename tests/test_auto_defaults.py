@@ -14,7 +14,7 @@ from skatomsets import (
     AtomSetsRegressor,
     MEGNetRegressor,
 )
-from skatomsets.benchmark import CONFIG, make_benchmark_model, resolve_params
+from skatomsets.benchmarks import CONFIG, make_benchmark_model, resolve_params
 from skatomsets.estimators._auto import resolve_training_params, size_rule, torch_threads
 
 AUTO_NAMES = (

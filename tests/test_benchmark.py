@@ -1,4 +1,4 @@
-"""The benchmark runner: official folds, resume, corrupt fold files, table, plots, CLI."""
+"""The MatBench runner: official folds, resume, corrupt fold files, table, plots, CLI."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from skatomsets import benchmark as bm
+from skatomsets.benchmarks import config, matbench, records, tuning
 from skatomsets.cli import main
 
 TINY = {"max_epochs": 2, "patience": None, "n_ensemble": 1, "batch_size": 32}
@@ -15,7 +15,7 @@ TASKS = ["matbench_steels", "matbench_glass"]
 
 
 def _run(tmp_path, models=("dummy", "mlp-v0-stats"), **kw):
-    return bm.run_benchmark(
+    return matbench.run_benchmark(
         models=list(models),
         tasks=TASKS,
         out_dir=tmp_path / "runs",
@@ -41,7 +41,8 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
     for m in ("dummy", "mlp-v0-stats"):
         for t in TASKS:
             for k in (0, 1):
-                assert bm.load_fold(bm.fold_path(tmp_path / "runs", m, t, k)) is not None
+                path = matbench.fold_path(tmp_path / "runs", m, t, k)
+                assert matbench.load_fold(path) is not None
     docs = tmp_path / "docs"
     table = (docs / "matbench_table.md").read_text()
     assert table.startswith("| task | metric | dummy | mlp-v0-stats | leaderboard best |")
@@ -65,35 +66,35 @@ def test_run_writes_fold_files_table_json_and_plots(tmp_path):
 def test_resume_skips_finished_folds_and_recomputes_corrupt_ones(tmp_path, monkeypatch):
     _run(tmp_path, models=["mlp-v0-stats"])
     runs = tmp_path / "runs"
-    good = bm.fold_path(runs, "mlp-v0-stats", "matbench_steels", 0)
-    corrupt = bm.fold_path(runs, "mlp-v0-stats", "matbench_steels", 1)
+    good = matbench.fold_path(runs, "mlp-v0-stats", "matbench_steels", 0)
+    corrupt = matbench.fold_path(runs, "mlp-v0-stats", "matbench_steels", 1)
     corrupt.write_text('{"model": "mlp-v0-stats", "sco')  # an interrupted write
     mtime = good.stat().st_mtime_ns
     calls = []
-    real = bm.run_matbench_folds
+    real = matbench.run_matbench_folds
 
     def counting(model, df, classification, folds=None, **kw):
         calls.append((df["target"].dtype.kind, tuple(folds)))
         return real(model, df, classification, folds=folds, **kw)
 
-    monkeypatch.setattr(bm, "run_matbench_folds", counting)
+    monkeypatch.setattr(matbench, "run_matbench_folds", counting)
     _run(tmp_path, models=["mlp-v0-stats"])
     assert calls == [("f", (1,))]  # only the corrupt steels fold was run again
     assert good.stat().st_mtime_ns == mtime
-    assert bm.load_fold(corrupt) is not None
+    assert matbench.load_fold(corrupt) is not None
     assert not [p for p in os.listdir(runs) if p.endswith(".tmp")]
 
 
 def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
     _run(tmp_path, models=["mlp-v0-stats"])
     calls = []
-    real = bm.run_matbench_folds
+    real = matbench.run_matbench_folds
     monkeypatch.setattr(
-        bm,
+        matbench,
         "run_matbench_folds",
-        lambda *a, **k: calls.append(1) or real(*a, **k),
+        lambda *a, **k: calls.extend(k["folds"]) or real(*a, **k),
     )
-    bm.run_benchmark(
+    matbench.run_benchmark(
         models=["mlp-v0-stats"],
         tasks=["matbench_steels"],
         out_dir=tmp_path / "runs",
@@ -103,12 +104,12 @@ def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
         overrides={**TINY, "lr": 5e-3},
         progress=False,
     )
-    assert len(calls) == 2
+    assert calls == [0, 1]  # both folds refitted
 
 
 def test_load_fold_rejects_bad_records(tmp_path):
     p = tmp_path / "f.json"
-    assert bm.load_fold(p) is None  # missing
+    assert matbench.load_fold(p) is None  # missing
     rec = {
         "model": "m",
         "task": "t",
@@ -119,31 +120,31 @@ def test_load_fold_rejects_bad_records(tmp_path):
         "predictions": [1.0],
     }
     p.write_text(json.dumps(rec))
-    assert bm.load_fold(p) == rec
-    assert bm.load_fold(p, {"a": 2}) is None  # stale
+    assert matbench.load_fold(p) == rec
+    assert matbench.load_fold(p, {"a": 2}) is None  # stale
     p.write_text(json.dumps({**rec, "score": float("nan")}))
-    assert bm.load_fold(p) is None
+    assert matbench.load_fold(p) is None
     p.write_text(json.dumps({**rec, "predictions": []}))
-    assert bm.load_fold(p) is None
+    assert matbench.load_fold(p) is None
 
 
 def test_resolve_params_merges_least_specific_first():
-    config = {
+    cfg = {
         ("*", "*"): {"lr": 1.0, "batch_size": 8, "loss": "mae"},
         ("m", "*"): {"lr": 2.0},
         ("*", "matbench_steels"): {"batch_size": 4},
         ("m", "matbench_steels"): {"lr": 3.0},
     }
-    assert bm.resolve_params("m", "matbench_steels", config) == {
+    assert config.resolve_params("m", "matbench_steels", cfg) == {
         "lr": 3.0,
         "batch_size": 4,
         "loss": "mae",
     }
-    assert bm.resolve_params("m", "matbench_glass", config, {"batch_size": 2}) == {
+    assert config.resolve_params("m", "matbench_glass", cfg, {"batch_size": 2}) == {
         "lr": 2.0,
         "batch_size": 2,
     }
-    assert bm.resolve_params("dummy", "matbench_steels", config) == {}
+    assert config.resolve_params("dummy", "matbench_steels", cfg) == {}
 
 
 def test_select_candidate_uses_only_fold0_training_rows(tmp_path, monkeypatch):
@@ -151,7 +152,7 @@ def test_select_candidate_uses_only_fold0_training_rows(tmp_path, monkeypatch):
 
     df = load_matbench("matbench_steels").iloc[:80].copy()
     seen = []
-    real = bm.make_benchmark_model
+    real = tuning.make_benchmark_model
 
     class Spy:
         def __init__(self, est):
@@ -166,15 +167,15 @@ def test_select_candidate_uses_only_fold0_training_rows(tmp_path, monkeypatch):
             seen.append(set(X))
             return self.est.predict(X)
 
-    monkeypatch.setattr(bm, "make_benchmark_model", lambda *a: Spy(real(*a)))
-    out = bm.select_candidate(
+    monkeypatch.setattr(tuning, "make_benchmark_model", lambda *a: Spy(real(*a)))
+    out = tuning.select_candidate(
         "mlp-v0-stats", "matbench_steels", df, TINY, [{}, {"lr": 1e-2}], out_dir=tmp_path
     )
     assert out["index"] in (0, 1) and len(out["scores"]) == 2
     test_rows = set(df.loc[df["test_fold"] == 0, "composition"])
     assert seen and all(not (s & test_rows) for s in seen)
     assert len(list(tmp_path.glob("tune__*.json"))) == 2
-    again = bm.select_candidate(
+    again = tuning.select_candidate(
         "mlp-v0-stats", "matbench_steels", df, TINY, [{}, {"lr": 1e-2}], out_dir=tmp_path
     )
     assert again["scores"] == out["scores"]  # cached
@@ -218,7 +219,7 @@ def test_cli_benchmark(tmp_path, capsys):
 
 
 def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatch):
-    bm.run_benchmark(
+    matbench.run_benchmark(
         models=["mlp-v0-stats"],
         tasks=["matbench_steels"],
         out_dir=tmp_path / "runs",
@@ -228,7 +229,7 @@ def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatc
         overrides=TINY,
         progress=False,
     )
-    monkeypatch.setattr(bm, "run_matbench_folds", lambda *a, **k: pytest.fail("fitted"))
+    monkeypatch.setattr(matbench, "run_matbench_folds", lambda *a, **k: pytest.fail("fitted"))
     res = _run(tmp_path, models=["dummy", "mlp-v0-stats"], compute=False)
     runs = {(r["model"], r["task"]): r for r in res["runs"]}
     assert set(runs) == {("mlp-v0-stats", "matbench_steels")}
@@ -237,10 +238,10 @@ def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatc
 
 
 def test_leaderboard_reference_covers_all_tasks_and_is_consistent():
+    from skatomsets.benchmarks.reference import LEADERBOARD
     from skatomsets.datasets import is_classification
-    from skatomsets.matbench_reference import LEADERBOARD
 
-    assert set(LEADERBOARD) == set(bm.ALL_TASKS)
+    assert set(LEADERBOARD) == set(config.ALL_TASKS)
     for task, ref in LEADERBOARD.items():
         best = ref["best"][1]
         others = [ref["modnet"], ref["rf_scm_magpie"], ref["dummy"]]
@@ -255,11 +256,11 @@ def test_leaderboard_reference_covers_all_tasks_and_is_consistent():
 
 def test_read_record_rejects_what_cannot_be_reused(tmp_path):
     path = tmp_path / "r.json"
-    assert bm.read_record(path) is None  # missing
+    assert records.read_record(path) is None  # missing
     path.write_text("[1, 2]")
-    assert bm.read_record(path) is None  # not an object
+    assert records.read_record(path) is None  # not an object
     path.write_text(json.dumps({"signature": {"params": {"lr": 0.1}}, "score": 1.0}))
-    assert bm.read_record(path, required=("score",))["score"] == 1.0
-    assert bm.read_record(path, required=("y_true",)) is None
-    assert bm.read_record(path, {"params": {"lr": 0.1}}) is not None
-    assert bm.read_record(path, {"params": {"lr": 0.2}}) is None  # stale
+    assert records.read_record(path, required=("score",))["score"] == 1.0
+    assert records.read_record(path, required=("y_true",)) is None
+    assert records.read_record(path, {"params": {"lr": 0.1}}) is not None
+    assert records.read_record(path, {"params": {"lr": 0.2}}) is None  # stale

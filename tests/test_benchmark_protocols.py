@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from skatomsets import benchmark as bm
-from skatomsets import benchmark_protocols as bp
+from skatomsets.benchmarks import config
+from skatomsets.benchmarks import protocols as bp
 from skatomsets.cli import _task_names, main
 
 TINY = {"max_epochs": 2, "patience": None, "n_ensemble": 1}
@@ -18,7 +18,7 @@ def _run(tmp_path, **kw):
     args = {
         "models": ["dummy", "mlp-v0-stats"],
         "tasks": ["matbench_steels", "matbench_glass"],
-        "protocols": bp.PROTOCOLS,
+        "protocols": config.PROTOCOLS,
         "out_dir": tmp_path / "runs",
         "docs_dir": tmp_path / "docs",
         "n_repeats": 2,
@@ -119,8 +119,11 @@ def test_unknown_protocol_is_rejected_before_any_work(tmp_path):
 
 
 def test_cli_task_groups_and_protocols(tmp_path, capsys):
-    assert _task_names(["all"]) == list(bm.ALL_TASKS) and len(bm.ALL_TASKS) == 13
-    assert _task_names(["quick", "matbench_steels", "matbench_jdft2d"])[-1] == "matbench_jdft2d"
+    groups = config.TASK_GROUPS
+    assert _task_names(["all"], groups) == list(config.ALL_TASKS) and len(config.ALL_TASKS) == 13
+    assert _task_names(["quick", "matbench_steels", "matbench_jdft2d"], groups)[-1] == (
+        "matbench_jdft2d"
+    )
     rc = main(
         [
             "benchmark",

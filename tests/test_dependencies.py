@@ -26,7 +26,7 @@ def test_the_package_never_imports_h5py():
     code = (
         "import sys; sys.modules['h5py'] = None\n"  # any import of h5py would now fail
         "import skatomsets, skatomsets.models, skatomsets.plotting, skatomsets.cli\n"
-        "import skatomsets.benchmark, skatomsets.benchmark_protocols, skatomsets.datasets\n"
+        "import skatomsets.benchmarks, skatomsets.datasets\n"
         "from skatomsets import MEGNetStructureFeaturizer\n"
         "from pymatgen.core import Lattice, Structure\n"
         "s = Structure(Lattice.cubic(4.1), ['Cs', 'Cl'], [[0, 0, 0], [0.5, 0.5, 0.5]])\n"

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from skatomsets.benchmarks.adapter import run_matbench_benchmark
 from skatomsets.datasets import load_dataset
-from skatomsets.matbench_adapter import run_matbench_benchmark
 from skatomsets.models import make_model
 
 

@@ -119,7 +119,8 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
 
 
 def test_benchmark_plots_go_through_displays_and_leave_pyplot_alone(tmp_path, monkeypatch):
-    from skatomsets import benchmark, plotting
+    from skatomsets import plotting
+    from skatomsets.benchmarks import plots as benchmark
 
     calls = []
     original = plotting.ParityDisplay.from_predictions.__func__
@@ -145,8 +146,7 @@ def test_benchmark_plots_go_through_displays_and_leave_pyplot_alone(tmp_path, mo
 
 
 def test_runners_require_an_output_folder():
-    from skatomsets.benchmark import run_benchmark
-    from skatomsets.benchmark_protocols import run_protocols
+    from skatomsets.benchmarks import run_benchmark, run_protocols
 
     with pytest.raises(ValueError, match="out_dir is required"):
         run_benchmark(models=["dummy"], tasks=["matbench_steels"])
@@ -166,8 +166,9 @@ def test_cli_benchmark_requires_out_dir(capsys):
 def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, monkeypatch):
     import pandas as pd
 
-    from skatomsets import benchmark, plotting
-    from skatomsets.benchmark import DummyModel
+    from skatomsets import plotting
+    from skatomsets.benchmarks import DummyModel
+    from skatomsets.benchmarks import plots as benchmark
     from skatomsets.protocols import run_matbench_folds
 
     df = pd.DataFrame({"composition": FORMULAS, "target": Y, "test_fold": [0, 1] * 5})

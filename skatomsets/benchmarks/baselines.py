@@ -1,0 +1,108 @@
+"""The benchmark's models: the dummy baseline and the named models with their parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.dummy import DummyClassifier, DummyRegressor
+
+from ..datasets import is_classification
+
+__all__ = ["DummyModel", "make_benchmark_model", "resolved_training_params"]
+
+
+class DummyModel(BaseEstimator):
+    """A baseline in the same protocol: mean target (regression) or class prior.
+
+    Wraps :class:`~sklearn.dummy.DummyRegressor` (``strategy="mean"``) or
+    :class:`~sklearn.dummy.DummyClassifier` (``strategy="prior"``); the inputs (formulas,
+    Compositions, anything with a length) are ignored.
+
+    Parameters
+    ----------
+    classification : bool, default=False
+
+    Examples
+    --------
+    >>> DummyModel().fit(["NaCl", "MgO"], [1.0, 3.0]).predict(["Fe2O3"])
+    array([2.])
+    """
+
+    def __init__(self, classification: bool = False) -> None:
+        self.classification = classification
+
+    def fit(self, X: Any, y: Any) -> DummyModel:
+        """Fit the dummy on the targets only.
+
+        Parameters
+        ----------
+        X : sequence
+            Ignored, apart from its length.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        if self.classification:
+            self.model_: Any = DummyClassifier(strategy="prior")
+        else:
+            self.model_ = DummyRegressor(strategy="mean")
+        self.model_.fit(np.zeros((len(X), 1)), np.asarray(y))
+        if self.classification:
+            self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Constant predictions, one per row of ``X``."""
+        return self.model_.predict(np.zeros((len(X), 1)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The class prior for every row (classification only)."""
+        return self.model_.predict_proba(np.zeros((len(X), 1)))
+
+    def __sklearn_tags__(self):
+        mixin = ClassifierMixin if self.classification else RegressorMixin
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = mixin().__sklearn_tags__().estimator_type
+        return tags
+
+
+def make_benchmark_model(name: str, task: str, params: dict[str, Any]) -> Any:
+    """An unfitted estimator for ``name`` on ``task`` (``"dummy"`` or a model name).
+
+    Parameters
+    ----------
+    name : str
+    task : str
+    params : dict
+        Parameters of the final estimator
+        (from :func:`~skatomsets.benchmarks.config.resolve_params`).
+
+    Returns
+    -------
+    estimator
+    """
+    classification = is_classification(task)
+    if name == "dummy":
+        return DummyModel(classification=classification)
+    from ..models import make_model
+
+    return make_model(name, classification=classification, **params)
+
+
+def resolved_training_params(model: Any, n_train: int) -> dict[str, Any] | None:
+    """The training parameters ``model`` resolves its ``"auto"`` values to on ``n_train`` rows.
+
+    The same pure function of the estimator's parameters and the number of rows that
+    ``fit`` applies (:func:`skatomsets.estimators._auto.resolve_training_params`); None for
+    models without them (``"dummy"``).
+    """
+    from ..estimators._auto import resolve_training_params
+
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if not hasattr(final, "n_ensemble"):
+        return None
+    return resolve_training_params(final, int(n_train))

@@ -1,0 +1,137 @@
+"""Parent networks side by side on the real structure sets: CHGNet levels vs MEGNet levels.
+
+For each task of :data:`~skatomsets.benchmarks.config.PARENT_TASKS` (a file of the structure
+data folder and a target) and model of :data:`~skatomsets.benchmarks.config.PARENT_MODELS`,
+5-fold cross-validation on the set's folds (the file's MatBench ``test_fold`` for the
+perovskites, else ``KFold(5, shuffle=True, random_state=18012019)``), with the package's
+**default** estimator (``AtomSetsRegressor(random_state=0)`` on site sets, ``StandardScaler``
++ ``AtomSetsMLPRegressor(random_state=0)`` on structure vectors): only the features change.
+
+Features are computed once per structure through the featurizers' on-disk cache, before
+splitting (they are per-structure and unsupervised: nothing leaks); the estimator is fitted
+on the training folds only. One record per task/model/fold
+(``OUT/<task>__<model>__fold<k>.json``, :mod:`~skatomsets.benchmarks.records`; resumable);
+:func:`~skatomsets.benchmarks.reporting.parents_table` is the Markdown table. The command
+line is ``scripts/bench_parents.py``.
+
+Leakage caveat: both parents were trained on Materials Project data (MEGNet: ~133k formation
+energies; CHGNet: the MPtrj relaxation trajectories), which overlap these structure sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import PARENT_TASKS
+from .records import RecordStore
+from .reporting import parents_table
+
+__all__ = ["estimator", "featurizer", "report_parents", "run_parent_task"]
+
+
+def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -> Any:
+    """The featurizer of a parent-comparison model (``chgnet-v3``, ``megnet-v1``, ``mlp-f``...)."""
+    from ..featurizers import (
+        CHGNetSiteFeaturizer,
+        CHGNetStructureFeaturizer,
+        MEGNetSiteFeaturizer,
+        MEGNetStructureFeaturizer,
+    )
+
+    if model == "mlp-chgnet":
+        return CHGNetStructureFeaturizer(features=("crystal",), cache=cache)
+    if model == "mlp-f":
+        return MEGNetStructureFeaturizer(features=("f",), cache=cache, allow_isolated=True)
+    parent, level = model.split("-v")
+    if parent == "chgnet":
+        return CHGNetSiteFeaturizer(level=int(level), cache=cache)
+    return MEGNetSiteFeaturizer(level=int(level), cache=cache, allow_isolated=True)
+
+
+def estimator(model: str) -> Any:
+    """The default estimator on the model's features (site sets or structure vectors)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .. import AtomSetsMLPRegressor, AtomSetsRegressor
+
+    if model.startswith("mlp-"):
+        return make_pipeline(StandardScaler(), AtomSetsMLPRegressor(random_state=0))
+    return AtomSetsRegressor(random_state=0)
+
+
+def run_parent_task(
+    task: str,
+    models: Sequence[str],
+    data_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    folds: Sequence[int] | None = None,
+    cache: bool | str | os.PathLike[str] | None = True,
+    log: Callable[[str], None] = print,
+) -> None:
+    """Run the models on every (requested) fold of one task that has no record yet.
+
+    Parameters
+    ----------
+    task : str
+        A key of :data:`~skatomsets.benchmarks.config.PARENT_TASKS`.
+    models : sequence of str
+    data_dir : path
+        Folder with the structure files.
+    out_dir : path
+        Results folder (one record per task/model/fold).
+    folds : sequence of int, optional
+    cache : bool or path, default=True
+        The featurizers' ``cache``: True in memory, a folder on disk.
+    log : callable, default=print
+        Called with each new record as one JSON line.
+    """
+    from ..structure_data import load_structure_set
+
+    fname, target = PARENT_TASKS[task]
+    df = load_structure_set(Path(data_dir) / fname, target=target)
+    y = df["target"].to_numpy()
+    store = RecordStore(out_dir)
+    for model in models:
+        todo = [
+            k
+            for k in (folds or sorted(set(df["test_fold"])))
+            if not store.exists(task, model, f"fold{k}", required=("mae",))
+        ]
+        if not todo:
+            continue
+        t = time.perf_counter()
+        X = featurizer(model, cache).fit_transform(df["structure"].to_numpy())
+        feat_s = time.perf_counter() - t
+        for k in todo:
+            train = df["test_fold"].to_numpy() != k
+            tr, te = np.flatnonzero(train), np.flatnonzero(~train)
+            est = estimator(model)
+            t = time.perf_counter()
+            est.fit(X[tr], y[tr])
+            pred = est.predict(X[te])
+            rec = {
+                "task": task,
+                "model": model,
+                "fold": int(k),
+                "mae": float(np.mean(np.abs(pred - y[~train]))),
+                "n_train": int(train.sum()),
+                "n_test": int((~train).sum()),
+                "fit_seconds": time.perf_counter() - t,
+                "featurize_seconds": feat_s,
+            }
+            store.write(rec, task, model, f"fold{k}")
+            log(json.dumps(rec))
+
+
+def report_parents(out_dir: str | os.PathLike[str]) -> str:
+    """The Markdown table of every record in ``out_dir``."""
+    return parents_table(RecordStore(out_dir).load_all())
