@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
@@ -188,17 +189,20 @@ def test_inputs_are_not_mutated(steels, fast):
 @pytest.mark.parametrize(
     "param, value, match",
     [
-        ("readout", "max", "readout must be"),
-        ("activation", "tanh", "activation must be"),
-        ("n_neurons", 0, "n_neurons"),
-        ("validation_fraction", 1.5, "validation_fraction"),
-        ("loss", "hinge", "loss must be"),
-        ("lr_schedule", "step", "lr_schedule must be"),
+        ("readout", "max", r"'readout' .* a str among"),
+        ("activation", "tanh", r"'activation' .* a str among"),
+        ("n_neurons", 0, r"'n_neurons' .* an int in the range \[1, inf\)"),
+        ("n_layer_before_readout", -1, r"'n_layer_before_readout' .* \[0, inf\)"),
+        ("dropout", 1.0, r"'dropout' .* a float in the range \[0.0, 1.0\)"),
+        ("embedding_dim", 0, r"'embedding_dim' .* \[1, inf\) or None"),
+        ("validation_fraction", 1.5, "'validation_fraction' parameter"),
+        ("loss", "hinge", "'loss' parameter of AtomSetsRegressor must be a str among"),
+        ("lr_schedule", "step", "'lr_schedule' parameter of AtomSetsRegressor must be"),
     ],
 )
 def test_bad_parameters_raise_in_fit(param, value, match):
     est = AtomSetsRegressor(**{param: value})  # no error in __init__
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         est.fit(np.ones((4, 2)), np.arange(4.0))
 
 

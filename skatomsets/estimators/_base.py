@@ -24,7 +24,7 @@ from skorch.utils import noop
 from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, sets_from_column, to_sets
-from ._auto import LR_SCHEDULES, check_training_params, resolve_training_params, torch_threads
+from ._auto import LR_SCHEDULES, resolve_training_params, torch_threads
 from ._data import TensorData
 from ._domain import DomainMixin
 from ._net import _check_trained, _SetNet, _ValidationScore, _warn_interrupted
@@ -70,8 +70,8 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         return X.n_features if isinstance(X, RaggedSets) else X.shape[1]
 
     # --------------------------------------------------------------- input checks
-    def _check_params(self) -> None:
-        check_training_params(self)
+    def _check_param_combinations(self) -> None:
+        """Rules that tie parameters together (each one alone is in ``_parameter_constraints``)."""
 
     def _check_X(self, X: Any, reset: bool) -> RaggedSets | np.ndarray:
         if self._set_input:
@@ -311,10 +311,14 @@ def check_device(device: str) -> str:
 def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = None):
     """The body of every ``fit``: check inputs, encode targets, train the networks.
 
+    Each parameter has been validated against ``_parameter_constraints`` by then (the
+    ``fit`` methods are wrapped in scikit-learn's ``_fit_context``).
+
     With ``sample_weight``, rows of weight zero are dropped before anything is fitted (so a
     zero weight is exactly the same as leaving the row out), uniform weights are the same as
     none, and otherwise the loss, the validation metric and the target scaling are weighted.
     """
+    est._check_param_combinations()
     data = est._check_inputs(X, reset=True)
     n = len(data)
     y_enc = est._encode_y(y, n)  # checks every row (errors name the user's rows)
