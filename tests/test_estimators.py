@@ -17,7 +17,7 @@ from skatomsets import (
     SetStatsTransformer,
 )
 from skatomsets.datasets import load_dataset
-from skatomsets.exceptions import InvalidSetError, InvalidTargetError, MissingFeaturesError
+from skatomsets.exceptions import InvalidSetError, InvalidTargetError
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +129,6 @@ def test_mismatched_lengths(steels, fast):
     X, y = steels
     with pytest.raises(InvalidTargetError, match="120 samples but y has 119"):
         make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y[:-1])
-
-
-def test_element_without_features_at_predict_time(steels, fast):
-    X, y = steels
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
-    with pytest.raises(MissingFeaturesError, match="row 1: element Cm"):
-        model.predict(["Fe", "CmO2"])
 
 
 def test_classifier_with_string_labels_and_probabilities(steels, fast):
