@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
+
 import joblib
 import numpy as np
 import pytest
@@ -11,13 +15,20 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
+    AtomSetsMLPClassifier,
     AtomSetsMLPRegressor,
     AtomSetsRegressor,
     ElementEmbeddingFeaturizer,
+    MEGNetClassifier,
+    MEGNetRegressor,
     SetStatsTransformer,
 )
 from skatomsets.datasets import load_dataset
+from skatomsets.estimators._docstrings import fill_doc
+from skatomsets.estimators._params import MEGNET_ARCHITECTURE
 from skatomsets.exceptions import InvalidSetError, InvalidTargetError
+from skatomsets.megnet import MEGNetConfig
+from skatomsets.nn import AtomSetsModule, MLPModule
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +232,59 @@ def test_cosine_lr_schedule_decays_the_learning_rate(Est):
     lr_end = cos.nets_[0].optimizer_.param_groups[0]["lr"]
     assert 0 <= lr_end < 1e-3  # cos(pi * 6/6) -> 0 after max_epochs
     assert not np.allclose(const.predict(X), cos.predict(X))
+
+
+ESTIMATOR_CLASSES = [
+    AtomSetsRegressor,
+    AtomSetsClassifier,
+    AtomSetsMLPRegressor,
+    AtomSetsMLPClassifier,
+    MEGNetRegressor,
+    MEGNetClassifier,
+]
+
+
+@pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda c: c.__name__)
+def test_docstring_documents_exactly_the_parameters(cls):
+    section = cls.__doc__.split("Parameters\n    ----------\n")[1].split("Attributes\n")[0]
+    documented = re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
+    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    assert documented == params
+    assert not re.search(r"^\s*\{\w+\}\s*$", cls.__doc__ + cls.fit.__doc__, flags=re.MULTILINE)
+
+
+def test_fill_doc_refuses_an_unknown_fragment():
+    def f():
+        """Doc.
+
+        {no_such_fragment}
+        """
+
+    with pytest.raises(KeyError, match="no_such_fragment"):
+        fill_doc(f)
+
+
+@pytest.mark.parametrize(
+    ("cls", "module"),
+    [(AtomSetsRegressor, AtomSetsModule), (AtomSetsMLPClassifier, MLPModule)],
+    ids=["set", "mlp"],
+)
+def test_architecture_parameters_reach_the_torch_module(cls, module):
+    """One declaration (_params.py) is both the constraints and the module's keywords."""
+    arch = cls._architecture
+    assert set(arch) <= set(inspect.signature(module).parameters)
+    assert set(arch) <= set(cls._parameter_constraints)
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
+    y = np.arange(12) % 2
+    params = {"n_neurons": 8, "activation": "relu", "dropout": 0.1}
+    est = cls(**params, max_epochs=1, n_ensemble=1, random_state=0, device="cpu").fit(X, y)
+    net = est.nets_[0]
+    for name in arch:
+        expected = params.get(name, getattr(est, name))
+        assert net.get_params()[f"module__{name}"] == expected, name
+    assert isinstance(net.module_, module)
+
+
+def test_megnet_architecture_parameters_are_config_fields():
+    fields = {f.name for f in dataclasses.fields(MEGNetConfig)}
+    assert set(MEGNET_ARCHITECTURE) <= fields
