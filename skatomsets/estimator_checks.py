@@ -35,8 +35,9 @@ import importlib.util
 import inspect
 import pickle
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import partial, wraps
 from typing import Any
+from unittest import SkipTest
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
@@ -178,6 +179,7 @@ def _materials(estimator: Any) -> list[Any]:
 
 
 def _targets(estimator: Any, materials: list[Any]) -> np.ndarray | None:
+    """Targets for the predictors (alternating classes, or the structures' volumes)."""
     if not hasattr(estimator, "predict"):
         return None
     if is_classifier(estimator):
@@ -195,9 +197,11 @@ def estimator_checks_generator(
     ----------
     estimator : estimator instance
     mark : {"xfail", "skip"} or None, default=None
-        How to mark the checks of :func:`expected_failed_checks` (and every check when an
-        optional dependency is missing: always skipped then). "xfail" and "skip" wrap the
-        pair in ``pytest.param`` (needs pytest); None leaves those checks out.
+        How to mark the checks of :func:`expected_failed_checks`: "xfail" wraps the pair in
+        ``pytest.param(..., marks=pytest.mark.xfail(reason))`` (needs pytest), "skip"
+        replaces the check by one that raises ``unittest.SkipTest`` with the reason, None
+        yields them unmarked. When an optional dependency of the estimator (``chgnet``) is
+        missing, every check raises ``SkipTest`` saying which (none is yielded with None).
 
     Yields
     ------
@@ -207,13 +211,10 @@ def estimator_checks_generator(
     """
     missing = _missing_dependency(estimator)
     if missing is not None:
-        if mark is None:
-            return
-        import pytest
-
-        reason = f"needs the optional {missing!r} package"
-        for est, check in _yield_all_checks(estimator):
-            yield pytest.param(est, check, marks=pytest.mark.skip(reason=reason))
+        if mark is not None:
+            reason = f"{type(estimator).__name__} needs the optional {missing!r} package"
+            for est, check in _yield_all_checks(estimator):
+                yield est, _skipping(check, reason)
         return
     if not _material_input(estimator):
         yield from _sk_checks.estimator_checks_generator(
@@ -224,6 +225,16 @@ def estimator_checks_generator(
         )
     for check in _yield_own_checks(estimator):
         yield estimator, check
+
+
+def _skipping(check: Callable[[Any], Any], reason: str) -> Callable[[Any], Any]:
+    """``check`` replaced by a function of the same name that raises ``SkipTest``."""
+
+    @wraps(check.func if isinstance(check, partial) else check)
+    def skipped(*args: Any, **kwargs: Any) -> None:
+        raise SkipTest(reason)
+
+    return skipped
 
 
 def _yield_all_checks(estimator: Any) -> Iterator[tuple[Any, Callable[[Any], Any]]]:
@@ -284,15 +295,28 @@ def parametrize_with_checks(estimators: list[BaseEstimator]) -> Any:
     )
 
 
-def check_estimator(estimator: BaseEstimator) -> None:
-    """Run every check on ``estimator``; the first failure raises (expected failures too).
+def check_estimator(estimator: BaseEstimator) -> list[str]:
+    """Run every check on ``estimator``; the first failure raises.
+
+    The checks of :func:`expected_failed_checks` are skipped (and all of them when an
+    optional dependency is missing).
 
     Parameters
     ----------
     estimator : estimator instance
+
+    Returns
+    -------
+    list of str
+        The skipped checks, each with the reason.
     """
-    for est, check in _yield_all_checks(estimator):
-        check(est)
+    skipped = []
+    for est, check in estimator_checks_generator(estimator, mark="skip"):
+        try:
+            check(est)
+        except SkipTest as exc:
+            skipped.append(f"{_sk_checks._get_check_estimator_ids(check)}: {exc}")
+    return skipped
 
 
 # ----------------------------------------------------------------------- the checks

@@ -7,6 +7,7 @@ the MEGNet estimators (which take materials, so scikit-learn skips them).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 import pytest
@@ -15,7 +16,9 @@ import skatomsets
 from skatomsets import ElementEmbeddingFeaturizer
 from skatomsets.estimator_checks import (
     all_estimators,
+    check_estimator,
     estimator_checks_generator,
+    expected_failed_checks,
     parametrize_with_checks,
     tiny_instance,
 )
@@ -45,4 +48,19 @@ def test_chgnet_featurizers_are_checked_not_skipped_when_chgnet_is_installed():
     est = tiny_instance(skatomsets.CHGNetSiteFeaturizer)
     pairs = list(estimator_checks_generator(est, mark="xfail"))
     assert len(pairs) >= 8
-    assert all(isinstance(p, tuple) for p in pairs)  # pytest.param(..., marks=skip) otherwise
+    # the checks themselves, not stand-ins that raise SkipTest
+    assert all(isinstance(check, functools.partial) for _, check in pairs)
+
+
+def test_check_estimator_runs_everything_and_skips_for_a_missing_dependency(monkeypatch):
+    assert check_estimator(tiny_instance(ElementEmbeddingFeaturizer)) == []
+    assert expected_failed_checks(tiny_instance(ElementEmbeddingFeaturizer)) == {}
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "chgnet" else real_find_spec(name, *a),
+    )
+    skipped = check_estimator(tiny_instance(skatomsets.CHGNetStructureFeaturizer))
+    assert len(skipped) >= 8
+    assert all("needs the optional 'chgnet' package" in s for s in skipped)
