@@ -288,3 +288,17 @@ def test_architecture_parameters_reach_the_torch_module(cls, module):
 def test_megnet_architecture_parameters_are_config_fields():
     fields = {f.name for f in dataclasses.fields(MEGNetConfig)}
     assert set(MEGNET_ARCHITECTURE) <= fields
+
+
+def test_models_pickled_before_the_split_of_base_still_load():
+    """Pickles of 0.1 models name these classes as ``skatomsets.estimators._base.<name>``."""
+    from skatomsets.estimators import _base, _net, _split, _targets
+
+    for module, name in [
+        (_net, "_SetNet"),
+        (_net, "_ValidationScore"),
+        (_split, "_HoldOut"),
+        (_targets, "ScaledMAE"),
+        (_targets, "ValidationAUC"),
+    ]:
+        assert getattr(_base, name) is getattr(module, name)

@@ -31,6 +31,10 @@ from ._net import _check_trained, _SetNet, _ValidationScore, _warn_interrupted
 from ._progress import progress_callbacks
 from ._split import _HoldOut
 from ._targets import ClassifierMixinNN, RegressorMixinNN
+
+# models pickled before _base.py was split refer to these by their old module
+from ._targets import ScaledMAE as ScaledMAE
+from ._targets import ValidationAUC as ValidationAUC
 from ._weights import check_sample_weight
 
 __all__ = [
