@@ -40,7 +40,7 @@ def test_every_public_estimator_and_transformer_is_checked():
         n for n in skatomsets.__all__ if n.endswith(("Regressor", "Classifier", "Featurizer"))
     }
     assert public | {"SetStatsTransformer"} == names
-    assert len(names) == 14
+    assert {"CHGNetSiteFeaturizer", "MEGNetRegressor", "ParentStructureFeaturizer"} <= names
 
 
 @pytest.mark.skipif(not importlib.util.find_spec("chgnet"), reason="chgnet is not installed")
