@@ -25,6 +25,17 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+#: The smallest fit that runs the whole training path (two epochs, one network): for tests of
+#: behaviour (errors, shapes, plumbing), not of what a model learns.
+TINY_FIT = {"max_epochs": 2, "batch_size": 4, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
+
+
+@pytest.fixture
+def tiny() -> dict:
+    """Estimator parameters for a fit that only has to run (see ``TINY_FIT``)."""
+    return dict(TINY_FIT)
+
+
 @pytest.fixture
 def fast() -> dict:
     """Estimator parameters for quick CPU tests (one network: "auto" would train 5 on tiny data)."""

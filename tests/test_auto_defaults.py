@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
@@ -148,17 +149,25 @@ def test_default_fit_on_small_heavy_tailed_data_beats_the_median_and_not_at_epoc
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"batch_size": "big"}, "batch_size must be a positive integer or 'auto'"),
-        ({"n_threads": 0}, "n_threads must be a positive integer or 'auto'"),
-        ({"lr": "fast"}, "lr must be a positive number or 'auto'"),
-        ({"lr_schedule": "step"}, "lr_schedule must be one of"),
-        ({"validation_fraction": 1.5}, "validation_fraction must be in"),
-        ({"loss": "l2"}, "loss must be one of"),
-        ({"n_neurons": "wide"}, "n_neurons must be a positive integer"),
+        (
+            {"batch_size": "big"},
+            r"'batch_size' .* an int in the range \[1, inf\) or a str among \{'auto'\}",
+        ),
+        ({"batch_size": True}, r"'batch_size' .* an int in the range \[1, inf\).*Got True"),
+        (
+            {"n_threads": 0},
+            r"'n_threads' .* an int in the range \[1, inf\) or a str among \{'auto'\}",
+        ),
+        ({"lr": "fast"}, r"'lr' .* a float in the range \(0.0, inf\) or a str among \{'auto'\}"),
+        ({"lr_schedule": "step"}, r"'lr_schedule' .* a str among"),
+        ({"validation_fraction": 1.5}, r"'validation_fraction' .* \[0.0, 1.0\), None or a str"),
+        ({"loss": "l2"}, r"'loss' .* a str among"),
+        ({"n_neurons": "wide"}, r"'n_neurons' .* an int in the range \[1, inf\)"),
+        ({"weight_decay": -1.0}, r"'weight_decay' .* a float in the range \[0.0, inf\)"),
     ],
 )
 def test_bad_training_parameters_raise_clear_errors_in_fit(params, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         AtomSetsRegressor(**params).fit(np.zeros((4, 2)), np.arange(4.0))
 
 

@@ -29,7 +29,6 @@ from skatomsets.exceptions import (
 from skatomsets.megnet import GraphConstructionError
 
 NACL = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-FAST = {"max_epochs": 2, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
 
 FORMULA_CASES = [
     ("invalid formula", "Fe2O3)", InvalidFormulaError, "cannot parse formula"),
@@ -103,26 +102,26 @@ def test_disordered_structure_is_deliberately_supported():
         ("mismatched X / y lengths", [1.0, 2.0, 3.0], "4 samples but y has 3"),
     ],
 )
-def test_regression_targets(case, y, match):
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**FAST))
+def test_regression_targets(case, y, match, tiny):
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**tiny))
     with pytest.raises(InvalidTargetError, match=match):
         model.fit(["NaCl", "MgO", "FeO", "CaO"], np.array(y, dtype=object))
 
 
-def test_single_class_in_a_classifier():
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**FAST))
+def test_single_class_in_a_classifier(tiny):
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**tiny))
     with pytest.raises(InvalidTargetError, match="only one class"):
         model.fit(["NaCl", "MgO", "FeO"], [1, 1, 1])
 
 
-def test_one_sample_dataset():
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**FAST))
+def test_one_sample_dataset(tiny):
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**tiny))
     with pytest.raises(ValueError, match="at least 2 samples"):
         model.fit(["NaCl"], [1.0])
 
 
-def test_element_without_features_at_predict_time():
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**FAST))
+def test_element_without_features_at_predict_time(tiny):
+    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**tiny))
     model.fit(["NaCl", "MgO", "FeO", "CaO"], [1.0, 2.0, 3.0, 4.0])
     with pytest.raises(MissingFeaturesError, match="row 1: element Cm"):
         model.predict(["NaCl", "CmO2"])

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
+
 import joblib
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
+    AtomSetsMLPClassifier,
     AtomSetsMLPRegressor,
     AtomSetsRegressor,
     ElementEmbeddingFeaturizer,
+    MEGNetClassifier,
+    MEGNetRegressor,
     SetStatsTransformer,
 )
 from skatomsets.datasets import load_dataset
-from skatomsets.exceptions import InvalidSetError, InvalidTargetError, MissingFeaturesError
+from skatomsets.estimators._docstrings import fill_doc
+from skatomsets.estimators._params import MEGNET_ARCHITECTURE
+from skatomsets.exceptions import InvalidSetError, InvalidTargetError
+from skatomsets.megnet import MEGNetConfig
+from skatomsets.nn import AtomSetsModule, MLPModule
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +142,6 @@ def test_mismatched_lengths(steels, fast):
         make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y[:-1])
 
 
-def test_element_without_features_at_predict_time(steels, fast):
-    X, y = steels
-    model = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsRegressor(**fast)).fit(X, y)
-    with pytest.raises(MissingFeaturesError, match="row 1: element Cm"):
-        model.predict(["Fe", "CmO2"])
-
-
 def test_classifier_with_string_labels_and_probabilities(steels, fast):
     X, y = steels
     labels = np.where(y > np.median(y), "strong", "weak")
@@ -188,17 +193,20 @@ def test_inputs_are_not_mutated(steels, fast):
 @pytest.mark.parametrize(
     "param, value, match",
     [
-        ("readout", "max", "readout must be"),
-        ("activation", "tanh", "activation must be"),
-        ("n_neurons", 0, "n_neurons"),
-        ("validation_fraction", 1.5, "validation_fraction"),
-        ("loss", "hinge", "loss must be"),
-        ("lr_schedule", "step", "lr_schedule must be"),
+        ("readout", "max", r"'readout' .* a str among"),
+        ("activation", "tanh", r"'activation' .* a str among"),
+        ("n_neurons", 0, r"'n_neurons' .* an int in the range \[1, inf\)"),
+        ("n_layer_before_readout", -1, r"'n_layer_before_readout' .* \[0, inf\)"),
+        ("dropout", 1.0, r"'dropout' .* a float in the range \[0.0, 1.0\)"),
+        ("embedding_dim", 0, r"'embedding_dim' .* \[1, inf\) or None"),
+        ("validation_fraction", 1.5, "'validation_fraction' parameter"),
+        ("loss", "hinge", "'loss' parameter of AtomSetsRegressor must be a str among"),
+        ("lr_schedule", "step", "'lr_schedule' parameter of AtomSetsRegressor must be"),
     ],
 )
 def test_bad_parameters_raise_in_fit(param, value, match):
     est = AtomSetsRegressor(**{param: value})  # no error in __init__
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidParameterError, match=match):
         est.fit(np.ones((4, 2)), np.arange(4.0))
 
 
@@ -224,3 +232,73 @@ def test_cosine_lr_schedule_decays_the_learning_rate(Est):
     lr_end = cos.nets_[0].optimizer_.param_groups[0]["lr"]
     assert 0 <= lr_end < 1e-3  # cos(pi * 6/6) -> 0 after max_epochs
     assert not np.allclose(const.predict(X), cos.predict(X))
+
+
+ESTIMATOR_CLASSES = [
+    AtomSetsRegressor,
+    AtomSetsClassifier,
+    AtomSetsMLPRegressor,
+    AtomSetsMLPClassifier,
+    MEGNetRegressor,
+    MEGNetClassifier,
+]
+
+
+@pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda c: c.__name__)
+def test_docstring_documents_exactly_the_parameters(cls):
+    section = cls.__doc__.split("Parameters\n    ----------\n")[1].split("Attributes\n")[0]
+    documented = re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
+    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    assert documented == params
+    assert not re.search(r"^\s*\{\w+\}\s*$", cls.__doc__ + cls.fit.__doc__, flags=re.MULTILINE)
+
+
+def test_fill_doc_refuses_an_unknown_fragment():
+    def f():
+        """Doc.
+
+        {no_such_fragment}
+        """
+
+    with pytest.raises(KeyError, match="no_such_fragment"):
+        fill_doc(f)
+
+
+@pytest.mark.parametrize(
+    ("cls", "module"),
+    [(AtomSetsRegressor, AtomSetsModule), (AtomSetsMLPClassifier, MLPModule)],
+    ids=["set", "mlp"],
+)
+def test_architecture_parameters_reach_the_torch_module(cls, module):
+    """One declaration (_params.py) is both the constraints and the module's keywords."""
+    arch = cls._architecture
+    assert set(arch) <= set(inspect.signature(module).parameters)
+    assert set(arch) <= set(cls._parameter_constraints)
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
+    y = np.arange(12) % 2
+    params = {"n_neurons": 8, "activation": "relu", "dropout": 0.1}
+    est = cls(**params, max_epochs=1, n_ensemble=1, random_state=0, device="cpu").fit(X, y)
+    net = est.nets_[0]
+    for name in arch:
+        expected = params.get(name, getattr(est, name))
+        assert net.get_params()[f"module__{name}"] == expected, name
+    assert isinstance(net.module_, module)
+
+
+def test_megnet_architecture_parameters_are_config_fields():
+    fields = {f.name for f in dataclasses.fields(MEGNetConfig)}
+    assert set(MEGNET_ARCHITECTURE) <= fields
+
+
+def test_models_pickled_before_the_split_of_base_still_load():
+    """Pickles of 0.1 models name these classes as ``skatomsets.estimators._base.<name>``."""
+    from skatomsets.estimators import _base, _net, _split, _targets
+
+    for module, name in [
+        (_net, "_SetNet"),
+        (_net, "_ValidationScore"),
+        (_split, "_HoldOut"),
+        (_targets, "ScaledMAE"),
+        (_targets, "ValidationAUC"),
+    ]:
+        assert getattr(_base, name) is getattr(module, name)

@@ -20,7 +20,6 @@ from skatomsets.exceptions import InvalidSetError
 from skatomsets.sets import RaggedSets, sets_from_column
 
 FORMULAS = ["Fe2O3", "NaCl", "SiO2", "Al2O3", "MgO", "CuZn"]
-TINY = {"max_epochs": 2, "batch_size": 4, "random_state": 0, "device": "cpu"}
 
 
 @pytest.fixture
@@ -76,13 +75,13 @@ def test_featurize_many_matches_transform_and_marks_failures():
         fz.featurize_many(["NaCl", "Xx"], pbar=False)
 
 
-def test_estimator_accepts_featurize_dataframe_column(frame):
+def test_estimator_accepts_featurize_dataframe_column(frame, tiny):
     out = ElementEmbeddingFeaturizer().featurize_dataframe(frame, "composition", pbar=False)
     column = out["ElementEmbeddingFeaturizer_set"]
-    direct = AtomSetsRegressor(**TINY).fit(
+    direct = AtomSetsRegressor(**tiny).fit(
         ElementEmbeddingFeaturizer().fit_transform(frame["composition"]), frame["y"]
     )
-    model = AtomSetsRegressor(**TINY).fit(column, frame["y"])
+    model = AtomSetsRegressor(**tiny).fit(column, frame["y"])
     np.testing.assert_allclose(
         model.predict(column), direct.predict(column.to_numpy()), rtol=1e-5, atol=1e-6
     )
@@ -94,14 +93,14 @@ def test_estimator_accepts_featurize_dataframe_column(frame):
     assert stats.transform(column).shape == (6, 80)
 
 
-def test_rows_that_are_not_sets_are_named(frame):
+def test_rows_that_are_not_sets_are_named(frame, tiny):
     f = frame.copy()
     f.loc[12, "composition"] = "Xx"
     out = ElementEmbeddingFeaturizer().featurize_dataframe(
         f, "composition", ignore_errors=True, pbar=False
     )
     with pytest.raises(InvalidSetError, match=r"row 2: expected a feature set, got NaN"):
-        AtomSetsRegressor(**TINY).fit(out["ElementEmbeddingFeaturizer_set"], f["y"])
+        AtomSetsRegressor(**tiny).fit(out["ElementEmbeddingFeaturizer_set"], f["y"])
     mixed = [np.ones((2, 3)), (np.ones((1, 4)), np.ones(1))]
     with pytest.raises(InvalidSetError, match="row 1: set has 4 features"):
         sets_from_column(mixed)

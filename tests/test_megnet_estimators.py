@@ -234,10 +234,16 @@ def test_sklearn_conventions(cls, data) -> None:
         ({"freeze": 1}, "init=None trains from scratch"),
         ({"init": "pretrained", "freeze": 4}, "parent has only 3 blocks"),
         ({"encoder_units": (16, 8)}, r"encoder_units\[-1\]"),
-        ({"block_units": ()}, "block_units must be a non-empty tuple"),
-        ({"init": 3}, "init must be None"),
-        ({"cutoff": -1.0}, "cutoff must be a positive number"),
-        ({"max_epochs": 0}, "max_epochs must be a positive integer"),
+        ({"block_units": ()}, "'block_units' .* must be a non-empty tuple of positive ints"),
+        ({"head_units": (16, 0)}, "'head_units' .* must be a non-empty tuple of positive ints"),
+        (
+            {"init": 3},
+            r"'init' .* must be None, .*'str', .*'pathlib.Path' or .*MEGNet'",
+        ),
+        ({"cutoff": -1.0}, r"'cutoff' .* a float in the range \(0.0, inf\)"),
+        ({"max_epochs": 0}, r"'max_epochs' .* an int in the range \[1, inf\)"),
+        ({"freeze": -1}, r"'freeze' .* an int in the range \[0, inf\)"),
+        ({"loss": "auto"}, r"'loss' .* a str among"),
     ],
 )
 def test_bad_parameters_raise_in_fit(params, match, data) -> None:

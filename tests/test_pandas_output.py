@@ -14,7 +14,6 @@ from skatomsets.sets import RaggedSets
 
 FORMULAS = ["Fe2O3", "NaCl", "SiO2", "Al2O3", "MgO", "CuZn", "TiO2", "LiF"]
 Y = np.arange(len(FORMULAS), dtype=float)
-TINY = {"max_epochs": 2, "batch_size": 4, "random_state": 0, "device": "cpu"}
 # every ready model that takes compositions (its first step is the element featurizer)
 COMPOSITION_MODELS = [
     m for m in available_models() if isinstance(make_model(m)[0], ElementEmbeddingFeaturizer)
@@ -27,9 +26,9 @@ def test_composition_models_found():
 
 @pytest.mark.parametrize("name", COMPOSITION_MODELS)
 @pytest.mark.parametrize("mode", ["set_output", "config_context"])
-def test_composition_models_fit_and_predict_under_pandas_output(name, mode):
-    reference = make_model(name, **TINY).fit(FORMULAS, Y).predict(FORMULAS)
-    pipe = make_model(name, **TINY)
+def test_composition_models_fit_and_predict_under_pandas_output(name, mode, tiny):
+    reference = make_model(name, **tiny).fit(FORMULAS, Y).predict(FORMULAS)
+    pipe = make_model(name, **tiny)
     if mode == "set_output":
         pipe.set_output(transform="pandas")
         pred = pipe.fit(FORMULAS, Y).predict(FORMULAS)
@@ -61,8 +60,8 @@ def test_set_stats_gives_named_dataframe_columns():
     )
 
 
-def test_pipeline_transform_gives_named_stats_frame():
-    pipe = make_model("mlp-v0-stats", **TINY).set_output(transform="pandas")
+def test_pipeline_transform_gives_named_stats_frame(tiny):
+    pipe = make_model("mlp-v0-stats", **tiny).set_output(transform="pandas")
     pipe.fit(FORMULAS, Y)
     frame = pipe[:-1].transform(FORMULAS)
     assert isinstance(frame, pd.DataFrame)
@@ -85,12 +84,12 @@ def test_megnet_structure_featurizer_gives_named_dataframe_columns():
 
 
 @pytest.mark.parametrize("name", ["atomsets-v1", "mlp-f"])
-def test_structure_models_under_global_pandas_output(name):
+def test_structure_models_under_global_pandas_output(name, tiny):
     structures, y = _structures(), [1.0, 2.0, 3.0, 4.0]
-    reference = make_model(name, **TINY).fit(structures, y).predict(structures)
+    reference = make_model(name, **tiny).fit(structures, y).predict(structures)
     with sklearn.config_context(transform_output="pandas"):
         pred = (
-            make_model(name, **TINY)
+            make_model(name, **tiny)
             .set_output(transform="pandas")
             .fit(structures, y)
             .predict(structures)

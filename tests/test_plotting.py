@@ -16,7 +16,6 @@ from skatomsets.plotting import LearningCurveDisplay, ParityDisplay, ROCDisplay
 
 FORMULAS = ["Fe2O3", "NaCl", "SiO2", "Al2O3", "MgO", "CuZn", "TiO2", "LiF", "KBr", "CaO"]
 Y = np.array([5.2, 8.5, 9.0, 8.8, 7.8, 0.0, 3.2, 13.6, 7.4, 7.0])
-TINY = {"max_epochs": 3, "batch_size": 4, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
 
 
 @pytest.fixture
@@ -44,8 +43,8 @@ def test_parity_from_predictions_draws_std_as_error_bars(ax):
     np.testing.assert_allclose(disp.line_.get_xdata(), [1.0, 3.3])
 
 
-def test_parity_from_estimator_uses_ensemble_std(ax):
-    pipe = make_model("atomsets-v0", **{**TINY, "n_ensemble": 2}).fit(FORMULAS, Y)
+def test_parity_from_estimator_uses_ensemble_std(ax, tiny):
+    pipe = make_model("atomsets-v0", **{**tiny, "n_ensemble": 2}).fit(FORMULAS, Y)
     pred, std = pipe.predict(FORMULAS, return_std=True)
     disp = ParityDisplay.from_estimator(pipe, FORMULAS, Y, ax=ax)
     np.testing.assert_allclose(disp.y_pred, pred)
@@ -54,13 +53,13 @@ def test_parity_from_estimator_uses_ensemble_std(ax):
     assert disp.mae_ == pytest.approx(np.mean(np.abs(Y - pred)))
 
 
-def test_parity_from_estimator_without_return_std(ax):
+def test_parity_from_estimator_without_return_std(ax, tiny):
     from sklearn.linear_model import LinearRegression
 
     X = np.arange(10.0)[:, None]
     disp = ParityDisplay.from_estimator(LinearRegression().fit(X, Y), X, Y, ax=ax)
     assert disp.y_std is None and disp.name == "LinearRegression"
-    single = make_model("atomsets-v0", **TINY).fit(FORMULAS, Y)  # one network: no spread
+    single = make_model("atomsets-v0", **tiny).fit(FORMULAS, Y)  # one network: no spread
     assert ParityDisplay.from_estimator(single, FORMULAS, Y, ax=ax).y_std is None
 
 
@@ -81,8 +80,8 @@ def test_learning_curve_from_scores_mean_and_spread(ax):
         LearningCurveDisplay.from_scores([1, 2], [[1.0], [2.0], [3.0]], ax=ax)
 
 
-def test_learning_curve_from_estimator_reports_positive_mae(ax):
-    pipe = make_model("atomsets-v0", **TINY)
+def test_learning_curve_from_estimator_reports_positive_mae(ax, tiny):
+    pipe = make_model("atomsets-v0", **tiny)
     disp = LearningCurveDisplay.from_estimator(
         pipe, FORMULAS, Y, train_sizes=[3, 5], cv=KFold(2, shuffle=True, random_state=0), ax=ax
     )
@@ -92,11 +91,11 @@ def test_learning_curve_from_estimator_reports_positive_mae(ax):
     assert ax.get_ylabel() == "test MAE" and disp.name == "AtomSetsRegressor"
 
 
-def test_roc_from_estimator_on_a_classifier_pipeline(ax):
+def test_roc_from_estimator_on_a_classifier_pipeline(ax, tiny):
     from sklearn.pipeline import make_pipeline
 
     labels = np.array(["metal", "insulator"] * 5)
-    pipe = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**TINY))
+    pipe = make_pipeline(ElementEmbeddingFeaturizer(), AtomSetsClassifier(**tiny))
     pipe.fit(FORMULAS, labels)
     disp = ROCDisplay.from_estimator(pipe, FORMULAS, labels, ax=ax, name="clf")
     assert isinstance(disp, ROCDisplay) and disp.ax_ is ax
@@ -163,7 +162,7 @@ def test_cli_benchmark_requires_out_dir(capsys):
     assert "--out-dir" in capsys.readouterr().err
 
 
-def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, monkeypatch):
+def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, monkeypatch, tiny):
     import pandas as pd
 
     from skatomsets import plotting
@@ -172,7 +171,7 @@ def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, m
     from skatomsets.protocols import run_matbench_folds
 
     df = pd.DataFrame({"composition": FORMULAS, "target": Y, "test_fold": [0, 1] * 5})
-    res = run_matbench_folds(make_model("atomsets-v0", **{**TINY, "n_ensemble": 2}), df, False)
+    res = run_matbench_folds(make_model("atomsets-v0", **{**tiny, "n_ensemble": 2}), df, False)
     assert [len(r.std) for r in res] == [5, 5]
     assert all(s > 0 for r in res for s in r.std)
     assert run_matbench_folds(DummyModel(), df, False)[0].std == []  # no return_std

@@ -60,7 +60,7 @@ def test_batch_size_one_with_batch_norm_is_a_clear_error(sets):
 
 
 def test_batch_norm_must_be_a_bool(sets):
-    with pytest.raises(ValueError, match="batch_norm must be True or False, got 'no'"):
+    with pytest.raises(ValueError, match="'batch_norm' parameter of AtomSetsRegressor must be"):
         AtomSetsRegressor(max_epochs=2, batch_norm=np.str_("no")).fit(sets, np.arange(10.0))
 
 

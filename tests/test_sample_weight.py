@@ -18,8 +18,8 @@ from skatomsets import (
     ElementEmbeddingFeaturizer,
     MEGNetRegressor,
 )
-from skatomsets.estimators._base import ScaledMAE, ValidationAUC
 from skatomsets.estimators._data import TensorData
+from skatomsets.estimators._targets import ScaledMAE, ValidationAUC
 from skatomsets.estimators._weights import check_sample_weight
 from skatomsets.exceptions import InvalidSampleWeightError
 from skatomsets.sets import RaggedSets

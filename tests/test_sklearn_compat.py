@@ -1,61 +1,66 @@
-"""scikit-learn's own estimator checks on every public estimator and transformer."""
+"""Every public estimator and transformer against scikit-learn's checks and our conventions.
+
+The checks come from :mod:`skatomsets.estimator_checks`: scikit-learn's own checks for the
+estimators that take numeric arrays, and the package's conventions for the featurizers and
+the MEGNet estimators (which take materials, so scikit-learn skips them).
+"""
 
 from __future__ import annotations
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import functools
+import importlib.util
 
-from skatomsets import (
-    AtomSetsClassifier,
-    AtomSetsMLPClassifier,
-    AtomSetsMLPRegressor,
-    AtomSetsRegressor,
-    SetStatsTransformer,
+import pytest
+
+import skatomsets
+from skatomsets import ElementEmbeddingFeaturizer
+from skatomsets.estimator_checks import (
+    all_estimators,
+    check_estimator,
+    estimator_checks_generator,
+    expected_failed_checks,
+    parametrize_with_checks,
+    tiny_instance,
 )
 
-_FAST = {
-    "max_epochs": 60,
-    "batch_size": 32,
-    "lr": 0.01,
-    "n_ensemble": 1,
-    "device": "cpu",
-    "random_state": 0,
-}
-
-# The networks compute in float32: the same sample can differ by ~1e-7 between two batch
-# compositions (BLAS blocking), while these checks demand agreement to 1e-7 absolute.
-_FLOAT32_BATCHING = (
-    "float32 network outputs vary at the 1e-7 level with batch composition (BLAS blocking); "
-    "batch independence is pinned at 1e-5 in tests/test_readout.py"
-)
-_NEURAL_XFAIL = {
-    "check_methods_subset_invariance": _FLOAT32_BATCHING,
-    "check_methods_sample_order_invariance": _FLOAT32_BATCHING,
-    "check_sample_weight_equivalence_on_dense_data": (
-        "mini-batch training with a random validation split: repeated rows change the "
-        "batches and the split, so weights equal repeats only in expectation; pinned in a "
-        "deterministic full-batch setup in tests/test_sample_weight.py"
-    ),
-}
+ESTIMATORS = [tiny_instance(cls) for _, cls in all_estimators()] + [
+    # a second element table (with NaN rows for elements it has no features for)
+    tiny_instance(ElementEmbeddingFeaturizer, embedding="magpie"),
+]
 
 
-def _expected_failed_checks(estimator):
-    return _NEURAL_XFAIL if hasattr(estimator, "n_ensemble") else {}
-
-
-# Featurizers (ElementEmbeddingFeaturizer, MEGNet*Featurizer) take materials, not numeric
-# matrices: scikit-learn skips every check for estimators whose input tag is "string", so
-# their conventions are pinned in tests/test_featurizer_conventions.py instead.
-
-
-@parametrize_with_checks(
-    [
-        AtomSetsRegressor(**_FAST),
-        AtomSetsClassifier(**_FAST),
-        AtomSetsMLPRegressor(**_FAST),
-        AtomSetsMLPClassifier(**_FAST),
-        SetStatsTransformer(),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
+@parametrize_with_checks(ESTIMATORS)
+def test_estimator_conventions(estimator, check):
     check(estimator)
+
+
+def test_every_public_estimator_and_transformer_is_checked():
+    names = {name for name, _ in all_estimators()}
+    public = {
+        n for n in skatomsets.__all__ if n.endswith(("Regressor", "Classifier", "Featurizer"))
+    }
+    assert public | {"SetStatsTransformer"} == names
+    assert {"CHGNetSiteFeaturizer", "MEGNetRegressor", "ParentStructureFeaturizer"} <= names
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("chgnet"), reason="chgnet is not installed")
+def test_chgnet_featurizers_are_checked_not_skipped_when_chgnet_is_installed():
+    est = tiny_instance(skatomsets.CHGNetSiteFeaturizer)
+    pairs = list(estimator_checks_generator(est, mark="xfail"))
+    assert len(pairs) >= 8
+    # the checks themselves, not stand-ins that raise SkipTest
+    assert all(isinstance(check, functools.partial) for _, check in pairs)
+
+
+def test_check_estimator_runs_everything_and_skips_for_a_missing_dependency(monkeypatch):
+    assert check_estimator(tiny_instance(ElementEmbeddingFeaturizer)) == []
+    assert expected_failed_checks(tiny_instance(ElementEmbeddingFeaturizer)) == {}
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "chgnet" else real_find_spec(name, *a),
+    )
+    skipped = check_estimator(tiny_instance(skatomsets.CHGNetStructureFeaturizer))
+    assert len(skipped) >= 8
+    assert all("needs the optional 'chgnet' package" in s for s in skipped)

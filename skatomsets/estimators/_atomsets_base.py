@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -10,35 +11,42 @@ from ..exceptions import InvalidExtraInputError, InvalidSetError
 from ..inputs import MAX_Z
 from ..nn.modules import AtomSetsModule, MLPModule
 from ..sets import RaggedSets
+from ._auto import AUTO_PARAMS
 from ._base import NeuralEstimatorBase
-from ._params import check_architecture
+from ._params import AUTO_TRAINING, MLP_ARCHITECTURE, SET_ARCHITECTURE
 
 
-class AtomSetsBase(NeuralEstimatorBase):
+class _ModuleFromParams:
+    """``_make_module_params`` from the architecture declaration of ``_params.py``."""
+
+    #: parameter name -> constraints; the torch module takes each under the same name
+    _architecture: dict[str, list[Any]]
+
+    def _make_module_params(self, n_features: int, n_outputs: int) -> dict[str, Any]:
+        params = {"n_features": n_features, "n_outputs": n_outputs}
+        for name in self._architecture:
+            # "auto" parameters (n_neurons) as resolved in fit (n_neurons_)
+            params[name] = getattr(self, f"{name}_" if name in AUTO_PARAMS else name)
+        return params
+
+
+class AtomSetsBase(_ModuleFromParams, NeuralEstimatorBase):
     """Builds :class:`~skatomsets.nn.AtomSetsModule` from the estimator's parameters."""
 
     _set_input = True
     _auto_family = "set"
     #: ``n_neurons="auto"`` below 50,000 training rows (see ``_auto.SIZE_RULES``)
     _auto_n_neurons = 64
+    _architecture = SET_ARCHITECTURE
+    _parameter_constraints: dict[str, list[Any]] = {**SET_ARCHITECTURE, **AUTO_TRAINING}
 
     def _module_class(self) -> type:
         return AtomSetsModule
 
     def _make_module_params(self, n_features: int, n_outputs: int) -> dict[str, Any]:
-        return {
-            "n_features": n_features,
-            "n_outputs": n_outputs,
-            "n_layer_before_readout": self.n_layer_before_readout,
-            "n_layer_after_readout": self.n_layer_after_readout,
-            "n_neurons": self.n_neurons_,
-            "readout": self.readout,
-            "activation": self.activation,
-            "embedding_dim": self.embedding_dim,
-            "dropout": self.dropout,
-            "batch_norm": self.batch_norm,
-            "n_extras": getattr(self, "n_extras_in_", 0),
-        }
+        params = super()._make_module_params(n_features, n_outputs)
+        params["n_extras"] = getattr(self, "n_extras_in_", 0)
+        return params
 
     def _check_X(self, X: Any, reset: bool) -> RaggedSets:
         """Sets as the base class checks them, with their extra inputs standardised.
@@ -87,9 +95,16 @@ class AtomSetsBase(NeuralEstimatorBase):
                 f"{list(expected)} (same names, same order)"
             )
 
+    def _check_param_combinations(self) -> None:
+        """Batch normalisation needs at least 2 samples per batch."""
+        bs = self.batch_size
+        if self.batch_norm and isinstance(bs, numbers.Integral) and bs == 1:
+            raise ValueError(
+                "batch_size=1 cannot train with batch normalisation (it needs at least 2 "
+                "samples per batch): use batch_size >= 2 or batch_norm=False"
+            )
+
     def _check_inputs(self, X: Any, reset: bool):
-        check_architecture(self)
-        self._check_params()
         sets = self._check_X(X, reset=reset)
         if self.embedding_dim is not None:
             z = sets.values[:, 0]
@@ -105,7 +120,7 @@ class AtomSetsBase(NeuralEstimatorBase):
         return sets
 
 
-class MLPBase(NeuralEstimatorBase):
+class MLPBase(_ModuleFromParams, NeuralEstimatorBase):
     """Builds :class:`~skatomsets.nn.MLPModule` for fixed-length features."""
 
     _set_input = False
@@ -113,21 +128,11 @@ class MLPBase(NeuralEstimatorBase):
     #: ``n_neurons="auto"`` below 50,000 training rows (chosen by inner validation on 9 of
     #: the 10 MatBench tasks up to 19k rows against 64)
     _auto_n_neurons = 128
+    _architecture = MLP_ARCHITECTURE
+    _parameter_constraints: dict[str, list[Any]] = {**MLP_ARCHITECTURE, **AUTO_TRAINING}
 
     def _module_class(self) -> type:
         return MLPModule
 
-    def _make_module_params(self, n_features: int, n_outputs: int) -> dict[str, Any]:
-        return {
-            "n_features": n_features,
-            "n_outputs": n_outputs,
-            "n_layers": self.n_layers,
-            "n_neurons": self.n_neurons_,
-            "activation": self.activation,
-            "dropout": self.dropout,
-        }
-
     def _check_inputs(self, X: Any, reset: bool):
-        check_architecture(self)
-        self._check_params()
         return self._check_X(X, reset=reset)

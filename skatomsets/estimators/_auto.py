@@ -16,7 +16,6 @@ validation splits of the MatBench tasks (312 to 132,752 rows); see :func:`size_r
 from __future__ import annotations
 
 import contextlib
-import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +27,6 @@ __all__ = [
     "AUTO_RULES_DOC",
     "SIZE_RULES",
     "auto_lr",
-    "check_training_params",
     "resolve_training_params",
     "size_rule",
     "torch_threads",
@@ -206,34 +204,6 @@ def resolve_training_params(est: Any, n: int) -> dict[str, Any]:
                 value = rule[name]
         out[name] = value
     return out
-
-
-def check_training_params(est: Any) -> None:
-    """Validate the training parameters (``"auto"`` is accepted wherever documented)."""
-
-    def positive_int(name: str, none_ok: bool = False) -> None:
-        v = getattr(est, name)
-        if _is_auto(v) or (none_ok and v is None):
-            return
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-            extra = ", None" if none_ok else ""
-            raise ValueError(f"{name} must be a positive integer{extra} or 'auto', got {v!r}")
-
-    for name in ("max_epochs", "batch_size", "n_ensemble"):
-        positive_int(name)
-    positive_int("patience", none_ok=True)
-    if hasattr(est, "n_threads"):
-        positive_int("n_threads")
-    vf = est.validation_fraction
-    if not _is_auto(vf) and vf is not None and not (isinstance(vf, numbers.Real) and 0 <= vf < 1):
-        raise ValueError(f"validation_fraction must be in [0, 1), None or 'auto', got {vf!r}")
-    lr = est.lr
-    if not _is_auto(lr) and not (isinstance(lr, numbers.Real) and lr > 0):
-        raise ValueError(f"lr must be a positive number or 'auto', got {lr!r}")
-    if not _is_auto(est.lr_schedule) and est.lr_schedule not in LR_SCHEDULES:
-        raise ValueError(
-            f"lr_schedule must be one of {LR_SCHEDULES} or 'auto', got {est.lr_schedule!r}"
-        )
 
 
 @contextlib.contextmanager

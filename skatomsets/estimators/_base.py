@@ -1,39 +1,50 @@
-"""What all neural estimators share: checks, target handling, skorch training, ensembles.
+"""The estimator base: what all neural estimators share between ``fit`` and ``predict``.
 
 The public estimators are plain scikit-learn estimators (``__init__`` only stores
-parameters). ``fit`` validates the data, encodes the targets and trains ``n_ensemble``
-skorch networks (:class:`_SetNet`, a tiny ``NeuralNet`` subclass fed by
-:class:`~skatomsets.estimators._data.TensorData`) with a held-out validation split and early
-stopping that restores the best epoch.
+parameters, declared once with their constraints in ``_parameter_constraints``; ``fit``
+validates them). :func:`fit_checked` is the body of every ``fit``: it checks the data,
+encodes the targets (:mod:`._targets`), resolves the ``"auto"`` budget (:mod:`._auto`) and
+trains ``n_ensemble`` skorch networks (:mod:`._net`) with a held-out validation split
+(:mod:`._split`) and early stopping that restores the best epoch.
 """
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.utils import noop
 
 from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, sets_from_column, to_sets
-from ._auto import LR_SCHEDULES, check_training_params, resolve_training_params, torch_threads
-from ._data import BatchIterator, TensorData
+from ._auto import LR_SCHEDULES, resolve_training_params, torch_threads
+from ._data import TensorData
 from ._domain import DomainMixin
+from ._net import _check_trained, _SetNet, _ValidationScore, _warn_interrupted
 from ._progress import progress_callbacks
-from ._weights import check_sample_weight, weighted_loss
+from ._split import _HoldOut
+from ._targets import ClassifierMixinNN, RegressorMixinNN
 
-__all__ = ["LR_SCHEDULES", "ClassifierMixinNN", "NeuralEstimatorBase", "RegressorMixinNN"]
+# models pickled before _base.py was split refer to these by their old module
+from ._targets import ScaledMAE as ScaledMAE
+from ._targets import ValidationAUC as ValidationAUC
+from ._weights import check_sample_weight
+
+__all__ = [
+    "LR_SCHEDULES",
+    "ClassifierMixinNN",
+    "NeuralEstimatorBase",
+    "RegressorMixinNN",
+    "check_device",
+    "fit_checked",
+]
 
 
 def resolve_device(device: str) -> str:
@@ -41,228 +52,6 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-class _SetNet(NeuralNet):
-    """skorch ``NeuralNet`` that batches :class:`TensorData` by slicing (no DataLoader)."""
-
-    def get_dataset(self, X: Any, y: Any = None) -> TensorData:
-        # TensorData, or a counterpart with the same interface (e.g. _graph_data.GraphData)
-        if isinstance(X, TensorData) or (hasattr(X, "batches") and hasattr(X, "subset")):
-            return X
-        raise TypeError(f"expected TensorData, got {type(X).__name__}")
-
-    def get_iterator(self, dataset: TensorData, training: bool = False) -> BatchIterator:
-        if training:
-            return BatchIterator(dataset, self.batch_size, self.shuffle_rng_)
-        return BatchIterator(dataset, max(self.batch_size, 2048))
-
-    def fit_loop(self, X: Any, y: Any = None, epochs: Any = None, **kwargs: Any):
-        # skorch swallows KeyboardInterrupt (then restores the best weights in
-        # on_train_end); remember it so that an ensemble stops training further members.
-        self.interrupted_ = False
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **kwargs)
-        except KeyboardInterrupt:
-            # skorch's EarlyStopping stops training by raising KeyboardInterrupt too
-            stopper = dict(self.callbacks_).get("early_stopping")
-            self.interrupted_ = stopper is None or stopper.misses_ < stopper.patience
-            raise
-
-    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
-        # without early stopping nothing else keeps a completed epoch's weights: keep them
-        # so that an interrupt never leaves a half-trained epoch's weights (small copy)
-        super().on_epoch_end(net, **kwargs)
-        if "early_stopping" not in dict(self.callbacks_):
-            self.last_epoch_state_ = {
-                k: v.detach().clone() for k, v in self.module_.state_dict().items()
-            }
-
-    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any):
-        self.last_epoch_state_ = None
-        super().partial_fit(X, y, classes=classes, **fit_params)
-        if getattr(self, "interrupted_", False):
-            _settle_interrupt(self)
-        self.last_epoch_state_ = None
-        return self
-
-    def infer(self, x: Any, **fit_params: Any) -> torch.Tensor:
-        return self.module_(x.to(self.device))
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(y_true, (tuple, list)):  # (targets, sample weights)
-            return weighted_loss(self.criterion_, y_pred, *y_true)
-        return self.criterion_(y_pred, y_true.to(y_pred.device))
-
-
-def _settle_interrupt(net: _SetNet) -> None:
-    """After Ctrl-C: drop the unfinished epoch from the history, keep completed weights.
-
-    With early stopping, skorch has already restored the best epoch's weights; without it,
-    the weights at the end of the last completed epoch are restored. ``completed_epochs_``
-    is 0 when the interrupt came before any epoch ended (the weights are then unusable).
-    """
-    net.interrupted_epoch_ = len(net.history)
-    if net.history and "train_loss" not in net.history[-1]:
-        del net.history[-1]
-    net.completed_epochs_ = len(net.history)
-    state = getattr(net, "last_epoch_state_", None)
-    if state is not None:
-        net.module_.load_state_dict(state)
-
-
-def _warn_interrupted(est: Any, net: _SetNet) -> None:
-    member = f"ensemble member {len(est.nets_) + 1}/{est.n_ensemble_}"
-    if net.completed_epochs_ == 0:
-        kept = "no epoch completed, so this member is dropped"
-    elif "early_stopping" in dict(net.callbacks_):
-        kept = "keeping the best weights so far"
-    else:
-        kept = f"keeping the weights of the last completed epoch ({net.completed_epochs_})"
-    warnings.warn(
-        f"training interrupted in epoch {net.interrupted_epoch_} of {member}; {kept}",
-        UserWarning,
-        stacklevel=4,
-    )
-
-
-def _check_trained(est: Any) -> None:
-    """Refuse a fit that did not train or diverged, instead of predicting NaN or p = 0.5.
-
-    Called once after all ensemble members are trained.
-    """
-    n = len(est.nets_)
-    for i, net in enumerate(est.nets_, start=1):
-        hist = net.history
-        losses = np.asarray([h.get("train_loss", np.nan) for h in hist], dtype=float)
-        finite_weights = all(
-            torch.isfinite(t).all()
-            for t in net.module_.state_dict().values()
-            if t.is_floating_point()
-        )
-        if not finite_weights or not np.isfinite(losses).any():
-            shown = ", ".join(f"{v:.4g}" for v in losses[:5]) + (", ..." if len(losses) > 5 else "")
-            raise ValueError(
-                f"training of {type(est).__name__} diverged: ensemble member {i}/{n} ended with "
-                f"non-finite weights (training loss per epoch: {shown}); lower lr (now "
-                f"{est.lr!r}) or standardise the input features"
-            )
-
-
-class _HoldOut:
-    """Random (stratified for classifiers) hold-out validation split for skorch."""
-
-    def __init__(self, fraction: float, stratify: bool, seed: int) -> None:
-        self.fraction = fraction
-        self.stratify = stratify
-        self.seed = seed
-
-    def __call__(self, dataset: TensorData, y: Any = None, **kwargs: Any):
-        n = len(dataset)
-        n_valid = max(1, round(self.fraction * n))
-        rng = np.random.default_rng(self.seed)
-        if self.stratify:
-            n_classes = len(np.unique(dataset.y))
-            n_valid = max(n_valid, n_classes)
-            if n - n_valid >= n_classes and np.bincount(dataset.y).min() >= 2:
-                self._check_train_size(n, n_valid)
-                split = StratifiedShuffleSplit(1, test_size=n_valid, random_state=self.seed)
-                train, valid = next(split.split(np.zeros(n), dataset.y))
-                return dataset.subset(np.sort(train)), dataset.subset(np.sort(valid))
-        self._check_train_size(n, n_valid)
-        perm = rng.permutation(n)
-        return dataset.subset(np.sort(perm[n_valid:])), dataset.subset(np.sort(perm[:n_valid]))
-
-    def _check_train_size(self, n: int, n_valid: int) -> None:
-        """At least 2 training samples (batch normalisation, and any learning at all)."""
-        if n - n_valid < 2:
-            per_class = ", at least one per class" if self.stratify else ""
-            raise ValueError(
-                f"only {n - n_valid} of {n} samples left for training after holding out "
-                f"{n_valid} for validation (validation_fraction={self.fraction!r}{per_class}); "
-                "training needs at least 2: use more data, a smaller validation_fraction, or "
-                "validation_fraction=None"
-            )
-
-
-class _ValidationScore(Callback):
-    """Records a metric of the validation predictions each epoch (no extra forward pass)."""
-
-    def __init__(self, name: str, score: Any) -> None:
-        self.name = name
-        self.score = score
-
-    def on_epoch_begin(self, net: NeuralNet, **kwargs: Any) -> None:
-        self.preds_: list[torch.Tensor] = []
-        self.trues_: list[torch.Tensor] = []
-        self.weights_: list[torch.Tensor] = []
-
-    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs) -> None:
-        if not training:
-            self.preds_.append(y_pred.detach().float().cpu())
-            target = batch[1]
-            if isinstance(target, (tuple, list)):  # (targets, sample weights)
-                target, w = target
-                self.weights_.append(w)
-            self.trues_.append(target)
-
-    def on_epoch_end(self, net: NeuralNet, **kwargs: Any) -> None:
-        if self.preds_:
-            y_true, y_pred = torch.cat(self.trues_).numpy(), torch.cat(self.preds_).numpy()
-            if self.weights_:
-                value = self.score(y_true, y_pred, sample_weight=torch.cat(self.weights_).numpy())
-            else:
-                value = self.score(y_true, y_pred)
-            net.history.record(self.name, float(value))
-
-
-class ScaledMAE:
-    """Validation MAE in target units from standardised targets and predictions."""
-
-    def __init__(self, scale: np.ndarray) -> None:
-        self.scale = scale
-
-    def __call__(
-        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
-        err = np.abs(y_true - y_pred) * self.scale
-        if sample_weight is None or not sample_weight.sum() > 0:
-            return float(np.mean(err))
-        return float(np.average(err.reshape(len(err), -1).mean(axis=1), weights=sample_weight))
-
-
-class ValidationAUC:
-    """Validation ROC-AUC from logits (one-vs-rest for multiclass).
-
-    When the validation split lacks a class (tiny datasets) the AUC is undefined; the mean
-    probability of the true class is used instead, so that higher is still better.
-    Ties in AUC (e.g. a perfectly ranked validation set for many epochs) are broken by the
-    validation cross-entropy, through a term below 1e-10: the AUC is ranking-only, and the
-    first epoch to reach the best AUC may still be poorly calibrated.
-    """
-
-    def __init__(self, n_classes: int) -> None:
-        self.n_classes = n_classes
-
-    def __call__(
-        self, y_true: np.ndarray, logits: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
-        w = sample_weight
-        if w is not None and not w.sum() > 0:
-            w = None
-        logits_t = torch.from_numpy(logits).double()
-        proba = torch.softmax(logits_t, dim=1).numpy()
-        per = torch.nn.functional.cross_entropy(
-            logits_t, torch.from_numpy(y_true), reduction="none"
-        ).numpy()
-        xent = float(per.mean() if w is None else np.average(per, weights=w))
-        tie_break = 1e-10 / (1.0 + xent)
-        if len(np.unique(y_true[w > 0] if w is not None else y_true)) < self.n_classes:
-            p_true = proba[np.arange(len(y_true)), y_true]
-            return float(np.average(p_true, weights=w)) + tie_break
-        if self.n_classes == 2:
-            return float(roc_auc_score(y_true, proba[:, 1], sample_weight=w)) + tie_break
-        return float(roc_auc_score(y_true, proba, multi_class="ovr", sample_weight=w)) + tie_break
 
 
 class NeuralEstimatorBase(DomainMixin, BaseEstimator):
@@ -285,8 +74,8 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         return X.n_features if isinstance(X, RaggedSets) else X.shape[1]
 
     # --------------------------------------------------------------- input checks
-    def _check_params(self) -> None:
-        check_training_params(self)
+    def _check_param_combinations(self) -> None:
+        """Rules that tie parameters together (each one alone is in ``_parameter_constraints``)."""
 
     def _check_X(self, X: Any, reset: bool) -> RaggedSets | np.ndarray:
         if self._set_input:
@@ -459,146 +248,6 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         return out
 
 
-class RegressorMixinNN:
-    """Target scaling and prediction for the neural regressors."""
-
-    def _encode_y(self, y: Any, n: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
-        y_arr = self._check_targets_numeric(y, n)
-        if y_arr.dtype == object or y_arr.dtype.kind in "USb":
-            try:
-                y_arr = y_arr.astype(np.float64)
-            except (TypeError, ValueError):
-                rows = [i for i, v in enumerate(y_arr.ravel()) if not _is_number(v)]
-                raise InvalidTargetError(
-                    f"non-numeric target {_plain(y_arr.ravel()[rows[0]])!r}", row=rows[0]
-                ) from None
-        y_arr = y_arr.astype(np.float64)
-        if y_arr.ndim > 2:
-            raise InvalidTargetError(f"y must be 1-D or 2-D, got {y_arr.ndim}-D")
-        bad = ~np.isfinite(y_arr.reshape(n, -1)).all(axis=1)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InvalidTargetError(f"target {y_arr[i].tolist()} is NaN or infinite", row=i)
-        self._y_ndim = y_arr.ndim
-        y2 = y_arr.reshape(n, -1)
-        # weighted when sample weights are given (then a weight-w row counts as w copies)
-        self.y_mean_ = np.average(y2, axis=0, weights=sample_weight)
-        scale = np.sqrt(np.average((y2 - self.y_mean_) ** 2, axis=0, weights=sample_weight))
-        self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
-
-    def _criterion(self) -> type:
-        from ._params import LOSSES
-
-        return LOSSES[self.loss_]
-
-    def _score(self):
-        return ("valid_mae", ScaledMAE(self.y_scale_), True)
-
-    def predict(self, X: Any, return_std: bool = False):
-        """Predict targets (mean over the ensemble).
-
-        Parameters
-        ----------
-        X : RaggedSets or array-like
-            Featurized inputs, as in ``fit``.
-        return_std : bool, default=False
-            Also return the standard deviation over the ensemble members (needs
-            ``n_ensemble >= 2``): a deep-ensemble uncertainty estimate.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        y_std : ndarray, same shape, only if ``return_std``
-        """
-        outs = self._forward_all(X) * self.y_scale_ + self.y_mean_
-        mean = outs.mean(axis=0)
-        std = outs.std(axis=0)
-        if self._y_ndim == 1:
-            mean, std = mean[:, 0], std[:, 0]
-        if return_std:
-            if len(self.nets_) < 2:
-                raise ValueError("return_std=True needs an ensemble: set n_ensemble >= 2")
-            return mean, std
-        return mean
-
-    def _more_tags_regressor(self, tags):
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags
-
-
-class ClassifierMixinNN:
-    """Label encoding, ROC-AUC early stopping and probabilities for the neural classifiers."""
-
-    def _encode_y(self, y: Any, n: int, sample_weight: np.ndarray | None = None) -> np.ndarray:
-        from sklearn.utils.multiclass import check_classification_targets
-
-        y_arr = self._check_targets_numeric(y, n)
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it is raveled.",
-                _data_conversion_warning(),
-                stacklevel=3,
-            )
-            y_arr = y_arr.ravel()
-        if y_arr.dtype.kind == "f":
-            bad = ~np.isfinite(y_arr)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InvalidTargetError(
-                    f"class label {y_arr[i].tolist()} is NaN or infinite", row=i
-                )
-        _check_label_types(y_arr)
-        check_classification_targets(y_arr)
-        self.classes_, codes = np.unique(y_arr, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise InvalidTargetError(
-                f"only one class ({_plain(self.classes_[0])!r}) is present in y; a classifier "
-                "needs at "
-                "least 2 classes"
-            )
-        return codes.astype(np.int64)
-
-    def _criterion(self) -> type:
-        return torch.nn.CrossEntropyLoss
-
-    def _score(self):
-        return ("valid_auc", ValidationAUC(len(self.classes_)), False)
-
-    def predict_proba(self, X: Any, return_std: bool = False):
-        """Class probabilities (mean over the ensemble), columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : RaggedSets or array-like
-            Featurized inputs, as in ``fit``.
-        return_std : bool, default=False
-            Also return the standard deviation of each class probability over the ensemble
-            members (needs ``n_ensemble >= 2``): a deep-ensemble uncertainty estimate.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        proba_std : ndarray of shape (n_samples, n_classes), only if ``return_std``
-        """
-        logits = self._forward_all(X)
-        proba = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
-        if return_std:
-            if len(self.nets_) < 2:
-                raise ValueError("return_std=True needs an ensemble: set n_ensemble >= 2")
-            return proba.mean(axis=0), proba.std(axis=0)
-        return proba.mean(axis=0)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each sample."""
-        check_is_fitted(self)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def _is_classifier(self) -> bool:
-        return True
-
-
 def _check_set_feature_names(est: Any, X: RaggedSets, reset: bool) -> None:
     """``feature_names_in_`` for sets, as scikit-learn does for DataFrames.
 
@@ -625,39 +274,6 @@ def _check_set_feature_names(est: Any, X: RaggedSets, reset: bool) -> None:
         f"{names[j]!r} but {type(est).__name__} was fitted with {fitted[j]!r} (sets from a "
         "different featurizer, element table or MEGNet level?)"
     )
-
-
-def _check_label_types(y: np.ndarray) -> None:
-    """Class labels that numpy can sort: 1-D, no None, not strings mixed with numbers."""
-    if y.ndim != 1:
-        raise InvalidTargetError(
-            f"classifier targets must be 1-D class labels, got an array of shape {y.shape} "
-            "(multi-output classification is not supported)"
-        )
-    if y.dtype != object:
-        return
-    kinds: dict[str, int] = {}
-    for i, v in enumerate(y.tolist()):
-        if v is None or (isinstance(v, float) and not np.isfinite(v)):
-            raise InvalidTargetError(f"class label {v!r} is missing (None or NaN)", row=i)
-        kind = "string" if isinstance(v, (str, bytes)) else "number"
-        if not isinstance(v, (str, bytes, numbers.Number)):
-            raise InvalidTargetError(
-                f"class label {v!r} of type {type(v).__name__} is neither a string nor a number",
-                row=i,
-            )
-        kinds.setdefault(kind, i)
-    if len(kinds) > 1:
-        raise InvalidTargetError(
-            f"class labels mix strings and numbers (row {kinds['string']} is "
-            f"{y[kinds['string']]!r}, row {kinds['number']} is {_plain(y[kinds['number']])!r}): "
-            "use one type for all labels"
-        )
-
-
-def _plain(v: Any) -> Any:
-    """A numpy scalar as the Python value (messages show ``'high'``, not ``np.str_('high')``)."""
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _check_finite_outputs(outs: np.ndarray) -> None:
@@ -696,27 +312,17 @@ def check_device(device: str) -> str:
     return resolved
 
 
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _data_conversion_warning() -> type[Warning]:
-    from sklearn.exceptions import DataConversionWarning
-
-    return DataConversionWarning
-
-
 def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = None):
     """The body of every ``fit``: check inputs, encode targets, train the networks.
+
+    Each parameter has been validated against ``_parameter_constraints`` by then (the
+    ``fit`` methods are wrapped in scikit-learn's ``_fit_context``).
 
     With ``sample_weight``, rows of weight zero are dropped before anything is fitted (so a
     zero weight is exactly the same as leaving the row out), uniform weights are the same as
     none, and otherwise the loss, the validation metric and the target scaling are weighted.
     """
+    est._check_param_combinations()
     data = est._check_inputs(X, reset=True)
     n = len(data)
     y_enc = est._encode_y(y, n)  # checks every row (errors name the user's rows)

@@ -26,49 +26,9 @@ from ..megnet.weights import PRETRAINED, resolve_model
 from ..megnet.weights import save_parent as _save_parent
 from ._base import NeuralEstimatorBase, fit_checked
 from ._graph_data import GraphData, GraphInput
+from ._params import MEGNET_ARCHITECTURE, MEGNET_START, TRAINING
 
-__all__ = ["MEGNET_PARAMS_DOC", "MEGNetBase", "MEGNetModule"]
-
-MEGNET_PARAMS_DOC = """\
-    init : None, "pretrained", str, Path or MEGNet, default=None
-        Where the network starts. None: from scratch, with the architecture given by
-        ``n_blocks``, ``embedding_dim``, ``encoder_units``, ``block_units``,
-        ``set2set_hidden``, ``head_units`` and ``cutoff``. "pretrained" (or the name of a
-        shipped model, see :data:`skatomsets.megnet.PRETRAINED`): fine-tune the shipped
-        mp-2019.4.1 formation-energy MEGNet. A path to a file written by
-        :func:`skatomsets.megnet.save_parent` (e.g. by :meth:`save_parent` of another
-        MEGNet estimator) or a :class:`~skatomsets.megnet.MEGNet` module: fine-tune your own
-        parent. When fine-tuning, the architecture (and cutoff) is the parent's and the width
-        parameters are ignored; the embedding, encoders, MEGNet blocks and Set2Set readouts
-        start from the parent's weights, while the output MLP (``head``) is always
-        re-initialised, since it has to learn a new target (with its own units and scale).
-        The parent itself is never modified.
-    freeze : int, default=0
-        Number of leading MEGNet blocks kept fixed while fine-tuning, together with the
-        element embedding and those blocks' atom/bond/state encoders; 0 trains everything.
-        Must be 0 when ``init`` is None (there is nothing to keep).
-    n_blocks : int, default=3
-        MEGNet blocks (from scratch only).
-    embedding_dim : int, default=16
-        Width of the element embedding (from scratch only).
-    encoder_units : tuple of int, default=(64, 32)
-        Widths of the two-layer atom/bond/state encoders before each block (from scratch
-        only); the last must equal ``block_units[-1]``.
-    block_units : tuple of int, default=(64, 64, 32)
-        Widths of the φe/φv/φu update MLPs of each block (from scratch only).
-    set2set_hidden : int, default=16
-        Width of the Set2Set readouts (from scratch only).
-    head_units : tuple of int, default=(32, 16)
-        Hidden widths of the output MLP (from scratch only).
-    cutoff : float, default=5.0
-        Neighbour cutoff in Å (from scratch only; the bond Gaussians span 0..cutoff + 1 Å).
-    allow_isolated : bool, default=False
-        Accept structures with a site that has no neighbour within the cutoff (its pooled
-        bond message is zero); by default they raise an error naming the row and site.
-"""
-
-_ARCH_INTS = ("n_blocks", "embedding_dim", "set2set_hidden")
-_ARCH_TUPLES = ("encoder_units", "block_units", "head_units")
+__all__ = ["MEGNetBase", "MEGNetModule"]
 
 
 class MEGNetModule(nn.Module):
@@ -119,8 +79,11 @@ class MEGNetModule(nn.Module):
         return y.unsqueeze(1) if y.ndim == 1 else y
 
 
-def _is_pos_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+def _plain(value: Any) -> Any:
+    """Python ints / floats / tuples of ints for the config (numpy scalars allowed as input)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(int(u) for u in value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 class MEGNetBase(NeuralEstimatorBase):
@@ -128,6 +91,11 @@ class MEGNetBase(NeuralEstimatorBase):
 
     _set_input = False
     _data_class = GraphData
+    _parameter_constraints: dict[str, list[Any]] = {
+        **MEGNET_START,
+        **MEGNET_ARCHITECTURE,
+        **TRAINING,
+    }
 
     # --------------------------------------------------------------- hooks of _base
     def _module_class(self) -> type:
@@ -147,8 +115,6 @@ class MEGNetBase(NeuralEstimatorBase):
         }
 
     def _check_inputs(self, X: Any, reset: bool) -> GraphBatch:
-        self._check_params()
-        self._check_megnet_params()
         if reset:
             self._resolve_init()
         return self._check_X(X, reset=reset)
@@ -171,54 +137,33 @@ class MEGNetBase(NeuralEstimatorBase):
         )
 
     # --------------------------------------------------------------- parameters
-    def _check_megnet_params(self) -> None:
-        for name in _ARCH_INTS:
-            if not _is_pos_int(getattr(self, name)):
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        for name in _ARCH_TUPLES:
-            v = getattr(self, name)
-            if not (isinstance(v, (tuple, list)) and v and all(_is_pos_int(u) for u in v)):
-                raise ValueError(f"{name} must be a non-empty tuple of positive ints, got {v!r}")
+    def _check_param_combinations(self) -> None:
         if self.encoder_units[-1] != self.block_units[-1]:
             raise ValueError(
                 f"encoder_units[-1] ({self.encoder_units[-1]}) must equal block_units[-1] "
                 f"({self.block_units[-1]}): the block output is added to its encoded input"
             )
-        if not (isinstance(self.cutoff, numbers.Real) and self.cutoff > 0):
-            raise ValueError(f"cutoff must be a positive number, got {self.cutoff!r}")
-        f = self.freeze
-        if not isinstance(f, numbers.Integral) or isinstance(f, bool) or f < 0:
-            raise ValueError(f"freeze must be a non-negative integer, got {f!r}")
-        if f and self.init is None:
+        if self.freeze and self.init is None:
             raise ValueError(
-                f"freeze={f} keeps parent weights fixed, but init=None trains from scratch: "
-                "give init='pretrained' or your own parent, or set freeze=0"
+                f"freeze={self.freeze} keeps parent weights fixed, but init=None trains from "
+                "scratch: give init='pretrained' or your own parent, or set freeze=0"
             )
 
     def _resolve_init(self) -> None:
         """Set ``megnet_config_`` and the parent weights (kept until the end of ``fit``)."""
         init = self.init
         if init is None:
-            cutoff = float(self.cutoff)
+            # the architecture parameters are MEGNetConfig fields of the same name
+            arch = {name: _plain(getattr(self, name)) for name in MEGNET_ARCHITECTURE}
+            cutoff = float(arch["cutoff"])
             self.megnet_config_ = MEGNetConfig(
-                embedding_dim=int(self.embedding_dim),
-                encoder_units=tuple(self.encoder_units),
-                block_units=tuple(self.block_units),
-                n_blocks=int(self.n_blocks),
-                set2set_hidden=int(self.set2set_hidden),
-                head_units=tuple(self.head_units),
-                cutoff=cutoff,
+                **{**arch, "cutoff": cutoff},
                 gaussian_centers=tuple(np.linspace(0.0, cutoff + 1.0, 100).tolist()),
             )
             self._parent_state = None
             return
         if isinstance(init, str) and init == "pretrained":
             init = PRETRAINED[0]
-        if not isinstance(init, (str, Path, MEGNet)):
-            raise ValueError(
-                "init must be None, 'pretrained', a path to a saved parent or a MEGNet module, "
-                f"got {type(init).__name__}"
-            )
         parent = resolve_model(init)
         if self.freeze > parent.config.n_blocks:
             raise ValueError(

@@ -1,145 +1,136 @@
-"""Shared parameter documentation and validation of the architecture parameters."""
+"""Every estimator parameter, declared once with its constraints.
+
+The public estimators compose their ``_parameter_constraints`` (scikit-learn's
+declarative validation, :mod:`sklearn.utils._param_validation`, run once at the start of
+``fit``) from these dictionaries. The architecture dictionaries are also the list of
+parameters handed, under the same names, to the torch module
+(:meth:`~skatomsets.estimators._atomsets_base.AtomSetsBase._make_module_params`) or to
+:class:`~skatomsets.megnet.MEGNetConfig`. Checks that involve the data or several
+parameters at once (``"auto"`` resolution, ``batch_size=1`` with batch normalisation,
+``freeze`` against the parent) stay in ``fit``.
+"""
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
+from ..megnet.model import MEGNet
 from ..nn.modules import ACTIVATIONS, READOUTS
-from ._auto import AUTO_RULES_DOC
+from ._auto import AUTO, LR_SCHEDULES
+
+__all__ = [
+    "AUTO_TRAINING",
+    "LOSSES",
+    "MEGNET_ARCHITECTURE",
+    "MLP_ARCHITECTURE",
+    "SET_ARCHITECTURE",
+    "TRAINING",
+]
 
 LOSSES = {"mse": torch.nn.MSELoss, "mae": torch.nn.L1Loss, "huber": torch.nn.HuberLoss}
 
-TRAINING_PARAMS_DOC = """\
-    loss : {"mse", "mae", "huber"}, default="mse"
-        Training loss on the standardised targets (regressors only).
-    max_epochs : int, default=1000
-        Maximum number of epochs.
-    batch_size : int, default=128
-    lr : float, default=1e-3
-        Adam learning rate.
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    lr_schedule : {"constant", "cosine"}, default="constant"
-        "cosine" anneals the learning rate from ``lr`` towards 0 over ``max_epochs``
-        (per epoch): steadier validation scores late in training on large data sets.
-    validation_fraction : float or None, default=0.1
-        Fraction of the training data held out (stratified for classifiers) to pick the best
-        epoch: validation MAE for regressors, ROC-AUC for classifiers. None or 0 trains on
-        everything for ``max_epochs``.
-    patience : int or None, default=200
-        Stop after this many epochs without improvement of the validation metric and restore
-        the best epoch's weights (the paper uses 200). None disables early stopping.
-    n_ensemble : int, default=1
-        Number of independently initialised networks (a deep ensemble); predictions are
-        their mean, and ``predict(X, return_std=True)`` gives their spread.
-    random_state : int, RandomState or None, default=None
-        Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
-        results on CPU, run to run and process to process.
-    device : str, default="auto"
-        Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
-    verbose : int, default=0
-        1 prints a line per epoch.
 
-    The budget parameters (``loss``, ``max_epochs``, ``batch_size``, ``lr``,
-    ``lr_schedule``, ``validation_fraction``, ``patience``, ``n_ensemble``) also accept
-    "auto": the size rules of :class:`~skatomsets.AtomSetsRegressor`; resolved values are
-    stored as fitted attributes (``batch_size_``, ...).
+class _Count(Interval):
+    """An integer interval that refuses ``True`` / ``False`` (``max_epochs=True`` is a typo)."""
 
-"""
-
-#: The training parameters of the set and MLP estimators, whose budget defaults to "auto".
-AUTO_TRAINING_PARAMS_DOC = """\
-    loss : {"auto", "mae", "mse", "huber"}, default="auto"
-        Training loss on the standardised targets (regressors only). "auto" = "mae", the
-        metric that picks the best epoch.
-    max_epochs : int or "auto", default="auto"
-        Maximum number of epochs.
-    batch_size : int or "auto", default="auto"
-    lr : float or "auto", default="auto"
-        Adam learning rate.
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    lr_schedule : {"auto", "constant", "cosine"}, default="auto"
-        "cosine" anneals the learning rate from ``lr`` towards 0 over ``max_epochs``
-        (per epoch): steadier validation scores late in training on large data sets.
-    validation_fraction : float, None or "auto", default="auto"
-        Fraction of the training data held out (stratified for classifiers) to pick the best
-        epoch: validation MAE for regressors, ROC-AUC for classifiers. None or 0 trains on
-        everything for ``max_epochs``.
-    patience : int, None or "auto", default="auto"
-        Stop after this many epochs without improvement of the validation metric and restore
-        the best epoch's weights (the paper uses 200). None disables early stopping.
-    n_ensemble : int or "auto", default="auto"
-        Number of independently initialised networks (a deep ensemble); predictions are
-        their mean, and ``predict(X, return_std=True)`` gives their spread.
-    n_threads : int or "auto", default="auto"
-        Torch CPU threads used during ``fit`` and ``predict`` (torch's own setting is
-        restored afterwards).
-    random_state : int, RandomState or None, default=None
-        Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
-        results on CPU, run to run and process to process.
-    device : str, default="auto"
-        Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
-    verbose : int, default=0
-        1 prints a line per epoch.
-        The "auto" parameters are resolved in ``fit``: see Notes.
-
-"""
-
-#: The Notes section of those estimators: the "auto" rules.
-AUTO_NOTES_DOC = (
-    """\
-    Notes
-    -----
-"""
-    + AUTO_RULES_DOC
-    + """
-    Parameters set explicitly are used as given (for example ``batch_size=128`` with
-    everything else "auto").
-
-"""
-)
+    def is_satisfied_by(self, val: Any) -> bool:
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
-def check_architecture(est) -> None:
-    """Validate the AtomSets architecture parameters of ``est`` (called in ``fit``)."""
-    for name in ("n_layer_before_readout", "n_layer_after_readout"):
-        v = getattr(est, name, 1)
-        if not isinstance(v, numbers.Integral) or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
-    for name in ("n_neurons", "n_layers"):
-        v = getattr(est, name, 1)
-        if name == "n_neurons" and isinstance(v, str) and v == "auto":
-            continue
-        if not isinstance(v, numbers.Integral) or (v < 1 and name == "n_neurons") or v < 0:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if getattr(est, "readout", "mean") not in READOUTS:
-        raise ValueError(f"readout must be one of {READOUTS}, got {est.readout!r}")
-    if est.activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {est.activation!r}")
-    if not (isinstance(est.dropout, numbers.Real) and 0 <= est.dropout < 1):
-        raise ValueError(f"dropout must be in [0, 1), got {est.dropout!r}")
-    if hasattr(est, "loss") and est.loss not in (*LOSSES, "auto"):
-        raise ValueError(f"loss must be one of {(*LOSSES, 'auto')}, got {est.loss!r}")
-    _check_batch_norm(est)
-    emb = getattr(est, "embedding_dim", None)
-    if emb is not None and (not isinstance(emb, numbers.Integral) or emb < 1):
-        raise ValueError(f"embedding_dim must be None or a positive integer, got {emb!r}")
+class _PositiveInts(Options):
+    """A non-empty tuple (or list) of positive integers: the layer widths of MEGNet.
 
+    An ``Options`` subclass only because scikit-learn accepts its own constraint classes.
+    """
 
-def _check_batch_norm(est) -> None:
-    """``batch_norm`` is a real bool, and batch normalisation gets >= 2 samples per batch."""
-    bn = getattr(est, "batch_norm", None)
-    if bn is None:
-        return
-    if not isinstance(bn, (bool, np.bool_)):
-        shown = bn.item() if isinstance(bn, np.generic) else bn
-        raise ValueError(f"batch_norm must be True or False, got {shown!r}")
-    if bn and isinstance(est.batch_size, numbers.Integral) and est.batch_size == 1:
-        raise ValueError(
-            "batch_size=1 cannot train with batch normalisation (it needs at least 2 samples "
-            "per batch): use batch_size >= 2 or batch_norm=False"
+    def __init__(self) -> None:
+        super().__init__(object, set())
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return (
+            isinstance(val, (tuple, list))
+            and len(val) > 0
+            and all(POSITIVE_INT.is_satisfied_by(u) for u in val)
         )
+
+    def __str__(self) -> str:
+        return "a non-empty tuple of positive ints"
+
+
+POSITIVE_INT = _Count(Integral, 1, None, closed="left")
+NON_NEGATIVE_INT = _Count(Integral, 0, None, closed="left")
+_AUTO = StrOptions({AUTO})
+
+# ------------------------------------------------------------------------- architectures
+#: AtomSets architecture: the keywords of :class:`~skatomsets.nn.AtomSetsModule` that are
+#: estimator parameters of the same name (``n_neurons`` after ``"auto"`` resolution).
+SET_ARCHITECTURE: dict[str, list[Any]] = {
+    "n_layer_before_readout": [NON_NEGATIVE_INT],
+    "n_layer_after_readout": [NON_NEGATIVE_INT],
+    "n_neurons": [POSITIVE_INT, _AUTO],
+    "readout": [StrOptions(set(READOUTS))],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "embedding_dim": [POSITIVE_INT, None],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "batch_norm": ["boolean"],
+}
+
+#: MLP architecture: the keywords of :class:`~skatomsets.nn.MLPModule`, likewise.
+MLP_ARCHITECTURE: dict[str, list[Any]] = {
+    "n_layers": [NON_NEGATIVE_INT],
+    "n_neurons": [POSITIVE_INT, _AUTO],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+}
+
+#: MEGNet from scratch: the fields of :class:`~skatomsets.megnet.MEGNetConfig` that are
+#: estimator parameters of the same name (ignored when fine-tuning a parent).
+MEGNET_ARCHITECTURE: dict[str, list[Any]] = {
+    "n_blocks": [POSITIVE_INT],
+    "embedding_dim": [POSITIVE_INT],
+    "encoder_units": [_PositiveInts()],
+    "block_units": [_PositiveInts()],
+    "set2set_hidden": [POSITIVE_INT],
+    "head_units": [_PositiveInts()],
+    "cutoff": [Interval(Real, 0, None, closed="neither")],
+}
+
+#: Where MEGNet starts, and what it accepts.
+MEGNET_START: dict[str, list[Any]] = {
+    # None, "pretrained" / a shipped model's name / a file path, or a MEGNet module
+    "init": [None, str, Path, MEGNet],
+    "freeze": [NON_NEGATIVE_INT],
+    "allow_isolated": ["boolean"],
+}
+
+# ------------------------------------------------------------------------- training
+#: Training parameters of every neural estimator; the budget ones accept "auto" (resolved
+#: in ``fit`` by :mod:`._auto`; the MEGNet estimators default to fixed values).
+TRAINING: dict[str, list[Any]] = {
+    "max_epochs": [POSITIVE_INT, _AUTO],
+    "batch_size": [POSITIVE_INT, _AUTO],
+    "lr": [Interval(Real, 0, None, closed="neither"), _AUTO],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "lr_schedule": [StrOptions({*LR_SCHEDULES, AUTO})],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left"), None, _AUTO],
+    "patience": [POSITIVE_INT, None, _AUTO],
+    "n_ensemble": [POSITIVE_INT, _AUTO],
+    "random_state": ["random_state"],
+    "device": [str],
+    "verbose": ["verbose"],
+}
+
+#: The set and MLP estimators also choose their torch threads.
+AUTO_TRAINING: dict[str, list[Any]] = {**TRAINING, "n_threads": [POSITIVE_INT, _AUTO]}
+
+#: ``loss`` of the set and MLP regressors ("auto" = "mae").
+AUTO_LOSS: dict[str, list[Any]] = {"loss": [StrOptions({*LOSSES, AUTO})]}
+
+#: ``loss`` of the MEGNet regressor (no "auto").
+LOSS: dict[str, list[Any]] = {"loss": [StrOptions(set(LOSSES))]}

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 
 from ._atomsets_base import AtomSetsBase
 from ._base import RegressorMixinNN, fit_checked
-from ._params import AUTO_NOTES_DOC, AUTO_TRAINING_PARAMS_DOC
+from ._docstrings import fill_doc
+from ._params import AUTO_LOSS
 
 __all__ = ["AtomSetsRegressor"]
 
 
+@fill_doc
 class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
     """AtomSets regression model on weighted per-atom feature sets (skorch/PyTorch).
 
@@ -22,26 +24,10 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
 
     Parameters
     ----------
-    n_layer_before_readout : int, default=2
-        Dense layers applied to each member before the readout (paper grid: 1-3).
-    n_layer_after_readout : int, default=2
-        Dense layers after the readout (paper grid: 2-3).
-    n_neurons : int or "auto", default="auto"
-        Width of every hidden layer (paper grid: 16, 32, 64, 128).
-        "auto": 64 below 50,000 training rows, 256 from there.
-    readout : {"mean", "set2set"}, default="mean"
-        Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
-    activation : {"softplus", "relu"}, default="softplus"
-    embedding_dim : int or None, default=None
-        If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
-        mapped through a trainable embedding of this width: the paper's non-transfer
-        "AtomSets" model. If None, member features are used as they are (e.g. V0 = megnet16).
-    dropout : float, default=0.0
-    batch_norm : bool, default=True
-        Batch-normalise the readout vector (helps when materials differ only in minor
-        constituents; see :class:`~skatomsets.nn.AtomSetsModule`). False gives the paper's
-        plain architecture.
-    {training}
+    {set_architecture}
+    {auto_loss}
+    {auto_training}
+
     Attributes
     ----------
     nets_ : list of skorch.NeuralNet
@@ -50,26 +36,14 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         Member feature width seen in ``fit``.
     y_mean_, y_scale_ : ndarray
         Target standardisation.
-    history_ : list of skorch.History
-    best_epochs_ : list of int
-    domain_ : LatentDomain
-        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
-        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
-    n_extras_in_ : int
-        Number of extra per-material inputs seen in ``fit`` (``RaggedSets.extras``, e.g. the
-        numeric columns of a DataFrame given to the featurizer); 0 if none.
-    extra_names_in_ : ndarray of str or None
-        Their names; ``predict`` needs the same columns.
-    extras_mean_, extras_scale_ : ndarray or None
-        Standardisation of the extra inputs (fitted on the rows given to ``fit``).
-    batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float or str
-        The training parameters as used (``"auto"`` resolved; see Notes).
-    validation_fraction_, n_neurons_, n_threads_ : float or int
-        Likewise.
+    {fitted_nets}
+    {extras_attributes}
+    {auto_attributes}
     loss_ : str
         The training loss as used.
 
     {auto_notes}
+
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
@@ -83,8 +57,14 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
     (1,)
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **AtomSetsBase._parameter_constraints,
+        **AUTO_LOSS,
+    }
+
     def __init__(
         self,
+        *,
         n_layer_before_readout: int = 2,
         n_layer_after_readout: int = 2,
         n_neurons: int | str = "auto",
@@ -129,6 +109,8 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
@@ -138,11 +120,7 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
             Per-atom feature sets from a featurizer (a 2-D array is read as one single-atom
             set per row).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative per-sample weights: the training loss, the early-stopping metric
-            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
-            zero is left out entirely, and uniform weights equal none. Routed by
-            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
+        {sample_weight}
 
         Returns
         -------
@@ -152,8 +130,3 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())
-
-
-AtomSetsRegressor.__doc__ = AtomSetsRegressor.__doc__.replace(
-    "    {training}\n", AUTO_TRAINING_PARAMS_DOC
-).replace("    {auto_notes}\n", AUTO_NOTES_DOC)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 
 from ..megnet.model import MEGNet
 from ._base import ClassifierMixinNN
-from ._megnet_base import MEGNET_PARAMS_DOC, MEGNetBase
-from ._params import TRAINING_PARAMS_DOC
+from ._docstrings import fill_doc
+from ._megnet_base import MEGNetBase
 
 __all__ = ["MEGNetClassifier"]
 
 
+@fill_doc
 class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
     """MEGNet graph network classifying pymatgen Structures (skorch/PyTorch).
 
@@ -24,7 +25,7 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
 
     Parameters
     ----------
-    {megnet}
+    {megnet_architecture}
     {training}
 
     Attributes
@@ -35,11 +36,7 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         Architecture of the trained networks (``n_targets`` aside).
     classes_ : ndarray
         Class labels, in the column order of ``predict_proba``.
-    history_ : list of skorch.History
-    best_epochs_ : list of int
-    domain_ : LatentDomain
-        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
-        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    {fitted_nets}
 
     Examples
     --------
@@ -55,6 +52,7 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
 
     def __init__(
         self,
+        *,
         init: str | Path | MEGNet | None = None,
         freeze: int = 0,
         n_blocks: int = 3,
@@ -99,6 +97,8 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).
 
@@ -108,19 +108,10 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
             List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts).
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative per-sample weights: the training loss, the early-stopping metric
-            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
-            zero is left out entirely, and uniform weights equal none. Routed by
-            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
+        {sample_weight}
 
         Returns
         -------
         self
         """
         return self._fit_megnet(X, y, sample_weight)
-
-
-MEGNetClassifier.__doc__ = MEGNetClassifier.__doc__.replace(
-    "    {megnet}\n", MEGNET_PARAMS_DOC
-).replace("    {training}\n", TRAINING_PARAMS_DOC)

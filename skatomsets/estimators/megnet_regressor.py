@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 
 from ..megnet.model import MEGNet
 from ._base import RegressorMixinNN
-from ._megnet_base import MEGNET_PARAMS_DOC, MEGNetBase
-from ._params import TRAINING_PARAMS_DOC
+from ._docstrings import fill_doc
+from ._megnet_base import MEGNetBase
+from ._params import LOSS
 
 __all__ = ["MEGNetRegressor"]
 
 
+@fill_doc
 class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
     """MEGNet graph network trained on pymatgen Structures (skorch/PyTorch).
 
@@ -29,7 +31,8 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
 
     Parameters
     ----------
-    {megnet}
+    {megnet_architecture}
+    {loss}
     {training}
 
     Attributes
@@ -40,11 +43,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         Architecture of the trained networks (``n_targets`` aside).
     y_mean_, y_scale_ : ndarray
         Target standardisation.
-    history_ : list of skorch.History
-    best_epochs_ : list of int
-    domain_ : LatentDomain
-        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
-        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
+    {fitted_nets}
 
     Examples
     --------
@@ -58,8 +57,14 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
     (1,)
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **MEGNetBase._parameter_constraints,
+        **LOSS,
+    }
+
     def __init__(
         self,
+        *,
         init: str | Path | MEGNet | None = None,
         freeze: int = 0,
         n_blocks: int = 3,
@@ -106,6 +111,8 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).
 
@@ -114,26 +121,13 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         X : sequence of pymatgen.core.Structure
             List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative per-sample weights: the training loss, the early-stopping metric
-            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
-            zero is left out entirely, and uniform weights equal none. Routed by
-            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
+        {sample_weight}
 
         Returns
         -------
         self
         """
-        from ._params import LOSSES
-
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {self.loss!r}")
         return self._fit_megnet(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())
-
-
-MEGNetRegressor.__doc__ = MEGNetRegressor.__doc__.replace(
-    "    {megnet}\n", MEGNET_PARAMS_DOC
-).replace("    {training}\n", TRAINING_PARAMS_DOC)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 
 from ._atomsets_base import MLPBase
 from ._base import ClassifierMixinNN, fit_checked
-from ._params import AUTO_NOTES_DOC, AUTO_TRAINING_PARAMS_DOC
+from ._docstrings import fill_doc
 
 __all__ = ["AtomSetsMLPClassifier"]
 
 
+@fill_doc
 class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
     """Multilayer perceptron classifier for fixed-length features, trained like the set models.
 
@@ -23,14 +24,9 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
 
     Parameters
     ----------
-    n_layers : int, default=3
-        Number of hidden dense layers.
-    n_neurons : int or "auto", default="auto"
-        Width of every hidden layer.
-        "auto": 128 below 50,000 training rows, 256 from there.
-    activation : {"softplus", "relu"}, default="softplus"
-    dropout : float, default=0.0
-    {training}
+    {mlp_architecture}
+    {auto_training}
+
     Attributes
     ----------
     nets_ : list of skorch.NeuralNet
@@ -39,17 +35,11 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
         Number of input features seen in ``fit``.
     classes_ : ndarray
         Class labels, in the column order of ``predict_proba``.
-    history_ : list of skorch.History
-    best_epochs_ : list of int
-    domain_ : LatentDomain
-        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
-        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
-    batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float or str
-        The training parameters as used (``"auto"`` resolved; see Notes).
-    validation_fraction_, n_neurons_, n_threads_ : float or int
-        Likewise.
+    {fitted_nets}
+    {auto_attributes}
 
     {auto_notes}
+
     Examples
     --------
     >>> import numpy as np
@@ -61,6 +51,7 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
 
     def __init__(
         self,
+        *,
         n_layers: int = 3,
         n_neurons: int | str = "auto",
         activation: str = "softplus",
@@ -95,6 +86,8 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
         self.device = device
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
@@ -104,19 +97,10 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
             Fixed-length features.
         y : array-like of shape (n_samples,)
             Class labels (any type scikit-learn accepts).
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative per-sample weights: the training loss, the early-stopping metric
-            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
-            zero is left out entirely, and uniform weights equal none. Routed by
-            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
+        {sample_weight}
 
         Returns
         -------
         self
         """
         return fit_checked(self, X, y, sample_weight)
-
-
-AtomSetsMLPClassifier.__doc__ = AtomSetsMLPClassifier.__doc__.replace(
-    "    {training}\n", AUTO_TRAINING_PARAMS_DOC
-).replace("    {auto_notes}\n", AUTO_NOTES_DOC)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 
 from ._atomsets_base import MLPBase
 from ._base import RegressorMixinNN, fit_checked
-from ._params import AUTO_NOTES_DOC, AUTO_TRAINING_PARAMS_DOC
+from ._docstrings import fill_doc
+from ._params import AUTO_LOSS
 
 __all__ = ["AtomSetsMLPRegressor"]
 
 
+@fill_doc
 class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
     """Multilayer perceptron regressor for fixed-length features, trained like the set models.
 
@@ -23,14 +25,10 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
 
     Parameters
     ----------
-    n_layers : int, default=3
-        Number of hidden dense layers.
-    n_neurons : int or "auto", default="auto"
-        Width of every hidden layer.
-        "auto": 128 below 50,000 training rows, 256 from there.
-    activation : {"softplus", "relu"}, default="softplus"
-    dropout : float, default=0.0
-    {training}
+    {mlp_architecture}
+    {auto_loss}
+    {auto_training}
+
     Attributes
     ----------
     nets_ : list of skorch.NeuralNet
@@ -39,19 +37,13 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         Number of input features seen in ``fit``.
     y_mean_, y_scale_ : ndarray
         Target standardisation.
-    history_ : list of skorch.History
-    best_epochs_ : list of int
-    domain_ : LatentDomain
-        Reference for :meth:`domain_score` (latent vectors of up to 10,000 training
-        materials per ensemble member); ``domain_threshold_`` is its out-of-domain threshold.
-    batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float or str
-        The training parameters as used (``"auto"`` resolved; see Notes).
-    validation_fraction_, n_neurons_, n_threads_ : float or int
-        Likewise.
+    {fitted_nets}
+    {auto_attributes}
     loss_ : str
         The training loss as used.
 
     {auto_notes}
+
     Examples
     --------
     >>> import numpy as np
@@ -61,8 +53,14 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
     (20,)
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        **MLPBase._parameter_constraints,
+        **AUTO_LOSS,
+    }
+
     def __init__(
         self,
+        *,
         n_layers: int = 3,
         n_neurons: int | str = "auto",
         activation: str = "softplus",
@@ -99,6 +97,8 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         self.device = device
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.
 
@@ -107,11 +107,7 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
         X : array-like of shape (n_samples, n_features)
             Fixed-length features.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative per-sample weights: the training loss, the early-stopping metric
-            (validation MAE / ROC-AUC) and the target scaling are weighted; a row of weight
-            zero is left out entirely, and uniform weights equal none. Routed by
-            scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
+        {sample_weight}
 
         Returns
         -------
@@ -121,8 +117,3 @@ class AtomSetsMLPRegressor(RegressorMixinNN, RegressorMixin, MLPBase):
 
     def __sklearn_tags__(self):
         return self._more_tags_regressor(super().__sklearn_tags__())
-
-
-AtomSetsMLPRegressor.__doc__ = AtomSetsMLPRegressor.__doc__.replace(
-    "    {training}\n", AUTO_TRAINING_PARAMS_DOC
-).replace("    {auto_notes}\n", AUTO_NOTES_DOC)
