@@ -252,6 +252,8 @@ def _yield_own_checks(estimator: Any) -> Iterator[Callable[[Any], Any]]:
     checks: list[Callable[..., Any]] = [check_init_stores_params]
     if isinstance(estimator, NeuralEstimatorBase):
         checks.append(check_keyword_only_init)
+    elif hasattr(estimator, "transform"):
+        checks.append(check_transformer_init)
     if _material_input(estimator):
         checks += [check_unfitted_raises, check_fit_returns_self, check_input_not_mutated]
         if hasattr(estimator, "transform"):
@@ -343,6 +345,28 @@ def check_keyword_only_init(name: str, estimator_orig: Any) -> None:
         if p.name != "self" and p.kind is not inspect.Parameter.KEYWORD_ONLY
     ]
     assert not positional, f"{name}.__init__ takes {positional} positionally"
+    params = set(sig.parameters) - {"self"}
+    declared = set(getattr(estimator_orig, "_parameter_constraints", {}))
+    assert params == declared, (
+        f"{name}: parameters without constraints {sorted(params - declared)}, "
+        f"constraints without parameters {sorted(declared - params)}"
+    )
+
+
+def check_transformer_init(name: str, estimator_orig: Any) -> None:
+    """A transformer takes at most its main parameter positionally; all are constrained.
+
+    ``ElementEmbeddingFeaturizer("megnet16")``, ``MEGNetSiteFeaturizer(1)``: the first
+    parameter may be positional (matminer's style), every other one is keyword-only, and
+    ``_parameter_constraints`` names exactly the ``__init__`` parameters.
+    """
+    sig = inspect.signature(type(estimator_orig).__init__)
+    positional = [
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind is not inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert len(positional) <= 1, f"{name}.__init__ takes {positional} positionally"
     params = set(sig.parameters) - {"self"}
     declared = set(getattr(estimator_orig, "_parameter_constraints", {}))
     assert params == declared, (

@@ -11,6 +11,7 @@ import pytest
 import torch
 from pymatgen.core import Lattice, Structure
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsRegressor,
@@ -172,7 +173,7 @@ def test_megnet_featurizer_keeps_its_parameters_and_fitted_attributes():
     assert fz.parent_.batch_size == 8 and fz.model_ is fz.parent_.model
     assert fz.model_checksum_ == fz.model_.checksum() and fz.n_blocks_ == 3
     assert len(fz.citations()) == 2  # MEGNet and AtomSets
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="'batch_size' parameter of MEGNetSiteFeat"):
         MEGNetSiteFeaturizer(batch_size=0).fit()
 
 

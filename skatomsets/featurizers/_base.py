@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from matminer.featurizers.base import BaseFeaturizer
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import SkatomsetsInputError
@@ -55,6 +57,16 @@ class _FeaturizerMixin:
     chunk_size: int
     progress: bool
 
+    #: scikit-learn parameter constraints shared by every featurizer; subclasses extend them
+    #: with ``{**_FeaturizerMixin._parameter_constraints, ...}``. Checked in ``fit``; what
+    #: depends on the loaded tables or parent (a level's range, a feature's name) is checked
+    #: when they are loaded.
+    _parameter_constraints: dict = {
+        "n_jobs": [Integral, None],
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "progress": ["boolean"],
+    }
+
     def fit(self, X: Any = None, y: Any = None):
         """Load the feature tables or model; the data itself is not needed.
 
@@ -69,8 +81,7 @@ class _FeaturizerMixin:
         -------
         self
         """
-        if not isinstance(self.chunk_size, (int, np.integer)) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
+        self._validate_params()
         self._load()
         return self
 

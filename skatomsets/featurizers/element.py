@@ -12,7 +12,7 @@ from ..inputs import MAX_Z, parse_compositions
 from ..parents.chgnet import _CITATION as _CHGNET_CITATION
 from ..parents.megnet import _CITATION as _MEGNET_CITATION
 from ..sets import RaggedSets
-from ._base import ATOMSETS_CITATION, BaseSetFeaturizer
+from ._base import ATOMSETS_CITATION, BaseSetFeaturizer, _FeaturizerMixin
 
 __all__ = ["ElementEmbeddingFeaturizer"]
 
@@ -71,9 +71,15 @@ class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
     (array([2, 2]), 16)
     """
 
+    _parameter_constraints: dict = {
+        **_FeaturizerMixin._parameter_constraints,
+        "embedding": [str, dict],
+    }
+
     def __init__(
         self,
         embedding: str | dict[str, Any] = "megnet16",
+        *,
         n_jobs: int | None = None,
         chunk_size: int = 20000,
         progress: bool = False,

@@ -28,8 +28,11 @@ machine one thread per process is far more robust than several competing for cor
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path
 from typing import Any
+
+from sklearn.utils._param_validation import Interval
 
 from ..megnet.model import MEGNet
 from ..parents.megnet import _CITATION as _MEGNET_CITATION
@@ -38,6 +41,17 @@ from ._base import ATOMSETS_CITATION
 from .parent import ParentSiteFeaturizer, ParentStructureFeaturizer
 
 __all__ = ["MEGNetSiteFeaturizer", "MEGNetStructureFeaturizer"]
+
+
+def _megnet_constraints(base: type) -> dict:
+    """``base``'s parameter constraints with MEGNet's own parameters instead of ``parent``."""
+    shared = {k: v for k, v in base._parameter_constraints.items() if k != "parent"}
+    return {
+        **shared,
+        "model": [str, Path, MEGNet],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "allow_isolated": ["boolean"],
+    }
 
 
 class _MEGNetParentMixin:
@@ -122,9 +136,12 @@ class MEGNetSiteFeaturizer(_MEGNetParentMixin, ParentSiteFeaturizer):
     (array([2]), 32)
     """
 
+    _parameter_constraints: dict = _megnet_constraints(ParentSiteFeaturizer)
+
     def __init__(
         self,
         level: int = 3,
+        *,
         model: str | Path | MEGNet = "formation_energy_mp-2019.4.1",
         batch_size: int = 64,
         allow_isolated: bool = False,
@@ -195,9 +212,12 @@ class MEGNetStructureFeaturizer(_MEGNetParentMixin, ParentStructureFeaturizer):
     (1, 64)
     """
 
+    _parameter_constraints: dict = _megnet_constraints(ParentStructureFeaturizer)
+
     def __init__(
         self,
         features: str | tuple[str, ...] = ("f",),
+        *,
         model: str | Path | MEGNet = "formation_energy_mp-2019.4.1",
         batch_size: int = 64,
         allow_isolated: bool = False,

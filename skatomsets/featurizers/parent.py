@@ -14,6 +14,7 @@ place after ``fit`` gets new cache entries, never the old ones.
 
 from __future__ import annotations
 
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..inputs import parse_structures
 from ..megnet.cache import FeatureCache, structure_key
 from ..parents import Parent, resolve_parent
 from ..sets import RaggedSets
-from ._base import BaseSetFeaturizer, BaseVectorFeaturizer
+from ._base import BaseSetFeaturizer, BaseVectorFeaturizer, _FeaturizerMixin
 
 __all__ = [
     "CHGNetSiteFeaturizer",
@@ -141,9 +142,17 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
     n_features_out_ : int
     """
 
+    _parameter_constraints: dict = {
+        **_FeaturizerMixin._parameter_constraints,
+        "parent": [str, Parent, None],
+        "level": [Integral],
+        "cache": ["boolean", str, Path, None],
+    }
+
     def __init__(
         self,
         parent: str | Parent | None = None,
+        *,
         level: int = 3,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
@@ -208,9 +217,17 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
     n_features_out_ : int
     """
 
+    _parameter_constraints: dict = {
+        **_FeaturizerMixin._parameter_constraints,
+        "parent": [str, Parent, None],
+        "features": [str, tuple, list, None],
+        "cache": ["boolean", str, Path, None],
+    }
+
     def __init__(
         self,
         parent: str | Parent | None = None,
+        *,
         features: str | tuple[str, ...] | None = None,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,

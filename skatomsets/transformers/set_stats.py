@@ -46,6 +46,8 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
     itself and ``std``/``range`` are zero).
     """
 
+    _parameter_constraints: dict = {"stats": [str, tuple, list]}
+
     def __init__(self, stats: tuple[str, ...] = SET_STATS) -> None:
         self.stats = stats
 
@@ -62,6 +64,7 @@ class SetStatsTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()
         stats = [self.stats] if isinstance(self.stats, str) else list(self.stats)
         bad = [s for s in stats if s not in SET_STATS]
         if bad or not stats:
