@@ -223,3 +223,26 @@ def test_fused_adam_step_applies_only_to_plain_fused_adam():
     opt = torch.optim.Adam([p], fused=True)
     opt.register_step_post_hook(lambda *a: None)
     assert not stepped(opt)
+
+
+def test_module_layer_shortcut_keeps_hooks_and_bits(steels):
+    """The functional layer calls give the module calls' bits, and hooks still fire."""
+    from skatomsets.nn import modules
+
+    sets, _ = steels
+    data = TensorData(sets)
+    batch, _ = next(data.batches(64))
+    torch.manual_seed(0)
+    module = AtomSetsModule(sets.n_features, dropout=0.0).train()
+    fast = module(batch)
+    seen = []
+    handle = module.phi[0].register_forward_hook(lambda m, a, o: seen.append(o.shape))
+    try:
+        slow = module(batch)  # phi[0] has a hook: module calls throughout phi
+    finally:
+        handle.remove()
+    assert seen == [(batch.values.shape[0], 64)]
+    assert torch.equal(fast, slow)
+    with torch.nn.modules.module.register_module_forward_hook(lambda m, a, o: None):
+        assert modules._global_hooks()
+        assert torch.equal(module(batch), fast)

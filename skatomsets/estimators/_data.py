@@ -44,7 +44,11 @@ class SetBatch:
         return self.offsets.shape[0] - 1
 
     def to(self, device: str | torch.device) -> SetBatch:
-        """Move every tensor to ``device`` (non-blocking where possible)."""
+        """Move every tensor to ``device`` (non-blocking where possible); self if already there."""
+        dev = torch.device(device)
+        tensors = (self.values, self.weights, self.segment, self.offsets, self.extras)
+        if all(t is None or t.device == dev for t in tensors):
+            return self
 
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.to(device, non_blocking=True)
@@ -128,26 +132,52 @@ class TensorData:
             return y_t[a:b] if w_t is None else (y_t[a:b], w_t[a:b])
 
         n = len(X)
+        bounds = _bounds(n, batch_size, merge_single=rng is not None)
         if isinstance(X, RaggedSets):
             values = torch.from_numpy(X.values)
             weights = torch.from_numpy(X.weights)
             offsets = X.offsets
-            segment = torch.from_numpy(X.segment_ids)
             extras = None if X.extras is None else torch.from_numpy(X.extras)
-            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
+            # per-batch segment ids and offsets for the whole epoch in two vectorised
+            # passes; each batch is then a view (the same values as computing them per batch)
+            segment, batch_offsets = _batch_local_index(offsets, bounds)
+            segment_t = torch.from_numpy(segment)
+            batch_offsets_t = torch.from_numpy(batch_offsets)
+            for i, (a, b) in enumerate(bounds):
                 lo, hi = int(offsets[a]), int(offsets[b])
                 batch = SetBatch(
                     values[lo:hi],
                     weights[lo:hi],
-                    segment[lo:hi] - a,
-                    torch.from_numpy(offsets[a : b + 1] - lo),
+                    segment_t[lo:hi],
+                    batch_offsets_t[a + i : b + i + 1],
                     None if extras is None else extras[a:b],
                 )
                 yield batch, target(a, b)
         else:
             rows = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
+            for a, b in bounds:
                 yield SetBatch(rows[a:b]), target(a, b)
+
+
+def _batch_local_index(
+    offsets: np.ndarray, bounds: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's set index within its batch, and every batch's offsets from 0.
+
+    Returns ``segment`` (one int64 per member: its set's index minus the batch's first set)
+    and ``batch_offsets``, where batch ``i`` covering sets ``a:b`` owns entries
+    ``a + i : b + i + 1`` (``offsets[a : b + 1] - offsets[a]``).
+    """
+    starts = np.fromiter((a for a, _ in bounds), dtype=np.int64, count=len(bounds))
+    ends = np.fromiter((b for _, b in bounds), dtype=np.int64, count=len(bounds))
+    sizes = ends - starts
+    lengths = np.diff(offsets)
+    set_start = np.repeat(starts, sizes)  # per set: first set of its batch
+    segment = np.repeat(np.arange(len(lengths), dtype=np.int64) - set_start, lengths)
+    owner = np.repeat(np.arange(len(bounds), dtype=np.int64), sizes + 1)
+    pos = np.arange(len(owner), dtype=np.int64) - owner  # a..b for each batch
+    batch_offsets = offsets[pos].astype(np.int64) - offsets[starts[owner]]
+    return segment, batch_offsets
 
 
 def _bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
