@@ -58,9 +58,11 @@ class _SetNet(LeanLoopMixin, NeuralNet):
         raise TypeError(f"expected TensorData, got {type(X).__name__}")
 
     def get_iterator(self, dataset: TensorData, training: bool = False) -> BatchIterator:
+        # on a GPU, TensorData copies each epoch's inputs there once (batches are views)
+        dev = self.device if isinstance(dataset, TensorData) else None
         if training:
-            return BatchIterator(dataset, self.batch_size, self.shuffle_rng_)
-        return BatchIterator(dataset, max(self.batch_size, 2048))
+            return BatchIterator(dataset, self.batch_size, self.shuffle_rng_, dev, True)
+        return BatchIterator(dataset, max(self.batch_size, 2048), None, dev)
 
     def fit_loop(self, X: Any, y: Any = None, epochs: Any = None, **kwargs: Any):
         # skorch swallows KeyboardInterrupt (then restores the best weights in
