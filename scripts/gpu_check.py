@@ -89,7 +89,10 @@ def megnet_rate(structures, device: str, batch_size: int = 256) -> tuple[float, 
     first = None
     for start in range(0, len(structures), batch_size):
         g = build_graphs(
-            structures[start : start + batch_size], cutoff=cfg.cutoff, max_z=cfg.n_elements - 1
+            structures[start : start + batch_size],
+            cutoff=cfg.cutoff,
+            max_z=cfg.n_elements - 1,
+            allow_isolated=True,  # FLLA has a few sparse cells
         )
         with torch.inference_mode():
             feats = model.features(g.to_torch(dtype=dtype, device=device), keys=keys)
