@@ -123,6 +123,7 @@ def ours_seconds(
     reg = AtomSetsRegressor(
         max_epochs=epochs + 1,
         batch_size=batch_size,
+        n_neurons=64,  # "auto" would pick 256 above 50,000 rows; the comparison is at 64
         validation_fraction=None,
         n_ensemble=1,
         n_threads=threads,
