@@ -1,25 +1,41 @@
-"""Training-speed benchmark: estimator epochs vs the bare torch math, on MatBench-size data.
+"""Training-speed benchmark: ours vs the authors' maml AtomSets vs bare torch vs the machine.
 
-Prints, in one run:
+Prints, in one run (every figure a median over ``--repeats`` alternating rounds, with the
+load average next to it, because a shared machine's speed drifts):
 
-1. seconds per epoch of ``AtomSetsRegressor`` (V0 = megnet16, mean readout, 64 neurons) on
-   all 132,752 matbench_mp_e_form compositions, at batch sizes 128 and 1024;
-2. seconds per epoch of AtomSets-V1 on synthetic feature sets of Materials Project size
-   (132,752 materials, 30 sites each on average, 32 features), batch size 128;
-3. for 1 and 2, the time of the same model's forward + backward + optimiser step alone (a
-   bare torch loop over pre-built batches) and the ratio estimator / bare loop, so that
-   the overhead of data handling, collation and the training loop is visible.
+1. seconds per epoch (training pass only) at batch ``--batch-size`` on the
+   ``matbench_mp_e_form`` fold-0 training compositions that maml's peer script trains on
+   (95,581 rows: fold 0's training rows minus its 10 % validation split), V0 features, mean
+   readout, 64 neurons, ``--threads`` torch / TensorFlow threads:
 
-Featurization throughput of V1..V3 + f is measured by ``scripts/bench_megnet_featurize.py``.
+   * ours: ``AtomSetsRegressor.fit`` (the lean training epoch, ``estimators/_fastloop.py``);
+   * maml: ``../shared/peer/peer_maml_atomsets.py`` in its own venv (``--peer-python``);
+     skipped when that interpreter is missing;
+   * bare torch: the same module's forward + backward + fused Adam step over pre-built
+     batches (no data handling, no training loop);
+   * machine limit: the epoch's arithmetic (counted analytically: the dense layers'
+     forward and backward matrix products) at the machine's own float32 matmul rate,
+     measured in the same run on large square matrices with the same threads.
+
+   and the three ratios: maml / ours (the peer ratio), ours / bare torch, and our FLOP rate
+   as a fraction of the matmul rate;
+2. (``--small``) the small-data regime of the README quickstart: AtomSets-V0 on the 249
+   training rows of matbench_steels fold 0 with the auto defaults' batch 16, one thread:
+   seconds per epoch and milliseconds per optimizer step, ours vs the bare torch loop.
 
 Usage::
 
-    python scripts/bench_training.py --data ../shared/data/matbench [--threads 2] [--epochs 3]
+    python scripts/bench_training.py --data ../shared/data/matbench --threads 2 \\
+        --peer-python ../peer-venv/bin/python --repeats 2 --small
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,56 +47,155 @@ from skatomsets.datasets import load_matbench_csv
 from skatomsets.estimators._data import TensorData
 from skatomsets.nn import AtomSetsModule
 
+PEER_SCRIPT = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "peer" / "peer_maml_atomsets.py"
+)
+
+
+def load() -> str:
+    """The 1-minute load average, for printing next to a figure."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def peer_rows(df, fold: int = 0, val_frac: float = 0.1, seed: int = 0) -> np.ndarray:
+    """Row positions maml's peer script trains on (its own split, same seed)."""
+    train = np.flatnonzero(df["test_fold"].to_numpy() != fold)
+    perm = np.random.RandomState(seed).permutation(len(train))
+    n_val = round(val_frac * len(perm))
+    return train[perm[n_val:]]
+
+
+def epoch_flops(sets: RaggedSets, n_neurons: int = 64) -> float:
+    """Floating-point operations of one training epoch of AtomSets-V0 (dense layers only).
+
+    Forward: 2 m (d h + h h) for phi on ``m`` members, 2 n (h h + h h + h) for rho and the
+    output on ``n`` sets; backward: the weight gradients of every layer (same count as the
+    forward) and the input gradients of every layer but the first. Element-wise work
+    (softplus, readout, batch norm, Adam) is left out; it is small next to the products.
+    """
+    m, n, d, h = sets.n_members, len(sets), sets.n_features, n_neurons
+    phi = 2 * m * (d * h + h * h)
+    rho = 2 * n * (h * h + h * h + h)
+    forward = phi + rho
+    backward = 2 * forward - 2 * m * d * h
+    return float(forward + backward)
+
+
+def matmul_rate(threads: int, size: int = 2048, repeats: int = 5) -> float:
+    """Float32 matmul rate of this machine (FLOP/s) with ``threads`` torch threads."""
+    a = torch.randn(size, size)
+    b = torch.randn(size, size)
+    torch.mm(a, b)
+    best = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best.append(time.perf_counter() - t0)
+    return 2 * size**3 / float(np.median(best))
+
 
 def bare_loop_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int) -> float:
     """Seconds per epoch of forward + backward + Adam on pre-built batches (no data handling)."""
     torch.manual_seed(0)
     module = AtomSetsModule(sets.n_features, 1, 2, 2, 64, "mean", "softplus")
     opt = torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)  # as the estimator
-    loss_fn = torch.nn.MSELoss()
+    loss_fn = torch.nn.L1Loss()  # the estimators' default loss (MAE)
     data = TensorData(sets, ((y - y.mean()) / y.std()).astype(np.float32)[:, None])
     batches = list(data.batches(batch_size, rng=np.random.default_rng(0)))
     module.train()
     times = []
-    for _ in range(epochs):
+    for _ in range(epochs + 1):
         t0 = time.perf_counter()
         for xb, yb in batches:
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(module(xb), yb)
             loss.backward()
             opt.step()
+            loss.item()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return float(np.median(times[1:]))
 
 
-def estimator_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int) -> float:
-    """Seconds per epoch of ``AtomSetsRegressor.fit`` (median over epochs, first one excluded)."""
+def ours_seconds(
+    sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int, threads: int
+) -> tuple[float, int]:
+    """Seconds per training epoch of ``AtomSetsRegressor.fit`` (first epoch excluded)."""
     reg = AtomSetsRegressor(
         max_epochs=epochs + 1,
         batch_size=batch_size,
+        n_neurons=64,  # "auto" would pick 256 above 50,000 rows; the comparison is at 64
         validation_fraction=None,
+        n_ensemble=1,
+        n_threads=threads,
         random_state=0,
         device="cpu",
     )
     reg.fit(sets, y)
-    durations = [row["dur"] for row in reg.history_[0]][1:]
-    return float(np.median(durations))
+    hist = reg.history_[0]
+    return float(np.median([row["dur"] for row in hist][1:])), int(hist[-1]["train_batch_count"])
 
 
-def synthetic_sets(n: int, mean_sites: int, n_features: int, seed: int = 0) -> RaggedSets:
-    """Random per-site feature sets of Materials Project size."""
-    rng = np.random.default_rng(seed)
-    lengths = np.clip(rng.poisson(mean_sites, n), 1, None)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    values = rng.standard_normal((int(offsets[-1]), n_features), dtype=np.float32)
-    return RaggedSets(values, offsets)
+def peer_seconds(
+    python: str, data: Path, batch_size: int, epochs: int, threads: int
+) -> float | None:
+    """maml's seconds per training epoch (its own venv, TF_USE_LEGACY_KERAS=1)."""
+    cmd = [
+        python,
+        str(PEER_SCRIPT.resolve()),
+        "--task=matbench_mp_e_form",
+        "--fold=0",
+        f"--epochs={epochs + 1}",
+        "--val-frac=0.1",
+        "--patience=0",
+        f"--batch-size={batch_size}",
+        f"--intra-threads={threads}",
+        f"--inter-threads={threads}",
+        f"--data-dir={data.resolve()}",
+    ]
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        print(f"   maml run failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds_per_epoch_train_only"])
 
 
-def report(name: str, est: float, bare: float) -> None:
-    """Print one line of results."""
+def small_data(data: Path, epochs: int, repeats: int) -> None:
+    """The README quickstart's regime: steels fold-0 training rows, batch 16, one thread."""
+    df = load_matbench_csv(data / "matbench_steels.csv.gz")
+    df = df[df["test_fold"] != 0]
+    sets = ElementEmbeddingFeaturizer("megnet16").fit_transform(df["composition"])
+    y = df["target"].to_numpy()
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    ours, bare = [], []
+    try:
+        for r in range(repeats):
+            reg = AtomSetsRegressor(random_state=0, n_ensemble=1, max_epochs=epochs, patience=None)
+            t0 = time.perf_counter()
+            reg.fit(sets, y)
+            fit_s = time.perf_counter() - t0
+            hist = reg.history_[0]
+            steps = int(hist[-1]["train_batch_count"])
+            ep = float(np.median([row["dur"] for row in hist][1:]))
+            ours.append((ep, steps))
+            tr = np.sort(np.random.default_rng(0).permutation(len(sets))[: steps * 16])
+            b = bare_loop_seconds(sets[tr], y[tr], reg.batch_size_, min(epochs, 50))
+            bare.append((b, -(-len(tr) // reg.batch_size_)))
+            print(
+                f"   round {r + 1}: ours {ep * 1e3:6.1f} ms/epoch ({steps} steps + validation; "
+                f"fit {fit_s:.1f} s for {epochs} epochs), bare torch {b * 1e3:6.1f} ms/epoch, "
+                f"load {load()}",
+                flush=True,
+            )
+    finally:
+        torch.set_num_threads(saved)
+    ep, steps = np.median([o[0] for o in ours]), ours[0][1]
+    b, bsteps = np.median([o[0] for o in bare]), bare[0][1]
     print(
-        f"{name:<48s} estimator {est:7.3f} s/epoch   bare torch {bare:7.3f} s/epoch   "
-        f"ratio {est / bare:5.2f}",
+        f"2. steels fold 0 ({len(sets)} rows, batch 16, 1 thread): ours {ep * 1e3:.1f} ms/epoch = "
+        f"{ep / steps * 1e3:.2f} ms/step (epoch incl. validation), bare torch "
+        f"{b / bsteps * 1e3:.2f} ms/step",
         flush=True,
     )
 
@@ -90,37 +205,79 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="../shared/data/matbench", help="folder of MatBench CSVs")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--skip-synthetic", action="store_true")
+    p.add_argument("--epochs", type=int, default=3, help="timed epochs per run (+1 warm-up)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--repeats", type=int, default=2, help="alternating rounds (median taken)")
+    p.add_argument("--peer-python", default="../peer-venv/bin/python")
+    p.add_argument("--small", action="store_true", help="also the steels batch-16 regime")
+    p.add_argument("--small-epochs", type=int, default=100)
+    p.add_argument("--skip-large", action="store_true")
     args = p.parse_args()
+    data = Path(args.data)
     torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"device cpu, {args.epochs} timed epochs each"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+        f"device cpu, {args.epochs} timed epochs per run, {args.repeats} alternating rounds, "
+        f"load average {load()}",
+        flush=True,
     )
-
-    df = load_matbench_csv(Path(args.data) / "matbench_mp_e_form.csv.gz")
-    t0 = time.perf_counter()
-    sets = ElementEmbeddingFeaturizer().fit_transform(df["composition"])
-    print(
-        f"featurized {len(df)} compositions (V0) in {time.perf_counter() - t0:.1f} s; "
-        f"{sets.n_members} element members"
-    )
-    y = df["target"].to_numpy()
-    for bs in (1024, 128):
-        report(
-            f"1. AtomSets-V0 mp_e_form ({len(df)}), batch {bs}",
-            estimator_seconds(sets, y, bs, args.epochs),
-            bare_loop_seconds(sets, y, bs, args.epochs),
+    if not args.skip_large:
+        df = load_matbench_csv(data / "matbench_mp_e_form.csv.gz")
+        rows = peer_rows(df)
+        df = df.iloc[rows]
+        sets = ElementEmbeddingFeaturizer("megnet16").fit_transform(df["composition"])
+        y = df["target"].to_numpy()
+        flops = epoch_flops(sets)
+        print(
+            f"mp_e_form fold-0 training rows (maml's split): {len(sets)} sets, "
+            f"{sets.n_members} members; one epoch = {flops / 1e9:.1f} GFLOP (dense layers)",
+            flush=True,
         )
-    if not args.skip_synthetic:
-        syn = synthetic_sets(len(df), 30, 32)
-        y_syn = np.random.default_rng(1).standard_normal(len(syn))
-        report(
-            f"2. AtomSets-V1 synthetic ({len(syn)} x ~30 sites x 32), batch 128",
-            estimator_seconds(syn, y_syn, 128, args.epochs),
-            bare_loop_seconds(syn, y_syn, 128, args.epochs),
+        peer_ok = Path(args.peer_python).exists() and PEER_SCRIPT.exists()
+        res: dict[str, list[float]] = {"ours": [], "maml": [], "bare": [], "mm": []}
+        for r in range(args.repeats):
+            ours, n_batches = ours_seconds(sets, y, args.batch_size, args.epochs, args.threads)
+            res["ours"].append(ours)
+            print(f"   round {r + 1}: ours {ours:.3f} s/epoch, load {load()}", flush=True)
+            if peer_ok:
+                peer = peer_seconds(
+                    args.peer_python, data, args.batch_size, args.epochs, args.threads
+                )
+                if peer is not None:
+                    res["maml"].append(peer)
+                    print(f"   round {r + 1}: maml {peer:.3f} s/epoch, load {load()}", flush=True)
+            bare = bare_loop_seconds(sets, y, args.batch_size, args.epochs)
+            res["bare"].append(bare)
+            res["mm"].append(matmul_rate(args.threads))
+            print(
+                f"   round {r + 1}: bare torch {bare:.3f} s/epoch, matmul "
+                f"{res['mm'][-1] / 1e9:.0f} GFLOP/s, load {load()}",
+                flush=True,
+            )
+        med = {k: float(np.median(v)) if v else float("nan") for k, v in res.items()}
+        limit = flops / med["mm"]
+        print(
+            f"\n1. AtomSets-V0 on {len(sets)} mp_e_form rows, batch {args.batch_size} "
+            f"({n_batches} steps/epoch), {args.threads} threads, median of {args.repeats} "
+            f"rounds, load average now {load()}\n"
+            f"| | s/epoch | ms/step | GFLOP/s |\n|---|---|---|---|\n"
+            + "".join(
+                f"| {name} | {s:.3f} | {s / n_batches * 1e3:.2f} | {flops / s / 1e9:.1f} |\n"
+                for name, s in (
+                    ("ours (AtomSetsRegressor)", med["ours"]),
+                    ("maml AtomSets (TF/Keras)", med["maml"]),
+                    ("bare eager torch loop", med["bare"]),
+                    ("machine limit (matmul rate)", limit),
+                )
+            )
+            + f"peer ratio maml / ours = {med['maml'] / med['ours']:.2f}x; "
+            f"ours / bare torch = {med['ours'] / med['bare']:.2f}; "
+            f"FLOP rate ours / matmul = {limit / med['ours']:.3f} "
+            f"({flops / med['ours'] / 1e9:.1f} of {med['mm'] / 1e9:.0f} GFLOP/s)",
+            flush=True,
         )
+    if args.small:
+        small_data(data, args.small_epochs, args.repeats)
 
 
 if __name__ == "__main__":

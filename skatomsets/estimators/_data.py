@@ -44,7 +44,11 @@ class SetBatch:
         return self.offsets.shape[0] - 1
 
     def to(self, device: str | torch.device) -> SetBatch:
-        """Move every tensor to ``device`` (non-blocking where possible)."""
+        """Move every tensor to ``device`` (non-blocking where possible); self if already there."""
+        dev = torch.device(device)
+        tensors = (self.values, self.weights, self.segment, self.offsets, self.extras)
+        if all(t is None or t.device == dev for t in tensors):
+            return self
 
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.to(device, non_blocking=True)
@@ -105,13 +109,21 @@ class TensorData:
             self.X[idx], None if self.y is None else self.y[idx], None if w is None else w[idx]
         )
 
-    def batches(self, batch_size: int, rng: np.random.Generator | None = None):
+    def batches(
+        self,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        device: str | torch.device | None = None,
+        targets_to_device: bool = False,
+    ):
         """Yield ``(SetBatch, target)``; shuffled once per call when ``rng`` is given.
 
         ``target`` is the y tensor slice, None without targets, or ``(y, sample_weight)``
         when the dataset has sample weights. When shuffling (training), a last batch of a
         single sample is merged into the one before it, so that batch normalisation always
-        sees at least two samples.
+        sees at least two samples. With a ``device`` (a GPU), the epoch's inputs (and the
+        targets with ``targets_to_device``) are copied there once, and every batch is a view
+        of them: one host-to-device copy per epoch instead of several per batch.
         """
         X, y, w = self.X, self.y, self.sample_weight
         if rng is not None and len(X) > 1:
@@ -121,6 +133,14 @@ class TensorData:
             w = None if w is None else w[perm]
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
         w_t = None if w is None else torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
+        if device is not None and torch.device(device).type == "cpu":
+            device = None
+
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return t if t is None or device is None else t.to(device, non_blocking=True)
+
+        if targets_to_device:
+            y_t, w_t = move(y_t), move(w_t)
 
         def target(a: int, b: int):
             if y_t is None:
@@ -128,26 +148,52 @@ class TensorData:
             return y_t[a:b] if w_t is None else (y_t[a:b], w_t[a:b])
 
         n = len(X)
+        bounds = _bounds(n, batch_size, merge_single=rng is not None)
         if isinstance(X, RaggedSets):
-            values = torch.from_numpy(X.values)
-            weights = torch.from_numpy(X.weights)
+            values = move(torch.from_numpy(X.values))
+            weights = move(torch.from_numpy(X.weights))
             offsets = X.offsets
-            segment = torch.from_numpy(X.segment_ids)
-            extras = None if X.extras is None else torch.from_numpy(X.extras)
-            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
+            extras = None if X.extras is None else move(torch.from_numpy(X.extras))
+            # per-batch segment ids and offsets for the whole epoch in two vectorised
+            # passes; each batch is then a view (the same values as computing them per batch)
+            segment, batch_offsets = _batch_local_index(offsets, bounds)
+            segment_t = move(torch.from_numpy(segment))
+            batch_offsets_t = move(torch.from_numpy(batch_offsets))
+            for i, (a, b) in enumerate(bounds):
                 lo, hi = int(offsets[a]), int(offsets[b])
                 batch = SetBatch(
                     values[lo:hi],
                     weights[lo:hi],
-                    segment[lo:hi] - a,
-                    torch.from_numpy(offsets[a : b + 1] - lo),
+                    segment_t[lo:hi],
+                    batch_offsets_t[a + i : b + i + 1],
                     None if extras is None else extras[a:b],
                 )
                 yield batch, target(a, b)
         else:
-            rows = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-            for a, b in _bounds(n, batch_size, merge_single=rng is not None):
+            rows = move(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+            for a, b in bounds:
                 yield SetBatch(rows[a:b]), target(a, b)
+
+
+def _batch_local_index(
+    offsets: np.ndarray, bounds: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's set index within its batch, and every batch's offsets from 0.
+
+    Returns ``segment`` (one int64 per member: its set's index minus the batch's first set)
+    and ``batch_offsets``, where batch ``i`` covering sets ``a:b`` owns entries
+    ``a + i : b + i + 1`` (``offsets[a : b + 1] - offsets[a]``).
+    """
+    starts = np.fromiter((a for a, _ in bounds), dtype=np.int64, count=len(bounds))
+    ends = np.fromiter((b for _, b in bounds), dtype=np.int64, count=len(bounds))
+    sizes = ends - starts
+    lengths = np.diff(offsets)
+    set_start = np.repeat(starts, sizes)  # per set: first set of its batch
+    segment = np.repeat(np.arange(len(lengths), dtype=np.int64) - set_start, lengths)
+    owner = np.repeat(np.arange(len(bounds), dtype=np.int64), sizes + 1)
+    pos = np.arange(len(owner), dtype=np.int64) - owner  # a..b for each batch
+    batch_offsets = offsets[pos].astype(np.int64) - offsets[starts[owner]]
+    return segment, batch_offsets
 
 
 def _bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]]:
@@ -162,14 +208,25 @@ class BatchIterator:
     """Re-iterable view of a :class:`TensorData` as mini-batches (what skorch loops over)."""
 
     def __init__(
-        self, data: TensorData, batch_size: int, rng: np.random.Generator | None = None
+        self,
+        data: TensorData,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        device: str | torch.device | None = None,
+        targets_to_device: bool = False,
     ) -> None:
         self.data = data
         self.batch_size = batch_size
         self.rng = rng
+        self.device = device
+        self.targets_to_device = targets_to_device
 
     def __iter__(self):
-        return self.data.batches(self.batch_size, self.rng)
+        if self.device is None:
+            return self.data.batches(self.batch_size, self.rng)
+        return self.data.batches(
+            self.batch_size, self.rng, device=self.device, targets_to_device=self.targets_to_device
+        )
 
     def __len__(self) -> int:
         return -(-len(self.data) // self.batch_size)

@@ -1,0 +1,187 @@
+"""GPU (CUDA) path: fit / predict on CUDA, CUDA-saved models on CPU, MEGNet on CUDA.
+
+Marked ``gpu``; every CUDA test is skipped (with the reason) when
+``torch.cuda.is_available()`` is False, so the suite passes on CPU-only machines. Run them
+on a GPU machine with ``python -m pytest -m gpu tests/test_gpu.py`` (or
+``scripts/gpu_check.py``, which also prints the timings). The last tests run everywhere and
+check, on CPU, that the device reaches the batching code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+import torch
+
+from skatomsets import (
+    AtomSetsClassifier,
+    AtomSetsMLPRegressor,
+    AtomSetsRegressor,
+    ElementEmbeddingFeaturizer,
+)
+from skatomsets.estimators._data import BatchIterator, TensorData
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+pytestmark = pytest.mark.gpu
+
+FORMULAS = ["Fe2O3", "NaCl", "Al2O3", "SiO2", "TiO2", "MgO", "CaTiO3", "LiFePO4", "GaAs", "ZnO"]
+
+
+@pytest.fixture(scope="module")
+def toy():
+    rng = np.random.default_rng(0)
+    formulas = [FORMULAS[i] for i in rng.integers(0, len(FORMULAS), 200)]
+    sets = ElementEmbeddingFeaturizer("megnet16").fit_transform(formulas)
+    y = np.array([len(f) for f in formulas], float) + rng.normal(0, 0.1, 200)
+    return sets, y
+
+
+def _fast(**kw):
+    return {"max_epochs": 8, "batch_size": 32, "n_ensemble": 2, "random_state": 0, **kw}
+
+
+def _on_cuda(est):
+    for net in est.nets_:
+        assert all(p.device.type == "cuda" for p in net.module_.parameters())
+        # BatchNorm running statistics are buffers: they must live on CUDA too
+        assert all(b.device.type == "cuda" for b in net.module_.buffers())
+
+
+@cuda
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_regressor_fit_predict_cuda(toy, device):
+    sets, y = toy
+    reg = AtomSetsRegressor(device=device, **_fast()).fit(sets, y)
+    _on_cuda(reg)
+    pred, std = reg.predict(sets, return_std=True)
+    assert pred.shape == (len(y),) and np.isfinite(pred).all() and (std >= 0).all()
+    assert np.isfinite(reg.domain_score(sets)).all()
+    cpu = AtomSetsRegressor(device="cpu", **_fast()).fit(sets, y)
+    # same seeds on another device: close, not bitwise (different kernels)
+    assert np.corrcoef(cpu.predict(sets), pred)[0, 1] > 0.9
+
+
+@cuda
+def test_classifier_fit_predict_cuda(toy):
+    sets, y = toy
+    labels = (y > np.median(y)).astype(int)
+    clf = AtomSetsClassifier(device="cuda", **_fast()).fit(sets, labels)
+    _on_cuda(clf)
+    proba = clf.predict_proba(sets)
+    assert proba.shape == (len(y), 2)
+    assert np.allclose(proba.sum(axis=1), 1, atol=1e-6)
+
+
+@cuda
+def test_mlp_fit_predict_cuda():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 6)).astype(np.float32)
+    y = X @ rng.standard_normal(6)
+    reg = AtomSetsMLPRegressor(device="cuda", **_fast()).fit(X, y)
+    _on_cuda(reg)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+@cuda
+def test_sample_weight_and_extras_cuda(toy):
+    sets, y = toy
+    w = np.random.default_rng(1).uniform(0.5, 2, len(y))
+    reg = AtomSetsRegressor(device="cuda", **_fast(lr_schedule="cosine")).fit(
+        sets, y, sample_weight=w
+    )
+    assert np.isfinite(reg.predict(sets)).all()
+
+
+@cuda
+def test_cuda_model_loads_on_cpu_only_process(toy, tmp_path):
+    sets, y = toy
+    reg = AtomSetsRegressor(device="cuda", **_fast()).fit(sets, y)
+    expected = reg.predict(sets)
+    model_path, data_path = tmp_path / "model.joblib", tmp_path / "data.pkl"
+    joblib.dump(reg, model_path)
+    with open(data_path, "wb") as fh:
+        pickle.dump((sets, expected), fh)
+    code = textwrap.dedent(
+        f"""
+        import pickle, warnings, joblib, numpy as np, torch
+        assert not torch.cuda.is_available()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reg = joblib.load({str(model_path)!r})
+        sets, expected = pickle.load(open({str(data_path)!r}, "rb"))
+        for net in reg.nets_:
+            assert all(p.device.type == "cpu" for p in net.module_.parameters())
+        got = reg.predict(sets)
+        assert np.allclose(got, expected, rtol=1e-4, atol=1e-4), np.abs(got - expected).max()
+        print("ok")
+        """
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "ok" in out.stdout
+
+
+@cuda
+def test_megnet_features_cuda_match_cpu(shared_data):
+    import gzip
+    import json
+
+    from pymatgen.core import Structure
+
+    from skatomsets.megnet.graph import build_graphs
+    from skatomsets.megnet.weights import load_pretrained
+
+    with gzip.open(shared_data / "structures" / "flla_2015.json.gz", "rt") as fh:
+        records = json.load(fh)[:64]
+    structures = [Structure.from_dict(r["structure"]) for r in records]
+    model = load_pretrained()
+    dtype = next(model.parameters()).dtype
+    g = build_graphs(
+        structures,
+        cutoff=model.config.cutoff,
+        max_z=model.config.n_elements - 1,
+        allow_isolated=True,  # FLLA has a few sparse cells
+    )
+    keys = ("V0", "V1", "V2", "V3", "f")
+    with torch.inference_mode():
+        cpu = model.features(g.to_torch(dtype=dtype), keys=keys)
+        model_cuda = load_pretrained().to("cuda")
+        gpu = model_cuda.features(g.to_torch(dtype=dtype, device="cuda"), keys=keys)
+    for k in keys:
+        assert gpu[k].device.type == "cuda"
+        np.testing.assert_allclose(gpu[k].cpu().numpy(), cpu[k].numpy(), atol=1e-5, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ CPU-checkable device path
+def test_device_reaches_the_batches(toy):
+    """``_SetNet.get_iterator`` hands its device to the batching (GPU: one copy per epoch)."""
+    from skatomsets.estimators._base import _SetNet
+
+    sets, y = toy
+    data = TensorData(sets, y.astype(np.float32)[:, None])
+    net = _SetNet(
+        module=torch.nn.Identity, criterion=torch.nn.L1Loss, batch_size=16, device="cuda:1"
+    )
+    net.shuffle_rng_ = np.random.default_rng(0)
+    train, valid = net.get_iterator(data, training=True), net.get_iterator(data)
+    assert (train.device, train.targets_to_device) == ("cuda:1", True)
+    assert (valid.device, valid.targets_to_device) == ("cuda:1", False)
+
+
+def test_cpu_device_batches_unchanged(toy):
+    sets, y = toy
+    data = TensorData(sets, y.astype(np.float32)[:, None])
+    plain = list(BatchIterator(data, 16, np.random.default_rng(0)))
+    moved = list(BatchIterator(data, 16, np.random.default_rng(0), "cpu", True))
+    for (xa, ya), (xb, yb) in zip(plain, moved, strict=True):
+        for f in ("values", "weights", "segment", "offsets"):
+            assert torch.equal(getattr(xa, f), getattr(xb, f))
+        assert torch.equal(ya, yb)
