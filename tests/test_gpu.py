@@ -160,6 +160,50 @@ def test_megnet_features_cuda_match_cpu(shared_data):
         np.testing.assert_allclose(gpu[k].cpu().numpy(), cpu[k].numpy(), atol=1e-5, rtol=1e-5)
 
 
+@cuda
+def test_megnet_featurizers_with_a_cuda_model_match_cpu(shared_data):
+    """A MEGNet moved to CUDA featurizes there (graphs follow the model's device)."""
+    import gzip
+    import json
+
+    from pymatgen.core import Structure
+
+    from skatomsets import MEGNetSiteFeaturizer, MEGNetStructureFeaturizer
+    from skatomsets.megnet.weights import load_pretrained
+
+    with gzip.open(shared_data / "structures" / "dielectric_constant.json.gz", "rt") as fh:
+        structures = [Structure.from_dict(r["structure"]) for r in json.load(fh)[:48]]
+    cuda_model = load_pretrained().to("cuda")
+    for level in (1, 3):
+        cpu = MEGNetSiteFeaturizer(level, cache=False).fit_transform(structures)
+        gpu = MEGNetSiteFeaturizer(level, model=cuda_model, cache=False).fit_transform(structures)
+        np.testing.assert_allclose(gpu.values, cpu.values, atol=1e-5, rtol=1e-5)
+    cpu_f = MEGNetStructureFeaturizer(cache=False).fit_transform(structures)
+    gpu_f = MEGNetStructureFeaturizer(model=cuda_model, cache=False).fit_transform(structures)
+    np.testing.assert_allclose(gpu_f, cpu_f, atol=1e-5, rtol=1e-5)
+
+
+def test_megnet_parent_builds_graphs_on_the_models_device(monkeypatch):
+    """CPU-checkable half of the above: ``to_torch`` is asked for the model's device."""
+    from pymatgen.core import Lattice, Structure
+
+    from skatomsets.megnet.graph import GraphBatch
+    from skatomsets.parents.megnet import MEGNetParent
+
+    seen = []
+    original = GraphBatch.to_torch
+
+    def spy(self, dtype=None, device=None):
+        seen.append(device)
+        return original(self, dtype=dtype, device=device)
+
+    monkeypatch.setattr(GraphBatch, "to_torch", spy)
+    nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    parent = MEGNetParent()
+    parent.compute([nacl], [0], ("V1",))
+    assert seen == [next(parent.model.parameters()).device]
+
+
 # ------------------------------------------------------------------ CPU-checkable device path
 def test_device_reaches_the_batches(toy):
     """``_SetNet.get_iterator`` hands its device to the batching (GPU: one copy per epoch)."""

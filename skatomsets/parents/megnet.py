@@ -132,7 +132,9 @@ class MEGNetParent(Parent):
         import torch
 
         model = self.model
-        dtype = next(model.parameters()).dtype
+        # graphs go to the model's device (a MEGNet moved to CUDA featurizes there)
+        param = next(model.parameters())
+        dtype, device = param.dtype, param.device
         net_keys = tuple(k for k in keys if k != "site_weight")
         out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
         for start in range(0, len(structures), self.batch_size):
@@ -145,7 +147,7 @@ class MEGNetParent(Parent):
                 rows=list(rows[start:stop]),
             )
             with torch.inference_mode():
-                feats = model.features(g.to_torch(dtype=dtype), keys=net_keys)
+                feats = model.features(g.to_torch(dtype=dtype, device=device), keys=net_keys)
             for k in keys:
                 if k == "site_weight":
                     out[k].extend(_csr.split(g.site_weight.astype(np.float32), g.site_offsets))
