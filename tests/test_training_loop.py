@@ -246,3 +246,25 @@ def test_module_layer_shortcut_keeps_hooks_and_bits(steels):
     with torch.nn.modules.module.register_module_forward_hook(lambda m, a, o: None):
         assert modules._global_hooks()
         assert torch.equal(module(batch), fast)
+
+
+def test_evaluation_batches_follow_the_datasets_one_rule():
+    """Evaluation batch size is the dataset's ``eval_batch_size`` (sets 2048, graphs 256),
+    whatever the training batch size."""
+    from pymatgen.core import Lattice, Structure
+
+    from skatomsets import ElementEmbeddingFeaturizer
+    from skatomsets.estimators._data import TensorData
+    from skatomsets.estimators._graph_data import GraphData
+    from skatomsets.estimators._net import _SetNet
+    from skatomsets.megnet.graph import build_graphs
+
+    sets = ElementEmbeddingFeaturizer("megnet16").fit_transform(["NaCl", "Fe2O3", "Cu"] * 1000)
+    data = TensorData(sets, np.zeros((3000, 1), np.float32))
+    for batch_size in (16, 4096):
+        net = _SetNet(module=torch.nn.Identity, criterion=torch.nn.L1Loss, batch_size=batch_size)
+        assert [len(b[0]) for b in net.get_iterator(data)] == [2048, 952]
+    nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    graphs = GraphData(build_graphs([nacl] * 300), np.zeros(300))
+    net = _SetNet(module=torch.nn.Identity, criterion=torch.nn.L1Loss, batch_size=4096)
+    assert [len(b[0]) for b in net.get_iterator(graphs)] == [256, 44]

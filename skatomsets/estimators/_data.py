@@ -74,6 +74,10 @@ class TensorData:
         Per-sample weights; when given, each batch's target is the pair ``(y, weights)``.
     """
 
+    #: rows per evaluation batch, whatever the training batch size (set rows are small; one
+    #: rule, read by ``_net._SetNet.get_iterator``)
+    eval_batch_size: int = 2048
+
     def __init__(
         self,
         X: RaggedSets | np.ndarray,

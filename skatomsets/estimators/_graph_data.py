@@ -21,9 +21,9 @@ from ._data import _bounds
 
 __all__ = ["EVAL_BATCH_SIZE", "GraphData", "GraphInput", "take_graphs"]
 
-#: Most graphs per evaluation batch. The estimators ask for evaluation batches of at least
-#: 2048 rows (``_base._SetNet.get_iterator``: set rows are small); a graph carries tens of
-#: bonds per site, and the bond tensors of 2048 graphs would not fit a CPU cache.
+#: Graphs per evaluation batch (``GraphData.eval_batch_size``). Sets are evaluated 2048 rows
+#: at a time (``TensorData.eval_batch_size``); a graph carries tens of bonds per site, and the
+#: bond tensors of 2048 graphs would not fit a CPU cache.
 EVAL_BATCH_SIZE = 256
 
 #: A mini-batch of graphs as the network receives it (the estimators' name for it).
@@ -79,6 +79,10 @@ class GraphData:
         Per-graph weights; when given, each batch's target is the pair ``(y, weights)``.
     """
 
+    #: rows per evaluation batch, whatever the training batch size (one rule, read by
+    #: ``_net._SetNet.get_iterator``)
+    eval_batch_size: int = EVAL_BATCH_SIZE
+
     def __init__(
         self, X: GraphBatch, y: np.ndarray | None = None, sample_weight: np.ndarray | None = None
     ) -> None:
@@ -105,8 +109,9 @@ class GraphData:
     ) -> Iterator[tuple[TorchGraphBatch, torch.Tensor | None]]:
         """Yield ``(TorchGraphBatch, y_or_None)``; shuffled once per call when ``rng`` is given.
 
-        Evaluation batches (no ``rng``) hold at most :data:`EVAL_BATCH_SIZE` graphs. When
-        shuffling, a trailing batch of one graph is merged into the one before it.
+        Without ``rng`` the graphs keep their order (the estimators evaluate with
+        ``batch_size=eval_batch_size``). When shuffling, a trailing batch of one graph is
+        merged into the one before it.
         """
         X, y, w = self.X, self.y, self.sample_weight
         if rng is not None and len(self) > 1:
@@ -114,8 +119,6 @@ class GraphData:
             X = take_graphs(X, perm)
             y = None if y is None else y[perm]
             w = None if w is None else w[perm]
-        else:
-            batch_size = min(batch_size, EVAL_BATCH_SIZE)
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
         w_t = None if w is None else torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
         for a, b in _bounds(len(self), batch_size, merge_single=rng is not None):

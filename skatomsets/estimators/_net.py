@@ -41,7 +41,7 @@ class _SetNet(LeanLoopMixin, NeuralNet):
         dev = self.device if isinstance(dataset, TensorData) else None
         if training:
             return BatchIterator(dataset, self.batch_size, self.shuffle_rng_, dev, True)
-        return BatchIterator(dataset, max(self.batch_size, 2048), None, dev)
+        return BatchIterator(dataset, dataset.eval_batch_size, None, dev)
 
     def fit_loop(self, X: Any, y: Any = None, epochs: Any = None, **kwargs: Any):
         # skorch swallows KeyboardInterrupt (then restores the best weights in
