@@ -22,6 +22,7 @@ from skatomsets import (
     MEGNetSiteFeaturizer,
     MEGNetStructureFeaturizer,
 )
+from skatomsets.estimator_checks import _MEGNET_TINY
 from skatomsets.estimators._graph_data import GraphData, take_graphs
 from skatomsets.megnet import GraphConstructionError, build_graphs, load_pretrained
 
@@ -33,12 +34,10 @@ NAMES = [
 SCALES = (0.9, 1.0, 1.1)
 #: a tiny MEGNet (2 blocks of width 16) so that an epoch on 45 structures takes ~20 ms
 TINY = {
-    "n_blocks": 2,
-    "embedding_dim": 8,
-    "encoder_units": (16, 16),
-    "block_units": (16, 16),
-    "set2set_hidden": 8,
-    "head_units": (16,),
+    # the architecture of the estimator checks' tiny MEGNet, declared there once
+    **{
+        k: v for k, v in _MEGNET_TINY.items() if k not in ("max_epochs", "batch_size", "n_ensemble")
+    },
     "batch_size": 16,
     "lr": 3e-3,
     "device": "cpu",
