@@ -4,6 +4,17 @@ A :class:`SetBatch` is what the torch modules receive: one flat mini-batch of we
 (or of fixed-length rows). :class:`TensorData` holds a whole dataset in that layout and
 cuts it into batches by slicing: once per epoch the order is shuffled with one vectorised
 gather, after which every batch is a contiguous view.
+
+Distinct member rows (the training fast path). Sets whose member features come from a small
+vocabulary (element embeddings: V0, megnet16, or the atomic numbers of a trainable
+embedding) repeat the same few rows over and over: ~89 distinct rows among the ~250,000
+members of mp_e_form. For training batches, :meth:`TensorData.batches` then also hands the
+module that vocabulary (``SetBatch.table``) and each set's normalised weight per vocabulary
+row (``mix``, dense, ``(b, n_distinct)``, built once per dataset), so that a
+set module can run its per-member MLP once per distinct row instead of once per member and
+take the weighted mean as one matrix product (``mix @ phi(table)``). It is the same function
+(summed in a different order: equal to float tolerance), used only when it is cheaper:
+fewer distinct rows than half the members of an average batch.
 """
 
 from __future__ import annotations
@@ -13,9 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import _csr
 from ..sets import RaggedSets
 
-__all__ = ["BatchIterator", "SetBatch", "TensorData"]
+__all__ = [
+    "MAX_MIX_ENTRIES",
+    "MAX_VOCABULARY",
+    "USE_VOCABULARY",
+    "BatchIterator",
+    "SetBatch",
+    "TensorData",
+]
 
 
 @dataclass
@@ -30,6 +49,11 @@ class SetBatch:
         Member weights, owning-set index within the batch, and set offsets (set models only).
     extras : Tensor (b, k) or None
         Extra per-set inputs, already standardised (set models with extra inputs only).
+    table, mix : Tensor or None
+        Training batches of sets with few distinct member rows (see the module docstring):
+        the distinct rows ``(u, d)`` (the whole training set's, the same tensor in every
+        batch) and each set's summed normalised weight per distinct row ``(b, u)`` (rows
+        sum to 1). ``values`` still holds the members, so a module may ignore these.
     """
 
     values: torch.Tensor
@@ -37,6 +61,8 @@ class SetBatch:
     segment: torch.Tensor | None = None
     offsets: torch.Tensor | None = None
     extras: torch.Tensor | None = None
+    table: torch.Tensor | None = None
+    mix: torch.Tensor | None = None
 
     def __len__(self) -> int:
         if self.offsets is None:
@@ -46,20 +72,18 @@ class SetBatch:
     def to(self, device: str | torch.device) -> SetBatch:
         """Move every tensor to ``device`` (non-blocking where possible); self if already there."""
         dev = torch.device(device)
-        tensors = (self.values, self.weights, self.segment, self.offsets, self.extras)
+        tensors = (
+            self.values,
+            self.weights,
+            self.segment,
+            self.offsets,
+            self.extras,
+            self.table,
+            self.mix,
+        )
         if all(t is None or t.device == dev for t in tensors):
             return self
-
-        def move(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.to(device, non_blocking=True)
-
-        return SetBatch(
-            move(self.values),
-            move(self.weights),
-            move(self.segment),
-            move(self.offsets),
-            move(self.extras),
-        )
+        return SetBatch(*(None if t is None else t.to(device, non_blocking=True) for t in tensors))
 
 
 class TensorData:
@@ -102,6 +126,8 @@ class TensorData:
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
+        self._vocab: tuple[np.ndarray, np.ndarray] | bool | None = False  # not computed yet
+        self._mix: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __len__(self) -> int:
         return len(self.X)
@@ -112,6 +138,17 @@ class TensorData:
         return TensorData(
             self.X[idx], None if self.y is None else self.y[idx], None if w is None else w[idx]
         )
+
+    def vocabulary(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distinct member rows and each member's index into them, or None (computed once).
+
+        None when the inputs are not sets or have more than :data:`MAX_VOCABULARY` distinct
+        member rows (decided on a sample first, so site features with all-distinct rows
+        cost little).
+        """
+        if self._vocab is False:
+            self._vocab = _vocabulary(self.X) if isinstance(self.X, RaggedSets) else None
+        return self._vocab  # type: ignore[return-value]
 
     def batches(
         self,
@@ -130,8 +167,11 @@ class TensorData:
         of them: one host-to-device copy per epoch instead of several per batch.
         """
         X, y, w = self.X, self.y, self.sample_weight
+        mixed = self._table_and_mix(batch_size) if rng is not None else None
         if rng is not None and len(X) > 1:
             perm = rng.permutation(len(X))
+            if mixed is not None:
+                mixed = (mixed[0], mixed[1].index_select(0, torch.from_numpy(perm)))
             X = X[perm]
             y = None if y is None else y[perm]
             w = None if w is None else w[perm]
@@ -163,6 +203,7 @@ class TensorData:
             segment, batch_offsets = _batch_local_index(offsets, bounds)
             segment_t = move(torch.from_numpy(segment))
             batch_offsets_t = move(torch.from_numpy(batch_offsets))
+            table, mix = (None, None) if mixed is None else (move(mixed[0]), move(mixed[1]))
             for i, (a, b) in enumerate(bounds):
                 lo, hi = int(offsets[a]), int(offsets[b])
                 batch = SetBatch(
@@ -171,12 +212,70 @@ class TensorData:
                     segment_t[lo:hi],
                     batch_offsets_t[a + i : b + i + 1],
                     None if extras is None else extras[a:b],
+                    table,
+                    None if mix is None else mix[a:b],
                 )
                 yield batch, target(a, b)
         else:
             rows = move(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
             for a, b in bounds:
                 yield SetBatch(rows[a:b]), target(a, b)
+
+    def _table_and_mix(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(table, mix)`` of the whole dataset when they pay (module docstring), else None.
+
+        They pay with fewer distinct rows than half an average batch's members; ``mix`` is
+        built once and kept (at most :data:`MAX_MIX_ENTRIES` entries).
+        """
+        if not USE_VOCABULARY or not isinstance(self.X, RaggedSets) or len(self.X) == 0:
+            return None
+        members_per_batch = batch_size * self.X.n_members / len(self.X)
+        if members_per_batch < 2 * 2:  # nothing to gain on sets of one or two members
+            return None
+        vocab = self.vocabulary()
+        if vocab is None or 2 * len(vocab[0]) > members_per_batch:
+            return None
+        if len(self.X) * len(vocab[0]) > MAX_MIX_ENTRIES:
+            return None
+        if self._mix is None:
+            table, codes = vocab
+            mix = _mix(self.X, codes, len(table))
+            self._mix = (torch.from_numpy(table), torch.from_numpy(mix))
+        return self._mix
+
+
+#: Use the distinct-member-row path for training batches when it pays (module docstring).
+USE_VOCABULARY = True
+#: At most this many distinct member rows are looked for.
+MAX_VOCABULARY = 4096
+#: At most this many entries (sets x distinct rows) in an epoch's dense ``mix`` (1 GiB float32).
+MAX_MIX_ENTRIES = 2**28
+
+
+def _vocabulary(X: RaggedSets) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(table, codes)`` with ``X.values == table[codes]``, or None if too many rows differ."""
+    values = np.ascontiguousarray(X.values)
+    m = len(values)
+    if m == 0 or values.ndim != 2:
+        return None
+    keys = values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()
+    sample = keys[:: max(1, m // 20000)]
+    if len(np.unique(sample)) > MAX_VOCABULARY:
+        return None
+    distinct, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    if len(distinct) > MAX_VOCABULARY:
+        return None
+    return np.ascontiguousarray(values[first]), codes.astype(np.int64).ravel()
+
+
+def _mix(X: RaggedSets, codes: np.ndarray, n_distinct: int) -> np.ndarray:
+    """``(n_sets, n_distinct)`` float32: each set's normalised weight on each distinct row."""
+    n = len(X)
+    seg = _csr.segment_ids(X.offsets)
+    w = X.weights.astype(np.float64)
+    total = np.bincount(seg, weights=w, minlength=n)
+    flat = np.bincount(seg * n_distinct + codes, weights=w / total[seg], minlength=n * n_distinct)
+    return flat.astype(np.float32).reshape(n, n_distinct)
 
 
 def _batch_local_index(

@@ -164,17 +164,35 @@ class AtomSetsModule(nn.Module):
         """
         n_sets = batch.offsets.shape[0] - 1
         plain = not _global_hooks()
-        if self.embedding is not None:
-            x = self.embedding(batch.values[:, 0].long())
+        if (
+            getattr(batch, "mix", None) is not None
+            and type(self.readout) is WeightedMean
+            and self._rowwise()
+        ):
+            # few distinct member rows (``SetBatch.table``): phi once per distinct row, and
+            # the weighted mean as one product with each set's weight on each distinct row
+            # (the same function, summed in another order)
+            h = self._members(batch.table, plain)
+            x = torch.mm(batch.mix.to(h.dtype), h)
         else:
-            x = batch.values
-        x = _run(self.phi, x, plain)
-        x = self.norm(self.readout(x, batch.weights, batch.segment, n_sets))
+            x = self._members(batch.values, plain)
+            x = self.readout(x, batch.weights, batch.segment, n_sets)
+        x = self.norm(x)
         if self.n_extras:
             if batch.extras is None or batch.extras.shape[1] != self.n_extras:
                 raise ValueError(f"this module needs {self.n_extras} extra inputs per set")
             x = torch.cat([x, batch.extras.to(x.dtype)], dim=1)
         return _call(self.out, _run(self.rho, x, plain), plain)
+
+    def _members(self, values: torch.Tensor, plain: bool) -> torch.Tensor:
+        """``phi`` of member rows (after the embedding lookup of atomic numbers, if any)."""
+        x = self.embedding(values[:, 0].long()) if self.embedding is not None else values
+        return _run(self.phi, x, plain)
+
+    def _rowwise(self) -> bool:
+        """Whether ``phi`` maps every member on its own (no active dropout): then members
+        with equal rows have equal outputs, and ``phi`` may run once per distinct row."""
+        return not self.training or not any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.phi)
 
 
 class MLPModule(nn.Module):
