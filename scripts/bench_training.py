@@ -12,7 +12,8 @@ load average next to it, because a shared machine's speed drifts):
    * maml: ``../shared/peer/peer_maml_atomsets.py`` in its own venv (``--peer-python``);
      skipped when that interpreter is missing;
    * bare torch: the same module's forward + backward + fused Adam step over pre-built
-     batches (no data handling, no training loop);
+     batches (no data handling, no training loop; the same batches, with the distinct
+     member rows of ``estimators/_data.py``, and denormals flushed as in ``fit``);
    * machine limit: the epoch's arithmetic (counted analytically: the dense layers'
      forward and backward matrix products) at the machine's own float32 matmul rate,
      measured in the same run on large square matrices with the same threads.
@@ -44,6 +45,7 @@ import torch
 
 from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer, RaggedSets
 from skatomsets.datasets import load_matbench_csv
+from skatomsets.estimators._auto import denormals_flushed
 from skatomsets.estimators._data import TensorData
 from skatomsets.nn import AtomSetsModule
 
@@ -104,15 +106,16 @@ def bare_loop_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: 
     batches = list(data.batches(batch_size, rng=np.random.default_rng(0)))
     module.train()
     times = []
-    for _ in range(epochs + 1):
-        t0 = time.perf_counter()
-        for xb, yb in batches:
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(module(xb), yb)
-            loss.backward()
-            opt.step()
-            loss.item()
-        times.append(time.perf_counter() - t0)
+    with denormals_flushed():  # as the estimators' fit
+        for _ in range(epochs + 1):
+            t0 = time.perf_counter()
+            for xb, yb in batches:
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(module(xb), yb)
+                loss.backward()
+                opt.step()
+                loss.item()
+            times.append(time.perf_counter() - t0)
     return float(np.median(times[1:]))
 
 

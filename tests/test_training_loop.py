@@ -268,3 +268,28 @@ def test_evaluation_batches_follow_the_datasets_one_rule():
     graphs = GraphData(build_graphs([nacl] * 300), np.zeros(300))
     net = _SetNet(module=torch.nn.Identity, criterion=torch.nn.L1Loss, batch_size=4096)
     assert [len(b[0]) for b in net.get_iterator(graphs)] == [256, 44]
+
+
+def test_fit_flushes_denormals_and_restores_the_mode(steels, monkeypatch):
+    from skatomsets.estimators import _auto
+
+    seen = []
+    original = AtomSetsRegressor._fit_nets
+
+    def spy(self, *args, **kwargs):
+        seen.append(_auto._flushing_denormals())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AtomSetsRegressor, "_fit_nets", spy)
+    sets, y = steels
+    assert not _auto._flushing_denormals()
+    AtomSetsRegressor(max_epochs=1, n_ensemble=1, random_state=0, device="cpu").fit(sets, y)
+    assert seen == [True]
+    assert not _auto._flushing_denormals()  # restored
+    torch.set_flush_denormal(True)
+    try:
+        with _auto.denormals_flushed():
+            assert _auto._flushing_denormals()
+        assert _auto._flushing_denormals()  # a mode the user set is left on
+    finally:
+        torch.set_flush_denormal(False)

@@ -24,7 +24,7 @@ from skorch.utils import noop
 from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, sets_from_column, to_sets
-from ._auto import LR_SCHEDULES, resolve_training_params, torch_threads
+from ._auto import LR_SCHEDULES, denormals_flushed, resolve_training_params, torch_threads
 from ._data import TensorData
 from ._domain import DomainMixin
 from ._net import _check_trained, _SetNet, _ValidationScore, _warn_interrupted
@@ -346,7 +346,7 @@ def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = N
         setattr(est, f"{name}_", value)
     extra = {} if sw is None else {"sample_weight": sw.astype(np.float32)}
     dataset = est._data_class(data, y_enc, **extra)
-    with torch_threads(getattr(est, "n_threads_", None)):
+    with torch_threads(getattr(est, "n_threads_", None)), denormals_flushed():
         est._fit_nets(dataset, n_features, n_outputs, est._criterion(), est._score())
         est._fit_domain(dataset)
     return est

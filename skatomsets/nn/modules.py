@@ -63,7 +63,8 @@ def _call(layer: nn.Module, x: torch.Tensor, plain: bool) -> torch.Tensor:
     if plain and not _hooked(layer):
         kind = type(layer)
         if kind is nn.Linear:
-            return F.linear(x, layer.weight, layer.bias)
+            params = layer._parameters  # the dict itself: no Module.__getattr__ per step
+            return F.linear(x, params["weight"], params["bias"])
         if kind is nn.Softplus:
             return F.softplus(x, layer.beta, layer.threshold)
         if kind is nn.ReLU:
@@ -77,7 +78,7 @@ def _run(seq: nn.Module, x: torch.Tensor, plain: bool) -> torch.Tensor:
     """``seq(x)`` for an :func:`mlp` ``Sequential``, layer by layer through :func:`_call`."""
     if not plain or type(seq) is not nn.Sequential or _hooked(seq):
         return seq(x)
-    for layer in seq:
+    for layer in seq._modules.values():
         x = _call(layer, x, plain)
     return x
 
