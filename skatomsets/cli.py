@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -765,6 +766,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (``skatomsets list | head``): stop quietly, as Unix tools do;
+        # stdout is pointed at devnull so that Python's exit flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (SkatomsetsInputError, FileNotFoundError, ValueError) as exc:
         if getattr(args, "debug", False):
             raise

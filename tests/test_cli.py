@@ -72,3 +72,26 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "atomsets-v0" in out and "matbench_steels" in out
+
+
+def test_list_into_a_closed_pipe_exits_quietly():
+    """``skatomsets list | head -1``: no BrokenPipeError traceback, exit code 0."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written: every write fails
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "skatomsets", "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
