@@ -40,6 +40,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skatomsets import AtomSetsRegressor, MEGNetRegressor, MEGNetSiteFeaturizer
+from skatomsets.benchmarks.timing import bare_epoch_seconds
 from skatomsets.estimators._graph_data import GraphData
 from skatomsets.estimators._megnet_base import MEGNetModule
 from skatomsets.megnet import MEGNetConfig, build_graphs
@@ -70,17 +71,7 @@ def bare_megnet_seconds(structures: list[Any], y: np.ndarray, batch: int, epochs
     yy = ((y - y.mean()) / y.std()).astype(np.float32)[:, None]
     data = GraphData(build_graphs(structures, allow_isolated=True), yy)
     batches = list(data.batches(batch, rng=np.random.default_rng(0)))
-    loss_fn = torch.nn.MSELoss()
-    times = []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        for xb, yb in batches:
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(module(xb), yb)
-            loss.backward()
-            opt.step()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return bare_epoch_seconds(module, opt, torch.nn.MSELoss(), batches, epochs)
 
 
 def speed(args: argparse.Namespace) -> None:

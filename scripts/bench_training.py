@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer, RaggedSets
+from skatomsets.benchmarks.timing import bare_epoch_seconds
 from skatomsets.datasets import load_matbench_csv
 from skatomsets.estimators._auto import denormals_flushed
 from skatomsets.estimators._data import TensorData
@@ -104,19 +105,8 @@ def bare_loop_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: 
     loss_fn = torch.nn.L1Loss()  # the estimators' default loss (MAE)
     data = TensorData(sets, ((y - y.mean()) / y.std()).astype(np.float32)[:, None])
     batches = list(data.batches(batch_size, rng=np.random.default_rng(0)))
-    module.train()
-    times = []
     with denormals_flushed():  # as the estimators' fit
-        for _ in range(epochs + 1):
-            t0 = time.perf_counter()
-            for xb, yb in batches:
-                opt.zero_grad(set_to_none=True)
-                loss = loss_fn(module(xb), yb)
-                loss.backward()
-                opt.step()
-                loss.item()
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times[1:]))
+        return bare_epoch_seconds(module, opt, loss_fn, batches, epochs, warmup=1)
 
 
 def ours_seconds(

@@ -230,3 +230,20 @@ def test_cli_benchmark_help_names_the_config_defaults():
     assert " ".join(config.DEFAULT_MODELS) in bench["models"].help
     assert " ".join(map(str, config.CONVERGENCE_SIZES)) in bench["sizes"].help
     assert config.DEFAULT_TASKS == config.QUICK_TASKS and "quick" in bench["tasks"].help
+
+
+def test_bare_epoch_seconds_trains_and_times_only_the_timed_epochs():
+    import torch
+
+    from skatomsets.benchmarks.timing import bare_epoch_seconds
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    x = torch.randn(32, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    batches = [(x[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)]
+    before = torch.nn.functional.mse_loss(module(x), y).item()
+    seconds = bare_epoch_seconds(module, opt, torch.nn.functional.mse_loss, batches, 3, warmup=2)
+    assert seconds > 0
+    assert torch.nn.functional.mse_loss(module(x), y).item() < before  # 5 epochs of steps ran
