@@ -145,3 +145,38 @@ def test_fit_follows_the_per_member_loss_curve(sets, target, monkeypatch):
     assert len(curves[True]) == len(curves[False]) == 8
     assert curves[True][-1] < curves[True][0]  # it learned
     np.testing.assert_allclose(curves[True], curves[False], rtol=1e-3)
+
+
+def test_batches_without_members_carry_the_same_mix_and_targets(sets):
+    data = TensorData(sets, np.arange(len(sets), dtype=np.float32)[:, None])
+    full = list(data.batches(16, rng=np.random.default_rng(5)))
+    lean = list(data.batches(16, rng=np.random.default_rng(5), members=False))
+    assert len(full) == len(lean)
+    for (a, ya), (b, yb) in zip(full, lean, strict=True):
+        assert b.values is None and b.weights is None and b.offsets is None
+        assert len(a) == len(b)
+        assert torch.equal(a.mix, b.mix) and torch.equal(ya, yb)
+    # not used (the members are kept) when the table does not pay
+    batch, _ = next(data.batches(1, rng=np.random.default_rng(0), members=False))
+    assert batch.values is not None
+
+
+def test_net_drops_the_members_only_for_a_module_that_trains_on_the_mix(sets, target, tiny):
+    reg = AtomSetsRegressor(**{**tiny, "batch_size": 16}).fit(sets, target)
+    net = reg.nets_[0]
+    data = TensorData(sets, target.astype(np.float32)[:, None])
+    net.module_.eval()  # the decision must not depend on the module's mode
+    assert not net.get_iterator(data, training=True).members
+    batch, _ = next(iter(net.get_iterator(data, training=True)))
+    assert batch.values is None
+    dropout = AtomSetsRegressor(**{**tiny, "batch_size": 16, "dropout": 0.1}).fit(sets, target)
+    assert dropout.nets_[0].get_iterator(data, training=True).members
+    set2set = AtomSetsRegressor(**{**tiny, "batch_size": 16, "readout": "set2set"})
+    assert set2set.fit(sets, target).nets_[0].get_iterator(data, training=True).members
+
+
+def test_a_module_that_needs_members_says_so():
+    module = AtomSetsModule(4, readout="set2set")
+    batch = _data.SetBatch(None, mix=torch.ones(2, 3) / 3, table=torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="needs the members"):
+        module(batch)

@@ -53,10 +53,12 @@ class SetBatch:
         Training batches of sets with few distinct member rows (see the module docstring):
         the distinct rows ``(u, d)`` (the whole training set's, the same tensor in every
         batch) and each set's summed normalised weight per distinct row ``(b, u)`` (rows
-        sum to 1). ``values`` still holds the members, so a module may ignore these.
+        sum to 1). ``values`` holds the members too, unless the batches were made with
+        ``members=False`` (then ``values``, ``weights``, ``segment`` and ``offsets`` are
+        None).
     """
 
-    values: torch.Tensor
+    values: torch.Tensor | None
     weights: torch.Tensor | None = None
     segment: torch.Tensor | None = None
     offsets: torch.Tensor | None = None
@@ -65,9 +67,10 @@ class SetBatch:
     mix: torch.Tensor | None = None
 
     def __len__(self) -> int:
-        if self.offsets is None:
-            return self.values.shape[0]
-        return self.offsets.shape[0] - 1
+        if self.offsets is not None:
+            return self.offsets.shape[0] - 1
+        rows = self.values if self.values is not None else self.mix
+        return 0 if rows is None else rows.shape[0]
 
     def to(self, device: str | torch.device) -> SetBatch:
         """Move every tensor to ``device`` (non-blocking where possible); self if already there."""
@@ -156,6 +159,7 @@ class TensorData:
         rng: np.random.Generator | None = None,
         device: str | torch.device | None = None,
         targets_to_device: bool = False,
+        members: bool = True,
     ):
         """Yield ``(SetBatch, target)``; shuffled once per call when ``rng`` is given.
 
@@ -165,14 +169,22 @@ class TensorData:
         sees at least two samples. With a ``device`` (a GPU), the epoch's inputs (and the
         targets with ``targets_to_device``) are copied there once, and every batch is a view
         of them: one host-to-device copy per epoch instead of several per batch.
+
+        ``members=False`` is for a module that trains on ``table`` / ``mix`` alone (see
+        :class:`SetBatch`): when those are given, the members are neither shuffled nor put
+        in the batches (the epoch's largest gather saved).
         """
         X, y, w = self.X, self.y, self.sample_weight
         mixed = self._table_and_mix(batch_size) if rng is not None else None
+        no_members = mixed is not None and not members
         if rng is not None and len(X) > 1:
             perm = rng.permutation(len(X))
             if mixed is not None:
                 mixed = (mixed[0], mixed[1].index_select(0, torch.from_numpy(perm)))
-            X = X[perm]
+            if no_members:
+                X = _ExtrasOnly(len(X), None if X.extras is None else X.extras[perm])
+            else:
+                X = X[perm]
             y = None if y is None else y[perm]
             w = None if w is None else w[perm]
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
@@ -193,7 +205,15 @@ class TensorData:
 
         n = len(X)
         bounds = _bounds(n, batch_size, merge_single=rng is not None)
-        if isinstance(X, RaggedSets):
+        if no_members and mixed is not None:
+            table, mix = move(mixed[0]), move(mixed[1])
+            extras = None if X.extras is None else move(torch.from_numpy(X.extras))
+            for a, b in bounds:
+                batch = SetBatch(
+                    None, extras=None if extras is None else extras[a:b], table=table, mix=mix[a:b]
+                )
+                yield batch, target(a, b)
+        elif isinstance(X, RaggedSets):
             values = move(torch.from_numpy(X.values))
             weights = move(torch.from_numpy(X.weights))
             offsets = X.offsets
@@ -250,6 +270,17 @@ USE_VOCABULARY = True
 MAX_VOCABULARY = 4096
 #: At most this many entries (sets x distinct rows) in an epoch's dense ``mix`` (1 GiB float32).
 MAX_MIX_ENTRIES = 2**28
+
+
+class _ExtrasOnly:
+    """The shuffled sets of an epoch whose batches leave the members out: count and extras."""
+
+    def __init__(self, n: int, extras: np.ndarray | None) -> None:
+        self.n = n
+        self.extras = extras
+
+    def __len__(self) -> int:
+        return self.n
 
 
 def _vocabulary(X: RaggedSets) -> tuple[np.ndarray, np.ndarray] | None:
@@ -317,18 +348,25 @@ class BatchIterator:
         rng: np.random.Generator | None = None,
         device: str | torch.device | None = None,
         targets_to_device: bool = False,
+        members: bool = True,
     ) -> None:
         self.data = data
         self.batch_size = batch_size
         self.rng = rng
         self.device = device
         self.targets_to_device = targets_to_device
+        self.members = members
 
     def __iter__(self):
+        kwargs = {} if self.members else {"members": False}
         if self.device is None:
-            return self.data.batches(self.batch_size, self.rng)
+            return self.data.batches(self.batch_size, self.rng, **kwargs)
         return self.data.batches(
-            self.batch_size, self.rng, device=self.device, targets_to_device=self.targets_to_device
+            self.batch_size,
+            self.rng,
+            device=self.device,
+            targets_to_device=self.targets_to_device,
+            **kwargs,
         )
 
     def __len__(self) -> int:

@@ -40,7 +40,13 @@ class _SetNet(LeanLoopMixin, NeuralNet):
         # on a GPU, TensorData copies each epoch's inputs there once (batches are views)
         dev = self.device if isinstance(dataset, TensorData) else None
         if training:
-            return BatchIterator(dataset, self.batch_size, self.shuffle_rng_, dev, True)
+            # a set module that trains on the distinct member rows alone gets batches
+            # without the members (no per-epoch gather of them)
+            trains_on_mix = getattr(self.module_, "trains_on_mix", None)
+            members = not (callable(trains_on_mix) and trains_on_mix())
+            return BatchIterator(
+                dataset, self.batch_size, self.shuffle_rng_, dev, True, members=members
+            )
         return BatchIterator(dataset, dataset.eval_batch_size, None, dev)
 
     def fit_loop(self, X: Any, y: Any = None, epochs: Any = None, **kwargs: Any):

@@ -163,21 +163,18 @@ class AtomSetsModule(nn.Module):
         -------
         Tensor of shape (b, n_outputs)
         """
-        n_sets = batch.offsets.shape[0] - 1
         plain = not _global_hooks()
-        if (
-            getattr(batch, "mix", None) is not None
-            and type(self.readout) is WeightedMean
-            and self._rowwise()
-        ):
+        if getattr(batch, "mix", None) is not None and self._uses_mix():
             # few distinct member rows (``SetBatch.table``): phi once per distinct row, and
             # the weighted mean as one product with each set's weight on each distinct row
             # (the same function, summed in another order)
             h = self._members(batch.table, plain)
             x = torch.mm(batch.mix.to(h.dtype), h)
         else:
+            if batch.values is None:
+                raise ValueError("this module needs the members of the sets (SetBatch.values)")
             x = self._members(batch.values, plain)
-            x = self.readout(x, batch.weights, batch.segment, n_sets)
+            x = self.readout(x, batch.weights, batch.segment, batch.offsets.shape[0] - 1)
         x = self.norm(x)
         if self.n_extras:
             if batch.extras is None or batch.extras.shape[1] != self.n_extras:
@@ -190,10 +187,20 @@ class AtomSetsModule(nn.Module):
         x = self.embedding(values[:, 0].long()) if self.embedding is not None else values
         return _run(self.phi, x, plain)
 
-    def _rowwise(self) -> bool:
-        """Whether ``phi`` maps every member on its own (no active dropout): then members
-        with equal rows have equal outputs, and ``phi`` may run once per distinct row."""
-        return not self.training or not any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.phi)
+    def trains_on_mix(self) -> bool:
+        """Whether the ``table`` and ``mix`` of a training batch are all this module needs.
+
+        True with the mean readout when ``phi`` maps every member on its own (no dropout):
+        members with equal rows then have equal outputs, and ``phi`` may run once per
+        distinct row (see ``estimators._data``). Does not depend on the module's mode.
+        """
+        return type(self.readout) is WeightedMean and not any(
+            isinstance(m, nn.Dropout) and m.p > 0 for m in self.phi
+        )
+
+    def _uses_mix(self) -> bool:
+        """:meth:`trains_on_mix`, or in evaluation mode (dropout off) the mean readout."""
+        return self.trains_on_mix() or (not self.training and type(self.readout) is WeightedMean)
 
 
 class MLPModule(nn.Module):
