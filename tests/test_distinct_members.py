@@ -180,3 +180,15 @@ def test_a_module_that_needs_members_says_so():
     batch = _data.SetBatch(None, mix=torch.ones(2, 3) / 3, table=torch.zeros(3, 4))
     with pytest.raises(ValueError, match="needs the members"):
         module(batch)
+
+
+def test_vocabulary_is_skipped_when_the_whole_dataset_is_smaller_than_a_batch(sets):
+    small = sets[:6]
+    table, _ = TensorData(small).vocabulary()
+    assert 2 * len(table) > small.n_members  # a batch of 64 holds all of them: no gain
+    batch, _ = next(TensorData(small).batches(64, rng=np.random.default_rng(0)))
+    assert batch.table is None
+    # with the batch size the same sets would have had to reach, it is used
+    doubled = RaggedSets.concat([small] * 4)
+    batch, _ = next(TensorData(doubled).batches(64, rng=np.random.default_rng(0)))
+    assert batch.table is not None

@@ -249,7 +249,8 @@ class TensorData:
         """
         if not USE_VOCABULARY or not isinstance(self.X, RaggedSets) or len(self.X) == 0:
             return None
-        members_per_batch = batch_size * self.X.n_members / len(self.X)
+        # the members of an average batch (the whole dataset when it is smaller than one)
+        members_per_batch = min(batch_size, len(self.X)) * self.X.n_members / len(self.X)
         if members_per_batch < 2 * 2:  # nothing to gain on sets of one or two members
             return None
         vocab = self.vocabulary()
