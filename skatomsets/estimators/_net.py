@@ -42,7 +42,7 @@ class _SetNet(LeanLoopMixin, NeuralNet):
         if training:
             # a set module that trains on the distinct member rows alone gets batches
             # without the members (no per-epoch gather of them)
-            trains_on_mix = getattr(self.module_, "trains_on_mix", None)
+            trains_on_mix = getattr(getattr(self, "module_", None), "trains_on_mix", None)
             members = not (callable(trains_on_mix) and trains_on_mix())
             return BatchIterator(
                 dataset, self.batch_size, self.shuffle_rng_, dev, True, members=members
