@@ -227,19 +227,6 @@ class LeanLoopMixin:
         self._set_training(True)
         # callbacks that might read the optimizer's state mid-epoch see it up to date
         sync_end = not all(_blind_to_step_counters(cb) for cb in end)
-        try:
-            self._lean_batches(iterator, prefix, begin, end, grad, optimizers, fit_params, sync_end)
-        finally:
-            step = self._lean_fast_step
-            self._lean_fast_step = None
-            if step is not None:
-                step.sync()
-
-    _lean_fast_step: FusedAdamStep | None = None
-
-    def _lean_batches(
-        self, iterator, prefix, begin, end, grad, optimizers, fit_params, sync_end
-    ) -> None:
         history = self.history
         module = self.module_
         loss_key, size_key = prefix + "_loss", prefix + "_batch_size"
@@ -248,54 +235,58 @@ class LeanLoopMixin:
         # the epoch's list of batch rows: what History.new_batch / record_batch index with
         # History[-1] (skorch's slicing __getitem__, ~10 us a call), taken once
         rows = list.__getitem__(history, -1)["batches"]
-        with torch.enable_grad():
-            for batch in iterator:
-                rows.append({})  # history.new_batch()
-                if begin and fast_step is not None:
-                    fast_step.sync()
-                for cb in begin:
-                    cb.on_batch_begin(self, batch=batch, training=True)
-                if begin and not module.training:
-                    self._set_training(True)
-                # skorch's train_step: zero_grad, train_step_single, on_grad_computed, step
-                if fast_step is not None:
-                    fast_step.zero_grad()
-                else:
-                    for opt in optimizers:
-                        opt.zero_grad()
-                Xi, yi = unpack_data(batch)
-                y_pred = self.infer(Xi, **fit_params)
-                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-                loss.backward()
-                if grad:
-                    if fast_step is not None:
+        try:
+            with torch.enable_grad():
+                for batch in iterator:
+                    rows.append({})  # history.new_batch()
+                    if begin and fast_step is not None:
                         fast_step.sync()
-                    for cb in grad:
-                        cb.on_grad_computed(
-                            self,
-                            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                            batch=batch,
-                            training=True,
-                        )
-                if fast_step is not None:
-                    if not fast_step():
-                        fast_step = self._lean_fast_step = None
-                else:
-                    for opt in optimizers:
-                        opt.step()
-                    if len(optimizers) == 1:
-                        candidate = FusedAdamStep(optimizers[0])
-                        fast_step = self._lean_fast_step = candidate if candidate.ok else None
-                row = rows[-1]  # history.record_batch(...)
-                row[loss_key] = loss.item()
-                row[size_key] = (
-                    get_len(batch[0]) if isinstance(batch, (tuple, list)) else get_len(batch)
-                )
-                if sync_end and fast_step is not None:
-                    fast_step.sync()
-                for cb in end:
-                    cb.on_batch_end(self, batch=batch, training=True, loss=loss, y_pred=y_pred)
-                if end and not module.training:
-                    self._set_training(True)
-                batch_count += 1
+                    for cb in begin:
+                        cb.on_batch_begin(self, batch=batch, training=True)
+                    if begin and not module.training:
+                        self._set_training(True)
+                    # skorch's train_step: zero_grad, train_step_single, on_grad_computed, step
+                    if fast_step is not None:
+                        fast_step.zero_grad()
+                    else:
+                        for opt in optimizers:
+                            opt.zero_grad()
+                    Xi, yi = unpack_data(batch)
+                    y_pred = self.infer(Xi, **fit_params)
+                    loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+                    loss.backward()
+                    if grad:
+                        if fast_step is not None:
+                            fast_step.sync()
+                        for cb in grad:
+                            cb.on_grad_computed(
+                                self,
+                                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                                batch=batch,
+                                training=True,
+                            )
+                    if fast_step is not None:
+                        if not fast_step():
+                            fast_step = None
+                    else:
+                        for opt in optimizers:
+                            opt.step()
+                        if len(optimizers) == 1:
+                            candidate = FusedAdamStep(optimizers[0])
+                            fast_step = candidate if candidate.ok else None
+                    row = rows[-1]  # history.record_batch(...)
+                    row[loss_key] = loss.item()
+                    row[size_key] = (
+                        get_len(batch[0]) if isinstance(batch, (tuple, list)) else get_len(batch)
+                    )
+                    if sync_end and fast_step is not None:
+                        fast_step.sync()
+                    for cb in end:
+                        cb.on_batch_end(self, batch=batch, training=True, loss=loss, y_pred=y_pred)
+                    if end and not module.training:
+                        self._set_training(True)
+                    batch_count += 1
+        finally:
+            if fast_step is not None:  # the optimizer's own step counters, up to date
+                fast_step.sync()
         history.record(prefix + "_batch_count", batch_count)
