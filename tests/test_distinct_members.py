@@ -192,3 +192,14 @@ def test_vocabulary_is_skipped_when_the_whole_dataset_is_smaller_than_a_batch(se
     doubled = RaggedSets.concat([small] * 4)
     batch, _ = next(TensorData(doubled).batches(64, rng=np.random.default_rng(0)))
     assert batch.table is not None
+
+
+def test_batches_without_members_keep_the_extras_aligned(sets):
+    extras = np.arange(2 * len(sets), dtype=np.float32).reshape(-1, 2)
+    X = RaggedSets(sets.values, sets.offsets, sets.weights, extras=extras)
+    data = TensorData(X, np.zeros((len(sets), 1), dtype=np.float32))
+    full = list(data.batches(16, rng=np.random.default_rng(2)))
+    lean = list(data.batches(16, rng=np.random.default_rng(2), members=False))
+    assert lean[0][0].values is None
+    for (a, _), (b, _) in zip(full, lean, strict=True):
+        assert torch.equal(a.extras, b.extras)

@@ -178,14 +178,16 @@ class TensorData:
         X, y, w = self.X, self.y, self.sample_weight
         mixed = self._table_and_mix(batch_size) if rng is not None else None
         no_members = mixed is not None and not members
+        extras = X.extras if isinstance(X, RaggedSets) else None
         if rng is not None and len(X) > 1:
             perm = rng.permutation(len(X))
             if mixed is not None:
                 mixed = (mixed[0], mixed[1].index_select(0, torch.from_numpy(perm)))
-            if no_members:
-                X = _ExtrasOnly(len(X), None if X.extras is None else X.extras[perm])
+            if no_members:  # only the per-set arrays follow the shuffle
+                extras = None if extras is None else extras[perm]
             else:
                 X = X[perm]
+                extras = X.extras if isinstance(X, RaggedSets) else None
             y = None if y is None else y[perm]
             w = None if w is None else w[perm]
         y_t = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
@@ -206,19 +208,21 @@ class TensorData:
 
         n = len(X)
         bounds = _bounds(n, batch_size, merge_single=rng is not None)
+        extras_t = None if extras is None else move(torch.from_numpy(extras))
         if no_members and mixed is not None:
             table, mix = move(mixed[0]), move(mixed[1])
-            extras = None if X.extras is None else move(torch.from_numpy(X.extras))
             for a, b in bounds:
                 batch = SetBatch(
-                    None, extras=None if extras is None else extras[a:b], table=table, mix=mix[a:b]
+                    None,
+                    extras=None if extras_t is None else extras_t[a:b],
+                    table=table,
+                    mix=mix[a:b],
                 )
                 yield batch, target(a, b)
         elif isinstance(X, RaggedSets):
             values = move(torch.from_numpy(X.values))
             weights = move(torch.from_numpy(X.weights))
             offsets = X.offsets
-            extras = None if X.extras is None else move(torch.from_numpy(X.extras))
             # per-batch segment ids and offsets for the whole epoch in two vectorised
             # passes; each batch is then a view (the same values as computing them per batch)
             segment, batch_offsets = _batch_local_index(offsets, bounds)
@@ -232,7 +236,7 @@ class TensorData:
                     weights[lo:hi],
                     segment_t[lo:hi],
                     batch_offsets_t[a + i : b + i + 1],
-                    None if extras is None else extras[a:b],
+                    None if extras_t is None else extras_t[a:b],
                     table,
                     None if mix is None else mix[a:b],
                 )
@@ -272,17 +276,6 @@ USE_VOCABULARY = True
 MAX_VOCABULARY = 4096
 #: At most this many entries (sets x distinct rows) in an epoch's dense ``mix`` (1 GiB float32).
 MAX_MIX_ENTRIES = 2**28
-
-
-class _ExtrasOnly:
-    """The shuffled sets of an epoch whose batches leave the members out: count and extras."""
-
-    def __init__(self, n: int, extras: np.ndarray | None) -> None:
-        self.n = n
-        self.extras = extras
-
-    def __len__(self) -> int:
-        return self.n
 
 
 def _vocabulary(X: RaggedSets) -> tuple[np.ndarray, np.ndarray] | None:

@@ -164,7 +164,7 @@ class AtomSetsModule(nn.Module):
         Tensor of shape (b, n_outputs)
         """
         plain = not _global_hooks()
-        if getattr(batch, "mix", None) is not None and self._uses_mix():
+        if getattr(batch, "mix", None) is not None and self.trains_on_mix():
             # few distinct member rows (``SetBatch.table``): phi once per distinct row, and
             # the weighted mean as one product with each set's weight on each distinct row
             # (the same function, summed in another order)
@@ -197,10 +197,6 @@ class AtomSetsModule(nn.Module):
         return type(self.readout) is WeightedMean and not any(
             isinstance(m, nn.Dropout) and m.p > 0 for m in self.phi
         )
-
-    def _uses_mix(self) -> bool:
-        """:meth:`trains_on_mix`, or in evaluation mode (dropout off) the mean readout."""
-        return self.trains_on_mix() or (not self.training and type(self.readout) is WeightedMean)
 
 
 class MLPModule(nn.Module):
