@@ -28,6 +28,7 @@ import contextlib
 import io
 from collections.abc import Sequence
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ import numpy as np
 from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..inputs import MAX_Z
+from ._chgnet_graph import batch_graph
 from .base import Parent, register_parent
 
 __all__ = ["CHGNetParent"]
@@ -129,18 +131,8 @@ class CHGNetParent(Parent):
                     row,
                 )
 
-    def _graphs(self, structures: Sequence[Any], rows: Sequence[int]) -> list[Any]:
-        from chgnet.graph import CrystalGraphConverter
-
-        m = self.model
-        converter = CrystalGraphConverter(
-            atom_graph_cutoff=m.graph_converter.atom_graph_cutoff,
-            bond_graph_cutoff=m.graph_converter.bond_graph_cutoff,
-            algorithm=m.graph_converter.algorithm,
-            on_isolated_atoms="ignore" if self.allow_isolated else "error",
-        )
-        n_z = len(m.atom_embedding.embedding.weight)  # elements Z = 1..n_z
-        graphs = []
+    def _check_elements(self, structures: Sequence[Any], rows: Sequence[int]) -> None:
+        n_z = len(self.model.atom_embedding.embedding.weight)  # elements Z = 1..n_z
         for s, row in zip(structures, rows, strict=True):
             bad = [str(sp) for sp in s.composition if getattr(sp, "Z", MAX_Z + 1) > n_z]
             if bad:
@@ -148,17 +140,11 @@ class CHGNetParent(Parent):
                     f"CHGNet covers elements Z = 1..{n_z}; got {', '.join(bad)}",
                     row,
                 )
-            try:
-                graphs.append(converter(s))
-            except Exception as exc:
-                raise GraphConstructionError(f"cannot build the CHGNet graph: {exc}", row) from None
-        return graphs
 
     def compute(
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> dict[str, list[np.ndarray]]:
         import torch
-        from chgnet.model.model import BatchedGraph
 
         keys = tuple(keys)
         levels = {int(k[1:]) for k in keys if k.startswith("V")}
@@ -166,15 +152,12 @@ class CHGNetParent(Parent):
         deepest = self.n_levels if want_structure else max(levels, default=0)
         out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
         m = self.model
-        graphs = self._graphs(structures, rows)
-        for start in range(0, len(graphs), self.batch_size):
-            chunk = graphs[start : start + self.batch_size]
+        self._check_elements(structures, rows)
+        for start in range(0, len(structures), self.batch_size):
+            chunk = structures[start : start + self.batch_size]
             with torch.inference_mode():
-                g = BatchedGraph.from_graphs(
-                    chunk,
-                    bond_basis_expansion=m.bond_basis_expansion,
-                    angle_basis_expansion=m.angle_basis_expansion,
-                    compute_stress=False,
+                g = batch_graph(
+                    m, chunk, rows[start : start + self.batch_size], self.allow_isolated
                 )
                 feats = self._forward(g, deepest)
                 counts = torch.bincount(g.atom_owners, minlength=len(chunk))
@@ -190,7 +173,10 @@ class CHGNetParent(Parent):
                         site_e = m.mlp(feats[f"V{self.n_levels}"])
                         energy = m.pooling(site_e, owners).view(-1) / per_site.view(-1)
                         if m.composition_model is not None:
-                            energy = energy + m.composition_model(chunk).view(-1)
+                            # CHGNet's AtomRef reads only each graph's atomic numbers
+                            z = torch.split(g.atomic_numbers, counts.tolist())
+                            graphs = [SimpleNamespace(atomic_number=a) for a in z]
+                            energy = energy + m.composition_model(graphs).view(-1)
                         feats["energy"] = energy.view(-1, 1)
             offsets = _csr.offsets_from_counts(counts.numpy())
             for k in keys:
