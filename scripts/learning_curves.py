@@ -23,6 +23,7 @@ from pathlib import Path
 from skatomsets.benchmarks.config import CONVERGENCE_SIZES, LEARNING_CURVE_MODELS
 from skatomsets.benchmarks.learning_curves import (
     BUDGET,
+    curve_models,
     report_learning_curves,
     run_learning_curves,
 )
@@ -73,9 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    known = curve_models()
     for m in models:
-        if m not in MODELS:
-            raise SystemExit(f"unknown model {m!r}; choose from {MODELS}")
+        if m not in known:
+            raise SystemExit(f"unknown model {m!r}; choose from {', '.join(known)}")
     run_learning_curves(
         args.data,
         args.target,

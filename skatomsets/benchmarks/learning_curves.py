@@ -13,7 +13,9 @@ the records under ``OUT`` (:func:`report_learning_curves`).
 Models (:data:`~skatomsets.benchmarks.config.LEARNING_CURVE_MODELS`): ``megnet-scratch``
 (``MEGNetRegressor(init=None)``, the shipped parent's architecture), ``megnet-finetune``
 (``MEGNetRegressor(init="pretrained")``, all blocks trained, head re-initialised),
-``atomsets-v1`` and ``atomsets-v0`` (``make_model``). The AtomSets featurizers are fixed (not
+``atomsets-v1`` and ``atomsets-v0`` (``make_model``); any other ready model of
+:func:`skatomsets.models.make_model` can be added (:func:`curve_models`), e.g. the CHGNet
+levels ``atomsets-chgnet-v1`` .. ``-v4`` and ``mlp-chgnet``. The AtomSets featurizers are fixed (not
 fitted to data), so each dataset is featurized once and the sets are indexed per split;
 this is equivalent to fitting the pipeline per split.
 
@@ -41,6 +43,7 @@ from .reporting import learning_curves_table
 __all__ = [
     "BUDGET",
     "build_estimator",
+    "curve_models",
     "featurize",
     "model_params",
     "report_learning_curves",
@@ -105,6 +108,15 @@ def model_params(name: str, budget: dict[str, Any] | None = None) -> dict[str, A
     }
 
 
+def curve_models() -> tuple[str, ...]:
+    """Every model a learning curve can run: MEGNet trained end to end, and every
+    ready model of :func:`skatomsets.models.make_model` (the AtomSets and MLP models of both
+    parents)."""
+    from ..models import available_models
+
+    return ("megnet-scratch", "megnet-finetune", *available_models())
+
+
 def build_estimator(name: str, params: dict[str, Any], seed: int) -> Any:
     """The unfitted final estimator of ``name``."""
     if name.startswith("megnet"):
@@ -123,7 +135,7 @@ def featurize(name: str, structures: np.ndarray) -> Any:
     from ..models import make_model
 
     featurizer = make_model(name)[:-1]
-    if name == "atomsets-v1":
+    if "featurize__allow_isolated" in featurizer.get_params():  # MEGNet's sparse cells
         featurizer.set_params(featurize__allow_isolated=True)
     return featurizer.fit_transform(list(structures))
 
@@ -207,9 +219,10 @@ def run_learning_curves(
     from ..protocols import convergence_splits
     from ..structure_data import load_structure_set
 
+    known = curve_models()
     for m in models:
-        if m not in LEARNING_CURVE_MODELS:
-            raise ValueError(f"unknown model {m!r}; choose from {LEARNING_CURVE_MODELS}")
+        if m not in known:
+            raise ValueError(f"unknown model {m!r}; choose from {known}")
     b = {**BUDGET, **(budget or {})}
     data = Path(data)
     name = name or data.name.split(".")[0]
