@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "learning_curves.py"
@@ -88,3 +89,23 @@ def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
         == 0
     )
     assert [p.stat().st_mtime_ns for p in points] == mtimes
+
+
+def test_a_chgnet_level_runs_on_the_curve_and_an_unknown_model_is_refused(lc, tmp_path) -> None:
+    from pymatgen.util.testing import PymatgenTest
+
+    recs = []
+    for i in range(30):
+        s = PymatgenTest.get_structure(NAMES[i % len(NAMES)]).copy()
+        s.scale_lattice(s.volume * (1 + 0.01 * i))
+        recs.append({"id": str(i), "structure": s.as_dict(), "y": s.volume / len(s)})
+    data = tmp_path / "toy.json"
+    data.write_text(json.dumps(recs))
+    args = ["--data", str(data), "--target", "y", "--name", "toy", "--out", str(tmp_path)]
+    args += ["--sizes", "16", "--draws", "1", "--atomsets-epochs", "2"]
+    with pytest.raises(SystemExit, match="unknown model 'atomsets-v9'"):
+        lc.main([*args, "--models", "atomsets-v9"])
+    assert lc.main([*args, "--models", "atomsets-chgnet-v1,mlp-chgnet"]) == 0
+    for model in ("atomsets-chgnet-v1", "mlp-chgnet"):
+        point = json.loads((tmp_path / "toy" / model / "n16_d0.json").read_text())
+        assert point["n_train"] == 16 and np.isfinite(point["test_mae"])
