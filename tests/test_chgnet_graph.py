@@ -84,7 +84,7 @@ def test_features_of_a_batch_with_and_without_angles_match_chgnets_own():
     own = _pretrained("0.3.0").predict_structure(structures, task="e", return_atom_feas=True)
     v3 = CHGNetSiteFeaturizer(level=3, cache=False).fit_transform(structures)
     np.testing.assert_allclose(
-        v3.values, np.concatenate([p["atom_fea"] for p in own]), rtol=1e-5, atol=1e-5
+        v3.values, np.concatenate([p["atom_fea"] for p in own]), rtol=0, atol=1e-5
     )
 
 
@@ -121,3 +121,22 @@ def test_edge_codes_are_equal_exactly_for_equal_edges_even_when_too_wide_for_one
         rows = np.column_stack([a, b, image])
         same_rows = (rows[:, None, :] == rows[None, :, :]).all(-1)
         np.testing.assert_array_equal(codes[:, None] == codes[None, :], same_rows)
+
+
+def test_bases_of_a_batch_are_chgnets_to_the_bit():
+    import torch
+    from chgnet.model.model import BatchedGraph
+
+    model, structures = _pretrained("0.3.0"), _tricky()
+    with torch.inference_mode():
+        ours = batch_graph(model, structures, list(range(len(structures))))
+        ref = BatchedGraph.from_graphs(
+            _chgnet_graphs(structures),
+            bond_basis_expansion=model.bond_basis_expansion,
+            angle_basis_expansion=model.angle_basis_expansion,
+        )
+    for field in ("bond_bases_ag", "bond_bases_bg", "angle_bases", "directed2undirected"):
+        assert torch.equal(getattr(ours, field), getattr(ref, field)), field
+    assert torch.equal(ours.batched_atom_graph, ref.batched_atom_graph)
+    assert torch.equal(ours.batched_bond_graph, ref.batched_bond_graph)
+    assert torch.equal(ours.atom_owners, ref.atom_owners)
