@@ -140,3 +140,38 @@ def test_bases_of_a_batch_are_chgnets_to_the_bit():
     assert torch.equal(ours.batched_atom_graph, ref.batched_atom_graph)
     assert torch.equal(ours.batched_bond_graph, ref.batched_bond_graph)
     assert torch.equal(ours.atom_owners, ref.atom_owners)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dielectric_constant.json.gz",
+        "elastic_tensor_2015.json.gz",
+        "flla_2015.json.gz",
+        "matbench_perovskites_partial.json.gz",
+    ],
+)
+def test_graph_arrays_equal_chgnets_converter_on_real_structures(shared_data, name):
+    import gzip
+    import json
+
+    with gzip.open(shared_data / "structures" / name, "rt") as fh:
+        structures = [Structure.from_dict(r["structure"]) for r in json.load(fh)[:60]]
+    rows = list(range(len(structures)))
+    c, nb, img, d, owner, n = _neighbor_lists(structures, rows, 6.0, allow_isolated=True)
+    ours = edge_arrays(c, nb, img, d, owner, n, 3.0, rows)
+    graphs = _chgnet_graphs(structures)
+    atoms = np.cumsum([0] + [len(s) for s in structures])[:-1]
+    edges = np.cumsum([0] + [len(g.atom_graph) for g in graphs])[:-1]
+    bonds = np.cumsum([0] + [len(g.undirected2directed) for g in graphs])[:-1]
+    ref_bond_graph = np.concatenate(
+        [
+            g.bond_graph.numpy().reshape(-1, 5) + np.array([a, u, e, u, e])
+            for g, a, e, u in zip(graphs, atoms, edges, bonds, strict=True)
+        ]
+    )
+    ref_d2u = np.concatenate(
+        [g.directed2undirected.numpy() + u for g, u in zip(graphs, bonds, strict=True)]
+    )
+    np.testing.assert_array_equal(ours.bond_graph, ref_bond_graph)
+    np.testing.assert_array_equal(ours.directed2undirected, ref_d2u)
