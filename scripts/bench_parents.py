@@ -9,7 +9,8 @@ Usage::
 
     python scripts/bench_parents.py --out results/parents --cache results/feature_cache \\
         --tasks dielectric_n --models chgnet-v3 megnet-v1
-    python scripts/bench_parents.py --out docs/results/parents --report
+    python scripts/bench_parents.py --out docs/results/parents --report \\
+        --plot docs/results/parents.png
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--report", action="store_true", help="only print the table")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG bar plot to (re)write")
     args = parser.parse_args(argv)
     import torch
 
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
                 cache=args.cache,
                 log=functools.partial(print, flush=True),
             )
-    print(report_parents(args.out))
+    print(report_parents(args.out, args.plot))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,13 @@ def run_parent_task(
             log(json.dumps(rec))
 
 
-def report_parents(out_dir: str | os.PathLike[str]) -> str:
-    """The Markdown table of every record in ``out_dir``."""
-    return parents_table(RecordStore(out_dir).load_all())
+def report_parents(
+    out_dir: str | os.PathLike[str], plot: str | os.PathLike[str] | None = None
+) -> str:
+    """The Markdown table of every record in ``out_dir`` (and the bar plot, when ``plot``)."""
+    records = RecordStore(out_dir).load_all()
+    if plot is not None:
+        from .plots import parents_plot
+
+        parents_plot(records, plot)
+    return parents_table(records)

@@ -19,6 +19,7 @@ __all__ = [
     "convergence_plot",
     "extrapolation_plot",
     "learning_curves_plot",
+    "parents_plot",
     "parity_plot",
     "roc_plot",
     "structures_parity_plot",
@@ -262,5 +263,50 @@ def learning_curves_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike
         ax.set_title(ds)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def parents_plot(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    """One panel per structure set: test MAE (mean ± std over folds) of every parent level.
+
+    Horizontal bars, one per model in :data:`~skatomsets.benchmarks.config.PARENT_MODELS`
+    order that has records; CHGNet's in one colour, MEGNet's in another, the best marked.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Fold records of :func:`skatomsets.benchmarks.parents.run_parent_task`.
+    path : path
+        PNG file to write.
+    """
+    from .config import PARENT_MODELS, PARENT_TASKS
+
+    tasks = [t for t in PARENT_TASKS if any(r["task"] == t for r in records)]
+    if not tasks:
+        return
+    fig, axes = new_figure(
+        1, len(tasks), figsize=(3.6 * len(tasks), 0.32 * len(PARENT_MODELS) + 1.6)
+    )
+    for ax, task in zip(axes[0], tasks, strict=True):
+        models, means, stds, folds = [], [], [], []
+        for m in PARENT_MODELS:
+            maes = [r["mae"] for r in records if r["task"] == task and r["model"] == m]
+            if maes:
+                models.append(m)
+                means.append(float(np.mean(maes)))
+                stds.append(float(np.std(maes)))
+                folds.append(len(maes))
+        y = np.arange(len(models))[::-1]
+        colours = ["tab:orange" if "chgnet" in m else "tab:blue" for m in models]
+        ax.barh(y, means, xerr=stds, color=colours, alpha=0.8, capsize=2)
+        best = int(np.argmin(means))
+        ax.barh(y[best], means[best], fill=False, edgecolor="black", linewidth=1.5)
+        ax.set_yticks(
+            y, [f"{m} ({k})" if k != 5 else m for m, k in zip(models, folds, strict=True)]
+        )
+        ax.set_xlabel("test MAE (5-fold mean ± std)")
+        ax.set_title(task, fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     save_figure(fig, path)

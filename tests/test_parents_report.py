@@ -1,0 +1,34 @@
+"""The parent comparison's report: the Markdown table and the bar plot from fold records."""
+
+from __future__ import annotations
+
+import json
+
+from skatomsets.benchmarks.parents import report_parents
+
+
+def _write(out, task, model, fold, mae):
+    (out / f"{task}__{model}__fold{fold}.json").write_text(
+        json.dumps({"task": task, "model": model, "fold": fold, "mae": mae})
+    )
+
+
+def test_report_gives_mean_and_std_per_task_and_model_and_draws_the_plot(tmp_path):
+    for k, (a, b) in enumerate([(0.08, 0.10), (0.10, 0.12)]):
+        _write(tmp_path, "elastic_log10_G", "chgnet-v1", k, a)
+        _write(tmp_path, "elastic_log10_G", "megnet-v1", k, b)
+    _write(tmp_path, "dielectric_n", "mlp-chgnet", 0, 0.2)
+    png = tmp_path / "plot" / "parents.png"
+    png.parent.mkdir()
+    table = report_parents(tmp_path, plot=png)
+    assert "| elastic_log10_G | chgnet-v1 | 2 | 0.0900 ± 0.0100 |" in table
+    assert "| elastic_log10_G | megnet-v1 | 2 | 0.1100 ± 0.0100 |" in table
+    assert "| dielectric_n | mlp-chgnet | 1 | 0.2000 ± 0.0000 |" in table
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_without_a_plot_path_writes_no_file(tmp_path):
+    _write(tmp_path, "perovskites", "chgnet-v3", 0, 0.05)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert "perovskites | chgnet-v3" in report_parents(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
