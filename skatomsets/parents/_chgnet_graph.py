@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _csr
 from ..exceptions import GraphConstructionError
 
 __all__ = ["BatchGraph", "batch_graph", "edge_arrays"]
@@ -70,7 +71,6 @@ class EdgeArrays:
 
     atom_graph: np.ndarray
     image: np.ndarray
-    distance: np.ndarray
     directed2undirected: np.ndarray
     undirected2directed: np.ndarray
     bond_graph: np.ndarray
@@ -168,17 +168,15 @@ def edge_arrays(
     _, first_of_pair, inverse = np.unique(pair, return_index=True, return_inverse=True)
     group = first_of_pair[inverse.reshape(-1)][short]
     by_atom = short[np.lexsort((short, group, center[short]))]
-    counts = np.bincount(center[by_atom], minlength=n_atoms)
-    starts = np.concatenate([[0], np.cumsum(counts)])
+    starts = _csr.offsets_from_counts(np.bincount(center[by_atom], minlength=n_atoms))
     # anchors: each short undirected bond (distance of its first edge <= cutoff) at its
     # first edge's atom, then at its reverse edge's atom
     bonds = undirected2directed[distance[undirected2directed] <= bond_cutoff]
     anchor = np.column_stack([bonds, reverse[bonds]]).reshape(-1)
     atom = center[anchor]
-    n_rows = counts[atom]
-    rep = np.repeat(np.arange(len(anchor)), n_rows)
-    within = np.arange(len(rep)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-    other = by_atom[starts[atom[rep]] + within]
+    index, offsets = _csr.ranges(starts[atom], starts[atom + 1] - starts[atom])
+    rep = _csr.segment_ids(offsets)  # the anchor of each row
+    other = by_atom[index]
     keep = other != anchor[rep]
     rep, other = rep[keep], other[keep]
     a = anchor[rep]
@@ -188,11 +186,15 @@ def edge_arrays(
     return EdgeArrays(
         atom_graph=np.column_stack([center, neighbor]),
         image=image,
-        distance=distance,
         directed2undirected=directed2undirected,
         undirected2directed=undirected2directed,
         bond_graph=bond_graph.reshape(-1, 5),
     )
+
+
+def _bounds(owner: np.ndarray, n: int) -> np.ndarray:
+    """Offsets of the ``n`` structures' items, given each item's structure (grouped)."""
+    return _csr.offsets_from_counts(np.bincount(owner, minlength=n))
 
 
 def batch_graph(
@@ -217,22 +219,25 @@ def batch_graph(
         structures, rows, conv.atom_graph_cutoff, allow_isolated
     )
     e = edge_arrays(center, neighbor, image, distance, owner, n_atoms, conv.bond_graph_cutoff, rows)
-    sizes = np.array([len(s) for s in structures], dtype=np.int64)
-    atom_owner = np.repeat(np.arange(len(structures)), sizes)
+    n = len(structures)
+    atom_bounds = _csr.offsets_from_counts([len(s) for s in structures])
+    atom_owner = _csr.segment_ids(atom_bounds)
     f32 = torch.float32
     z = np.concatenate([[site.specie.Z for site in s] for s in structures]).astype(np.int32)
     frac = torch.from_numpy(np.concatenate([s.frac_coords for s in structures])).to(f32)
     lattice = torch.from_numpy(np.stack([s.lattice.matrix for s in structures])).to(f32)
     # as CHGNet, per structure (the same float32 products): cart = frac @ lattice and the
     # neighbour's shift image @ lattice
-    atom_bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    edge_bounds = np.searchsorted(owner, np.arange(len(structures) + 1)).tolist()
+    edge_bounds = _bounds(owner, n)
     img = torch.from_numpy(e.image).to(f32)
     cart = torch.cat(
-        [frac[a:b] @ lattice[k] for k, (a, b) in enumerate(itertools.pairwise(atom_bounds))]
+        [
+            frac[a:b] @ lattice[k]
+            for k, (a, b) in enumerate(itertools.pairwise(atom_bounds.tolist()))
+        ]
     )
     shift = torch.cat(
-        [img[a:b] @ lattice[k] for k, (a, b) in enumerate(itertools.pairwise(edge_bounds))]
+        [img[a:b] @ lattice[k] for k, (a, b) in enumerate(itertools.pairwise(edge_bounds.tolist()))]
     )
     ag = torch.from_numpy(e.atom_graph)
     vectors = cart[ag[:, 0]] - (cart[ag[:, 1]] + shift)
@@ -242,16 +247,20 @@ def batch_graph(
     # the encoders once per structure, as CHGNet: their vectorised kernels round an element
     # differently in the vector body and in the scalar tail, so only the same slices give
     # CHGNet's bits
-    bond_bounds = np.searchsorted(owner[e.undirected2directed], np.arange(len(sizes) + 1))
+    bond_bounds = _bounds(owner[e.undirected2directed], n)
     bg = torch.from_numpy(e.bond_graph)
-    angle_bounds = np.searchsorted(owner[e.bond_graph[:, 2]], np.arange(len(sizes) + 1))
+    angle_bounds = _bounds(owner[e.bond_graph[:, 2]], n)
     enc = model.bond_basis_expansion
     bases_ag, bases_bg, angles = [], [], []
-    for k in range(len(sizes)):
-        u = undirected[bond_bounds[k] : bond_bounds[k + 1]]
+    for (u0, u1), (a0, a1) in zip(
+        itertools.pairwise(bond_bounds.tolist()),
+        itertools.pairwise(angle_bounds.tolist()),
+        strict=True,
+    ):
+        u = undirected[u0:u1]
         bases_ag.append(enc.rbf_expansion_ag(u))
         bases_bg.append(enc.rbf_expansion_bg(u))
-        a = bg[angle_bounds[k] : angle_bounds[k + 1]]
+        a = bg[a0:a1]
         if len(a):
             angles.append(model.angle_basis_expansion(vectors[a[:, 2]], vectors[a[:, 4]]))
     if angles:
