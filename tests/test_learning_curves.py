@@ -13,6 +13,20 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "learning_curves.py"
 NAMES = ["Si", "CsCl", "LiFePO4", "Graphite", "SrTiO3", "TiO2", "BaNiO3", "Li2O", "K2O2", "VO2"]
 
 
+def _toy_set(tmp_path: Path, n: int) -> Path:
+    """``n`` scaled copies of pymatgen's test structures, target = volume per atom."""
+    from pymatgen.util.testing import PymatgenTest
+
+    recs = []
+    for i in range(n):
+        s = PymatgenTest.get_structure(NAMES[i % len(NAMES)]).copy()
+        s.scale_lattice(s.volume * (1 + 0.01 * i))
+        recs.append({"id": str(i), "structure": s.as_dict(), "y": s.volume / len(s)})
+    data = tmp_path / "toy.json"
+    data.write_text(json.dumps(recs))
+    return data
+
+
 @pytest.fixture(scope="module")
 def lc():
     spec = importlib.util.spec_from_file_location("learning_curves", SCRIPT)
@@ -22,16 +36,7 @@ def lc():
 
 
 def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
-    from pymatgen.util.testing import PymatgenTest
-
-    recs = []
-    for i in range(40):
-        s = PymatgenTest.get_structure(NAMES[i % len(NAMES)])
-        s = s.copy()
-        s.scale_lattice(s.volume * (1 + 0.01 * i))
-        recs.append({"id": str(i), "structure": s.as_dict(), "y": s.volume / len(s)})
-    data = tmp_path / "toy.json"
-    data.write_text(json.dumps(recs))
+    data = _toy_set(tmp_path, 40)
     out, table, png = tmp_path / "lc", tmp_path / "table.md", tmp_path / "lc.png"
     rc = lc.main(
         [
@@ -92,15 +97,7 @@ def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
 
 
 def test_a_chgnet_level_runs_on_the_curve_and_an_unknown_model_is_refused(lc, tmp_path) -> None:
-    from pymatgen.util.testing import PymatgenTest
-
-    recs = []
-    for i in range(30):
-        s = PymatgenTest.get_structure(NAMES[i % len(NAMES)]).copy()
-        s.scale_lattice(s.volume * (1 + 0.01 * i))
-        recs.append({"id": str(i), "structure": s.as_dict(), "y": s.volume / len(s)})
-    data = tmp_path / "toy.json"
-    data.write_text(json.dumps(recs))
+    data = _toy_set(tmp_path, 30)
     args = ["--data", str(data), "--target", "y", "--name", "toy", "--out", str(tmp_path)]
     args += ["--sizes", "16", "--draws", "1", "--atomsets-epochs", "2"]
     with pytest.raises(SystemExit, match="unknown model 'atomsets-v9'"):
