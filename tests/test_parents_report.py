@@ -32,3 +32,24 @@ def test_report_without_a_plot_path_writes_no_file(tmp_path):
     before = sorted(p.name for p in tmp_path.iterdir())
     assert "perovskites | chgnet-v3" in report_parents(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_megnet_from_scratch_trains_on_the_structures_with_the_learning_curve_budget():
+    import numpy as np
+    from pymatgen.core import Lattice, Structure
+
+    from skatomsets import MEGNetRegressor
+    from skatomsets.benchmarks.config import PARENT_MODELS
+    from skatomsets.benchmarks.learning_curves import BUDGET
+    from skatomsets.benchmarks.parents import estimator, featurizer
+
+    assert "megnet-scratch" in PARENT_MODELS
+    structures = np.empty(1, dtype=object)
+    structures[0] = Structure(Lattice.cubic(4.2), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert featurizer("megnet-scratch").fit_transform(structures)[0] is structures[0]
+    est = estimator("megnet-scratch")
+    assert isinstance(est, MEGNetRegressor)
+    assert est.init is None
+    assert est.max_epochs == BUDGET["megnet_epochs"]
+    assert est.batch_size == BUDGET["megnet_batch_size"]
+    assert est.random_state == 0

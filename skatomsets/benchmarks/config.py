@@ -227,12 +227,14 @@ PARENT_TASKS: dict[str, tuple[str, str]] = {
     "dielectric_n": ("dielectric_constant.json.gz", "n"),
     "flla_e_form": ("flla_2015.json.gz", "formation_energy_per_atom"),
 }
-#: Parent comparison: per-site levels of each parent, then the structure-vector MLPs.
+#: Parent comparison: per-site levels of each parent, the structure-vector MLPs, then MEGNet
+#: trained end to end from random weights (the learning curves' budget).
 PARENT_MODELS: tuple[str, ...] = (
     *(f"chgnet-v{k}" for k in range(5)),
     *(f"megnet-v{k}" for k in range(4)),
     "mlp-chgnet",
     "mlp-f",
+    "megnet-scratch",
 )
 
 #: Learning curves (paper Fig. 3): MEGNet from scratch / fine-tuned vs AtomSets-V1 / -V0.

@@ -37,7 +37,12 @@ __all__ = ["estimator", "featurizer", "report_parents", "run_parent_task"]
 
 
 def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -> Any:
-    """The featurizer of a parent-comparison model (``chgnet-v3``, ``megnet-v1``, ``mlp-f``...)."""
+    """The featurizer of a parent-comparison model (``chgnet-v3``, ``megnet-v1``, ``mlp-f``...).
+
+    ``megnet-scratch`` trains on the structures themselves: its featurizer passes them through.
+    """
+    from sklearn.preprocessing import FunctionTransformer
+
     from ..featurizers import (
         CHGNetSiteFeaturizer,
         CHGNetStructureFeaturizer,
@@ -45,6 +50,8 @@ def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -
         MEGNetStructureFeaturizer,
     )
 
+    if model == "megnet-scratch":
+        return FunctionTransformer()
     if model == "mlp-chgnet":
         return CHGNetStructureFeaturizer(features=("crystal",), cache=cache)
     if model == "mlp-f":
@@ -56,12 +63,21 @@ def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -
 
 
 def estimator(model: str) -> Any:
-    """The default estimator on the model's features (site sets or structure vectors)."""
+    """The default estimator on the model's features (site sets or structure vectors).
+
+    ``megnet-scratch`` is ``MEGNetRegressor(init=None)`` with the learning curves' budget
+    (:data:`~skatomsets.benchmarks.learning_curves.BUDGET`: 60 epochs, batch 32), a short
+    CPU budget next to the paper's 1000 epochs.
+    """
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from .. import AtomSetsMLPRegressor, AtomSetsRegressor
 
+    if model == "megnet-scratch":
+        from .learning_curves import build_estimator, model_params
+
+        return build_estimator(model, model_params(model), seed=0)
     if model.startswith("mlp-"):
         return make_pipeline(StandardScaler(), AtomSetsMLPRegressor(random_state=0))
     return AtomSetsRegressor(random_state=0)
