@@ -21,16 +21,23 @@ def test_report_gives_mean_and_std_per_task_and_model_and_draws_the_plot(tmp_pat
     png = tmp_path / "plot" / "parents.png"
     png.parent.mkdir()
     table = report_parents(tmp_path, plot=png)
-    assert "| elastic_log10_G | chgnet-v1 | 2 | 0.0900 ± 0.0100 |" in table
-    assert "| elastic_log10_G | megnet-v1 | 2 | 0.1100 ± 0.0100 |" in table
-    assert "| dielectric_n | mlp-chgnet | 1 | 0.2000 ± 0.0000 |" in table
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in table.splitlines()}
+    chg = rows["elastic_log10_G", "CHGNet v0.3.0"].split("|")[3:-1]
+    meg = rows["elastic_log10_G", "MEGNet mp-2019.4.1"].split("|")[3:-1]
+    assert chg[1].strip() == "**0.0900 ± 0.0100** (2 folds)"  # V1, the best of the set
+    assert meg[1].strip() == "0.1100 ± 0.0100 (2 folds)"
+    assert [c.strip() for c in chg[::2]] == ["-", "-", "-", "-"]  # V0, V2, V4, scratch
+    assert rows["dielectric_n", "CHGNet v0.3.0"].split("|")[8].strip().startswith("**0.2000")
+    assert ("dielectric_n", "MEGNet mp-2019.4.1") not in rows
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_report_without_a_plot_path_writes_no_file(tmp_path):
     _write(tmp_path, "perovskites", "chgnet-v3", 0, 0.05)
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert "perovskites | chgnet-v3" in report_parents(tmp_path)
+    assert "| perovskites | CHGNet v0.3.0 | - | - | - | **0.0500 ± 0.0000** (1 fold)" in (
+        report_parents(tmp_path)
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

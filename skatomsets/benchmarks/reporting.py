@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..datasets import is_classification
-from .config import LEARNING_CURVE_MODELS, PARENT_MODELS, PARENT_TASKS
+from .config import LEARNING_CURVE_MODELS, PARENT_TASKS
 from .reference import LEADERBOARD, PAPER_MEV_PER_ATOM
 
 __all__ = [
@@ -295,8 +295,29 @@ def structures_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Rows of the parent comparison: parent -> (label, models by column of :data:`PARENT_COLUMNS`).
+PARENT_ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
+    "chgnet": (
+        "CHGNet v0.3.0",
+        (*(f"chgnet-v{k}" for k in range(5)), "mlp-chgnet", None),
+    ),
+    "megnet": (
+        "MEGNet mp-2019.4.1",
+        (*(f"megnet-v{k}" for k in range(4)), None, "mlp-f", "megnet-scratch"),
+    ),
+}
+#: Columns of the parent comparison (the site levels, the structure vector, MEGNet from scratch).
+PARENT_COLUMNS = ("V0", "V1", "V2", "V3", "V4", "structure vector -> MLP", "trained from scratch")
+
+
 def parents_table(records: Sequence[dict[str, Any]]) -> str:
-    """The parent comparison: test MAE mean ± std per task and model (config order).
+    """The parent comparison: one row per set and parent, one column per level.
+
+    Cells are the test MAE, mean ± population std over folds (with the number of folds when
+    it is not 5); the best cell of each set is in bold. Columns: the site levels V0-V4
+    (``chgnet-v<k>`` / ``megnet-v<k>``), the structure vector under an MLP (``mlp-chgnet``:
+    CHGNet's ``crystal``, ``mlp-f``: MEGNet's ``f``) and MEGNet trained end to end from
+    random weights (``megnet-scratch``).
 
     Parameters
     ----------
@@ -307,15 +328,33 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
     -------
     str
     """
-    rows = ["| task | model | folds | test MAE, mean ± std |", "|---|---|---|---|"]
+    maes: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        maes.setdefault((r["task"], r["model"]), []).append(float(r["mae"]))
+    lines = [
+        "| set | parent | " + " | ".join(PARENT_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(PARENT_COLUMNS),
+    ]
     for task in PARENT_TASKS:
-        for model in PARENT_MODELS:
-            maes = [r["mae"] for r in records if r["task"] == task and r["model"] == model]
-            if maes:
-                rows.append(
-                    f"| {task} | {model} | {len(maes)} | {np.mean(maes):.4f} ± {np.std(maes):.4f} |"
-                )
-    return "\n".join(rows)
+        means = {m: float(np.mean(v)) for (t, m), v in maes.items() if t == task}
+        if not means:
+            continue
+        best = min(means, key=means.__getitem__)
+        for label, models in PARENT_ROWS.values():
+            if not any(m in means for m in models if m):
+                continue
+            cells = []
+            for m in models:
+                v = maes.get((task, m)) if m else None
+                if not v:
+                    cells.append("-")
+                    continue
+                cell = f"{np.mean(v):.4f} ± {np.std(v):.4f}"
+                cell = f"**{cell}**" if m == best else cell
+                n = len(v)
+                cells.append(cell if n == 5 else f"{cell} ({n} fold{'s' * (n != 1)})")
+            lines.append(f"| {task} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------- learning curves
