@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..datasets import is_classification
-from .config import LEARNING_CURVE_MODELS, PARENT_TASKS
+from .config import LEARNING_CURVE_MODELS, PARENT_MODELS, PARENT_TASKS
 from .reference import LEADERBOARD, PAPER_MEV_PER_ATOM
 
 __all__ = [
@@ -295,19 +295,16 @@ def structures_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Rows of the parent comparison: parent -> (label, models by column of :data:`PARENT_COLUMNS`).
-PARENT_ROWS: dict[str, tuple[str, tuple[str | None, ...]]] = {
-    "chgnet": (
-        "CHGNet v0.3.0",
-        (*(f"chgnet-v{k}" for k in range(5)), "mlp-chgnet", None),
-    ),
-    "megnet": (
-        "MEGNet mp-2019.4.1",
-        (*(f"megnet-v{k}" for k in range(4)), None, "mlp-f", "megnet-scratch"),
-    ),
-}
 #: Columns of the parent comparison (the site levels, the structure vector, MEGNet from scratch).
 PARENT_COLUMNS = ("V0", "V1", "V2", "V3", "V4", "structure vector -> MLP", "trained from scratch")
+
+
+def _parent_cell(model: str) -> tuple[str, int]:
+    """The row label and column (of :data:`PARENT_COLUMNS`) of a parent-comparison model."""
+    label = "CHGNet v0.3.0" if "chgnet" in model else "MEGNet mp-2019.4.1"
+    if "-v" in model:
+        return label, int(model.rsplit("-v", 1)[1])
+    return label, 5 if model.startswith("mlp-") else 6
 
 
 def parents_table(records: Sequence[dict[str, Any]]) -> str:
@@ -335,12 +332,16 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
         "| set | parent | " + " | ".join(PARENT_COLUMNS) + " |",
         "|---|---|" + "---|" * len(PARENT_COLUMNS),
     ]
+    layout: dict[str, list[str | None]] = {}
+    for model in PARENT_MODELS:
+        label, column = _parent_cell(model)
+        layout.setdefault(label, [None] * len(PARENT_COLUMNS))[column] = model
     for task in PARENT_TASKS:
         means = {m: float(np.mean(v)) for (t, m), v in maes.items() if t == task}
         if not means:
             continue
         best = min(means, key=means.__getitem__)
-        for label, models in PARENT_ROWS.values():
+        for label, models in layout.items():
             if not any(m in means for m in models if m):
                 continue
             cells = []
