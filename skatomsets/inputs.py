@@ -79,6 +79,7 @@ def as_sequence(X: Any) -> list[Any]:
         if X.ndim != 1:
             raise InvalidFormulaError(
                 f"expected a 1-D sequence of materials, got an array of shape {X.shape}"
+                + _unpacked_structures_hint(X)
             )
         return X.tolist()
     if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
@@ -86,6 +87,18 @@ def as_sequence(X: Any) -> list[Any]:
             f"expected a sequence of materials (list, array or Series), got {type(X).__name__}"
         )
     return list(X)
+
+
+def _unpacked_structures_hint(X: np.ndarray) -> str:
+    """Why a 2-D object array of pymatgen sites happened, and how to avoid it."""
+    first = X.flat[0] if X.size else None
+    if type(first).__name__ not in ("PeriodicSite", "Site"):
+        return ""
+    return (
+        "; its items are pymatgen sites: np.array(list_of_structures) unpacks every Structure "
+        "into its sites when they have the same number of sites. Pass the list itself, or "
+        "build the array with np.empty(n, dtype=object) and fill it"
+    )
 
 
 def _read_structure_file(item: Any, row: int) -> Any:

@@ -76,6 +76,18 @@ def test_a_bare_string_is_not_a_sequence_of_materials():
         parse_compositions("Fe2O3")
 
 
+def test_numpy_unpacked_structures_get_an_error_naming_the_cause():
+    s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    unpacked = np.array([s, s.copy()])  # numpy iterates the Structures into their sites
+    assert unpacked.shape == (2, 2)
+    for parse in (parse_compositions, parse_structures):
+        with pytest.raises(InvalidFormulaError, match="unpacks every Structure into its sites"):
+            parse(unpacked)
+    packed = np.empty(2, dtype=object)
+    packed[:] = [s, s.copy()]
+    assert len(parse_structures(packed)) == 2
+
+
 def test_parse_structures_reads_dicts_files_and_cif_text_and_passes_structures(tmp_path):
     s = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     path = tmp_path / "nacl.cif"
