@@ -13,7 +13,6 @@ structure file, relative to the table's folder.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import pandas as pd
 
 from .exceptions import InvalidTargetError, SkatomsetsInputError
 from .io_structures import is_structure_name, parse_structure, read_structure, structure_files
-from .protocols import FoldResult
+from .protocols import FoldResult, fit_fold, run_jobs
 
 FORMULA_COLUMNS = ("composition", "formula")
 STRUCTURE_COLUMNS = ("structure", "cif")
@@ -367,6 +366,40 @@ def score(est: Any, X: np.ndarray, y: np.ndarray, classification: bool) -> tuple
     return float(value), classes[proba.argmax(1)].tolist()
 
 
+def _own_score(
+    est: Any, X: np.ndarray, y: np.ndarray, classification: bool
+) -> tuple[str, float, list, list]:
+    value, pred = score(est, X, y, classification)
+    return "roc_auc" if classification else "mae", value, pred, []
+
+
+def cv_fold_jobs(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    classification: bool,
+    n_splits: int = 5,
+    random_state: int | None = 0,
+    folds: Sequence[int] | None = None,
+    progress: bool = False,
+) -> list[tuple[Any, tuple, dict]]:
+    """Shuffled (Stratified)KFold as jobs for :func:`skatomsets.protocols.run_jobs`: a clone
+    of ``model`` fitted per fold, scored on the rest."""
+    from functools import partial
+
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cv = (StratifiedKFold if classification else KFold)(
+        n_splits=n_splits, shuffle=True, random_state=random_state
+    )
+    scorer = partial(_own_score, classification=classification)
+    jobs = []
+    for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y if classification else None)):
+        if folds is None or k in folds:
+            jobs.append((fit_fold, (model, X, y, k, train, test, scorer), {"progress": progress}))
+    return jobs
+
+
 def cross_validate(
     model: Any,
     X: np.ndarray,
@@ -376,34 +409,11 @@ def cross_validate(
     random_state: int | None = 0,
     folds: Sequence[int] | None = None,
     callback: Callable[[FoldResult], None] | None = None,
-    fit_context: Callable[[int], Any] | None = None,
+    n_jobs: int | None = None,
 ) -> list[FoldResult]:
-    """Shuffled (Stratified)KFold: a clone of ``model`` fitted per fold, scored on the rest."""
-    from contextlib import nullcontext
-
-    from sklearn.base import clone
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    cv = (StratifiedKFold if classification else KFold)(
-        n_splits=n_splits, shuffle=True, random_state=random_state
-    )
-    results = []
-    for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y if classification else None)):
-        if folds is not None and k not in folds:
-            continue
-        est = clone(model)
-        t0 = time.perf_counter()
-        with fit_context(k) if fit_context else nullcontext():
-            est.fit(X[train], y[train])
-        seconds = time.perf_counter() - t0
-        value, pred = score(est, X[test], y[test], classification)
-        res = FoldResult(
-            k, "roc_auc" if classification else "mae", value, len(train), len(test), seconds, pred
-        )
-        results.append(res)
-        if callback is not None:
-            callback(res)
-    return results
+    """Run :func:`cv_fold_jobs` (in ``n_jobs`` processes), results in fold order."""
+    jobs = cv_fold_jobs(model, X, y, classification, n_splits, random_state, folds)
+    return run_jobs(jobs, n_jobs, None if callback is None else (lambda _i, res: callback(res)))
 
 
 # ------------------------------------------------------------------------------ predict

@@ -42,9 +42,16 @@ layer (1 = a typical training material) and whether it exceeds the model's thres
 writes a results JSON, a Markdown table and parity plots (:mod:`skatomsets.benchmarks`,
 imported only by this subcommand).
 
-Long steps show progress on stderr (folds, epochs of every network, the final refit,
-reading many structure files); ``--quiet`` hides it. Bad arguments or bad data end with one
-line ``skatomsets: error: ...`` and exit code 2, never a traceback (``--debug`` re-raises).
+The folds and the final refit are independent fits of clones of one model, so ``train``
+runs them in ``--n-jobs`` processes at once (default: one per CPU core for composition
+models, one process for structure models, whose parent features are computed once and
+cached in that process); every fit starts from the same seed either way, so the printed
+scores and the saved model do not depend on ``--n-jobs``.
+
+Long steps show progress on stderr (folds, epochs of every network when one process
+trains, the final refit, reading many structure files); ``--quiet`` hides it. Bad
+arguments or bad data end with one line ``skatomsets: error: ...`` and exit code 2, never
+a traceback (``--debug`` re-raises).
 """
 
 from __future__ import annotations
@@ -63,13 +70,11 @@ __all__ = ["main"]
 
 
 def _train(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
     from .datasets import is_classification, load_matbench
-    from .estimators._progress import training_progress
     from .models import make_model
-    from .protocols import run_matbench_folds
+    from .protocols import matbench_fold_jobs
 
+    _n_jobs(args)  # a bad --n-jobs or model name: an error before any work
     data = Path(args.dataset)
     if data.exists():
         return _train_own(args, data)
@@ -98,18 +103,9 @@ def _train(args: argparse.Namespace) -> int:
         flush=True,
     )
     folds = args.folds or sorted(int(k) for k in np.unique(df["test_fold"]))
-    bar = tqdm(total=len(folds), desc="folds", unit="fold", disable=args.quiet)
-
-    def report(res) -> None:
-        bar.update(1)
-        bar.write(
-            f"fold {res.fold}: {metric} = {res.score:.4f}  "
-            f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
-        )
-
-    with training_progress("training", enabled=not args.quiet):
-        results = run_matbench_folds(model, df, classification, folds=folds, callback=report)
-    bar.close()
+    jobs = matbench_fold_jobs(model, df, classification, folds=folds)
+    X, y = df["composition"].to_numpy(), df["target"].to_numpy()
+    results, final = _run_folds_and_refit(jobs, model, X, y, args, metric)
     scores = np.array([r.score for r in results])
     print(f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds")
     if args.json:
@@ -128,8 +124,7 @@ def _train(args: argparse.Namespace) -> int:
             )
         )
     if args.save:
-        final = make_model(args.model, classification=classification, **params)
-        _refit_and_save(final, df["composition"].to_numpy(), df["target"].to_numpy(), args)
+        _save(final, len(y), args)
     return 0
 
 
@@ -181,23 +176,65 @@ def _own_params(args: argparse.Namespace, classification: bool) -> dict[str, Any
     return {k: v for k, v in given.items() if v is not None}
 
 
-def _refit_and_save(model: Any, X: Any, y: Any, args: argparse.Namespace) -> None:
-    """Fit ``model`` on all rows (with progress) and ``joblib.dump`` it to ``args.save``."""
-    import time
+def _n_jobs(args: argparse.Namespace) -> int | None:
+    """``--n-jobs``, or its default: every CPU for composition models, one process for
+    structure models (their parent features are cached in this process, not shared)."""
+    from .models import model_info
 
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a non-zero integer (-1: one process per CPU), got 0")
+    if args.n_jobs is not None:
+        return args.n_jobs
+    return 1 if model_info(args.model).inputs == "structure" else -1
+
+
+def _run_folds_and_refit(
+    fold_jobs: list, model: Any, X: Any, y: Any, args: argparse.Namespace, metric: str
+) -> tuple[list, Any]:
+    """Run the fold jobs and, with ``--save``, the refit on all rows (a clone of ``model``),
+    in ``--n-jobs`` processes; print each fold as it ends. Returns the fold results in fold
+    order and the refitted model (``None`` without ``--save``)."""
+    from tqdm.auto import tqdm
+
+    from .protocols import effective_n_jobs, fit_all, run_jobs
+
+    jobs = list(fold_jobs)
+    if args.save:
+        jobs.append((fit_all, (model, X, y), {}))
+    n = effective_n_jobs(_n_jobs(args), len(jobs))
+    progress = not args.quiet and n == 1  # epoch bars only when one process trains
+    jobs = [(func, a, {**kw, "progress": progress}) for func, a, kw in jobs]
+    if n > 1:
+        what = [f"{len(fold_jobs)} folds"] if fold_jobs else []
+        what += [f"the refit on all {len(y)} rows for {args.save}"] if args.save else []
+        print(f"running {' and '.join(what)} in {n} processes at once (--n-jobs)", flush=True)
+    elif args.save:
+        then = " after the folds" if fold_jobs else ""
+        print(f"refitting on all {len(y)} rows for {args.save}{then}", flush=True)
+    bar = tqdm(total=len(fold_jobs), desc="folds", unit="fold", disable=args.quiet or not fold_jobs)
+
+    def report(i: int, res: Any) -> None:
+        if i < len(fold_jobs):
+            bar.update(1)
+            bar.write(
+                f"fold {res.fold}: {metric} = {res.score:.4f}  "
+                f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
+            )
+        else:
+            bar.write(f"refitted on all {len(y)} rows ({res[1]:.1f} s)")
+
+    results = run_jobs(jobs, n, report)
+    bar.close()
+    final = results[-1][0] if args.save else None
+    return results[: len(fold_jobs)], final
+
+
+def _save(final: Any, n_rows: int, args: argparse.Namespace) -> None:
+    """``joblib.dump`` the refitted model to ``--save``."""
     import joblib
 
-    from .estimators._progress import training_progress
-
-    print(f"refitting on all {len(y)} rows for {args.save} ...", flush=True)
-    t0 = time.perf_counter()
-    with training_progress("refit on all rows", enabled=not args.quiet):
-        model.fit(X, y)
-    joblib.dump(model, args.save)
-    print(
-        f"saved a model fitted on all {len(y)} rows to {args.save} "
-        f"({time.perf_counter() - t0:.1f} s)"
-    )
+    joblib.dump(final, args.save)
+    print(f"saved a model fitted on all {n_rows} rows to {args.save}")
 
 
 @contextlib.contextmanager
@@ -241,10 +278,7 @@ def _featurize_all(model: Any, X: Any, labels: list[str] | None, quiet: bool) ->
 
 def _train_own(args: argparse.Namespace, data: Path) -> int:
     """``train`` on the user's own table or structure folder (see the module docstring)."""
-    from tqdm.auto import tqdm
-
-    from ._cli_data import check_classes, cross_validate, infer_task, load_training_data
-    from .estimators._progress import training_progress
+    from ._cli_data import check_classes, cv_fold_jobs, infer_task, load_training_data
     from .models import composition_models, make_model, model_info
 
     need = model_info(args.model).inputs == "structure"  # unknown model: error before work
@@ -291,7 +325,7 @@ def _train_own(args: argparse.Namespace, data: Path) -> int:
         print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
     labels = mats.labels[: len(y)] if mats.kind == "structure" else None
     _featurize_all(model, X, labels, args.quiet)
-    results = []
+    fold_jobs = []
     if args.cv:
         cv_name = "StratifiedKFold" if classification else "KFold"
         folds = args.folds if args.folds else list(range(args.cv))
@@ -302,27 +336,11 @@ def _train_own(args: argparse.Namespace, data: Path) -> int:
             f"{args.cv}-fold {cv_name} (shuffle, random_state={args.random_state}), test {metric}",
             flush=True,
         )
-        bar = tqdm(total=len(folds), desc="folds", unit="fold", disable=args.quiet)
-
-        def report(res) -> None:
-            bar.update(1)
-            bar.write(
-                f"fold {res.fold}: {metric} = {res.score:.4f}  "
-                f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
-            )
-
-        results = cross_validate(
-            model,
-            X,
-            y,
-            classification,
-            n_splits=args.cv,
-            random_state=args.random_state,
-            folds=folds,
-            callback=report,
-            fit_context=lambda k: training_progress(f"fold {k}", enabled=not args.quiet),
+        fold_jobs = cv_fold_jobs(
+            model, X, y, classification, args.cv, args.random_state, folds=folds
         )
-        bar.close()
+    results, final = _run_folds_and_refit(fold_jobs, model, X, y, args, metric)
+    if results:
         scores = np.array([r.score for r in results])
         print(
             f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds"
@@ -348,7 +366,7 @@ def _train_own(args: argparse.Namespace, data: Path) -> int:
             )
         )
     if args.save:
-        _refit_and_save(model, X, y, args)
+        _save(final, len(y), args)
     return 0
 
 
@@ -659,6 +677,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="torch CPU threads (default 1: fastest for small sets, safe on busy machines)",
+    )
+    t.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="fit the folds and the refit in this many processes at once (-1: one per CPU; "
+        "default: -1 for composition models, 1 for structure models, whose parent features "
+        "are cached in one process); the results do not depend on it",
     )
     t.set_defaults(func=_train)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,11 @@ __all__ = [
     "convergence_splits",
     "evaluate_splits",
     "extrapolation_split",
+    "fit_all",
+    "fit_fold",
+    "matbench_fold_jobs",
     "random_splits",
+    "run_jobs",
     "run_matbench_folds",
     "score_predictions",
 ]
@@ -108,6 +113,137 @@ def _fit_predict(
     return pred, std, seconds
 
 
+def _matbench_score(
+    est: Any, X_test: Any, y_test: np.ndarray, classification: bool
+) -> tuple[str, float, list[float], list[float]]:
+    """Metric name, score, predictions and ensemble std of a fitted fold model."""
+    std = None
+    if classification:
+        pred = est.predict_proba(X_test)[:, 1]
+    else:
+        pred, std = _predict_with_std(est, X_test)
+    return (
+        "roc_auc" if classification else "mae",
+        score_predictions(y_test, pred, classification),
+        [float(p) for p in np.ravel(pred)],
+        [] if std is None else [float(v) for v in np.ravel(std)],
+    )
+
+
+def fit_fold(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    fold: int,
+    train: np.ndarray,
+    test: np.ndarray,
+    scorer: Callable[[Any, Any, np.ndarray], tuple[str, float, list, list]],
+    progress: bool = False,
+) -> FoldResult:
+    """Fit a clone of ``model`` on ``train`` rows, score it on ``test`` rows.
+
+    ``scorer(fitted, X_test, y_test)`` returns the metric name, the score, the predictions
+    and their ensemble std (empty where there is none). ``progress`` shows the epoch bars
+    of :func:`~skatomsets.estimators._progress.training_progress`.
+    """
+    from .estimators._progress import training_progress
+
+    est = clone(model)
+    t0 = time.perf_counter()
+    with training_progress(f"fold {fold}", enabled=progress):
+        est.fit(X[train], y[train])
+    seconds = time.perf_counter() - t0
+    metric, value, pred, std = scorer(est, X[test], y[test])
+    return FoldResult(int(fold), metric, value, len(train), len(test), seconds, pred, std)
+
+
+def fit_all(model: Any, X: Any, y: np.ndarray, progress: bool = False) -> tuple[Any, float]:
+    """Fit a clone of ``model`` on every row; returns it and the fit's wall time (s)."""
+    from .estimators._progress import training_progress
+
+    est = clone(model)
+    t0 = time.perf_counter()
+    with training_progress("refit on all rows", enabled=progress):
+        est.fit(X, y)
+    return est, time.perf_counter() - t0
+
+
+def _in_worker(index: int, threads: int, func: Callable, args: tuple, kwargs: dict) -> Any:
+    """Run one job in a worker process with ``threads`` torch threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    return index, func(*args, **kwargs)
+
+
+def effective_n_jobs(n_jobs: int | None, n_tasks: int) -> int:
+    """Processes for ``n_tasks`` jobs: ``None`` -> 1, ``-1`` -> every CPU, never above the
+    number of jobs."""
+    import joblib
+
+    if n_jobs is None:
+        return 1
+    if n_jobs == 0 or not isinstance(n_jobs, (int, np.integer)):
+        raise ValueError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
+    n = joblib.cpu_count() + 1 + n_jobs if n_jobs < 0 else n_jobs
+    return int(max(1, min(n, n_tasks)))
+
+
+def run_jobs(
+    jobs: list[tuple[Callable, tuple, dict]],
+    n_jobs: int | None = None,
+    callback: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """Run ``(func, args, kwargs)`` jobs, in order here or in ``n_jobs`` worker processes.
+
+    ``callback(i, result)`` is called in this process as soon as job ``i`` is done (in
+    completion order when parallel); the results are returned in job order. Each worker
+    runs torch on ``torch.get_num_threads() // n_jobs`` threads (at least 1), so the workers
+    together use no more threads than this process would alone. Every job starts from the
+    same arguments either way, so the results do not depend on ``n_jobs``.
+    """
+    import torch
+
+    n = effective_n_jobs(n_jobs, len(jobs))
+    out: list[Any] = [None] * len(jobs)
+    if n == 1:
+        for i, (func, args, kwargs) in enumerate(jobs):
+            out[i] = func(*args, **kwargs)
+            if callback is not None:
+                callback(i, out[i])
+        return out
+    from joblib import Parallel, delayed
+
+    threads = max(1, torch.get_num_threads() // n)
+    parallel = Parallel(n_jobs=n, return_as="generator_unordered")
+    calls = (delayed(_in_worker)(i, threads, f, a, kw) for i, (f, a, kw) in enumerate(jobs))
+    for i, result in parallel(calls):
+        out[i] = result
+        if callback is not None:
+            callback(i, result)
+    return out
+
+
+def matbench_fold_jobs(
+    model: Any,
+    df: pd.DataFrame,
+    classification: bool,
+    input_col: str = "composition",
+    folds: list[int] | None = None,
+    progress: bool = False,
+) -> list[tuple[Callable, tuple, dict]]:
+    """The jobs of :func:`run_matbench_folds`, for :func:`run_jobs` (with other jobs)."""
+    X = df[input_col].to_numpy()
+    y = df["target"].to_numpy()
+    test_fold = df["test_fold"].to_numpy()
+    scorer = partial(_matbench_score, classification=classification)
+    jobs = []
+    for k in folds if folds is not None else sorted(np.unique(test_fold)):
+        train, test = np.flatnonzero(test_fold != k), np.flatnonzero(test_fold == k)
+        jobs.append((fit_fold, (model, X, y, int(k), train, test, scorer), {"progress": progress}))
+    return jobs
+
+
 def run_matbench_folds(
     model: Any,
     df: pd.DataFrame,
@@ -115,6 +251,7 @@ def run_matbench_folds(
     input_col: str = "composition",
     folds: list[int] | None = None,
     callback: Callable[[FoldResult], None] | None = None,
+    n_jobs: int | None = None,
 ) -> list[FoldResult]:
     """Run the MatBench protocol: train on ``test_fold != k``, test on ``test_fold == k``.
 
@@ -131,32 +268,20 @@ def run_matbench_folds(
         Which folds to run (default: all present).
     callback : callable, optional
         Called with each :class:`FoldResult` as soon as it is done (progress, saving).
+    n_jobs : int, optional
+        Fit the folds in this many worker processes (``-1``: one per CPU); the results
+        are the same as with the default ``None`` (one after the other, here). A model
+        with a MEGNet / CHGNet featurizer recomputes the features in each worker (the
+        in-memory feature cache is per process; give the featurizer ``cache="a/dir"`` to
+        share it).
 
     Returns
     -------
     list of FoldResult
+        In fold order.
     """
-    X = df[input_col].to_numpy()
-    y = df["target"].to_numpy()
-    test_fold = df["test_fold"].to_numpy()
-    results = []
-    for k in folds if folds is not None else sorted(np.unique(test_fold)):
-        train, test = test_fold != k, test_fold == k
-        pred, std, seconds = _fit_predict(model, X[train], y[train], X[test], classification)
-        res = FoldResult(
-            fold=int(k),
-            metric="roc_auc" if classification else "mae",
-            score=score_predictions(y[test], pred, classification),
-            n_train=int(train.sum()),
-            n_test=int(test.sum()),
-            fit_seconds=seconds,
-            predictions=[float(p) for p in np.ravel(pred)],
-            std=[] if std is None else [float(v) for v in np.ravel(std)],
-        )
-        results.append(res)
-        if callback is not None:
-            callback(res)
-    return results
+    jobs = matbench_fold_jobs(model, df, classification, input_col, folds)
+    return run_jobs(jobs, n_jobs, None if callback is None else (lambda _i, res: callback(res)))
 
 
 # ---------------------------------------------------------------------------- other protocols

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +18,8 @@ from skatomsets.cli import main
 from skatomsets.datasets import load_dataset
 from skatomsets.exceptions import InvalidTargetError
 
-FAST = ["--max-epochs", "3", "--device", "cpu"]
+# one process: the tests run under pytest-xdist already (the parallel path has its own test)
+FAST = ["--max-epochs", "3", "--device", "cpu", "--n-jobs", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +98,23 @@ def test_train_on_own_csv_cross_validates_saves_and_predicts_the_csv(steels_csv,
     ]
     assert len(frame) == 48
     assert np.isfinite(frame["prediction"]).all()
+
+
+def test_folds_and_refit_in_two_processes_give_what_one_process_gives(steels_csv, tmp_path, capsys):
+    runs = {}
+    for n_jobs in ("1", "2"):
+        model, out = tmp_path / f"m{n_jobs}.joblib", tmp_path / f"r{n_jobs}.json"
+        argv = ["train", str(steels_csv), "--max-epochs", "3", "--device", "cpu", "--quiet"]
+        rc = main([*argv, "--n-jobs", n_jobs, "--save", str(model), "--json", str(out)])
+        assert rc == 0
+        runs[n_jobs] = (json.loads(out.read_text()), joblib.load(model), capsys.readouterr().out)
+    (one, model1, text1), (two, model2, text2) = runs["1"], runs["2"]
+    assert "in 2 processes at once" in text2 and "processes" not in text1
+    assert [f["fold"] for f in two["folds"]] == [0, 1, 2, 3, 4]  # fold order, not finish order
+    for a, b in zip(one["folds"], two["folds"], strict=True):
+        np.testing.assert_allclose(b["predictions"], a["predictions"], rtol=1e-6)
+    X = np.array(["Fe0.7Cr0.2Ni0.1", "Fe0.9C0.1"], dtype=object)
+    np.testing.assert_allclose(model2.predict(X), model1.predict(X), rtol=1e-6)
 
 
 def test_refit_shows_progress_and_ensemble_std_is_predicted(steels_csv, tmp_path, capsys):
@@ -266,3 +285,17 @@ def test_a_bad_structure_is_named_by_row_and_file_before_any_fit(cif_folder, tmp
     assert rc == 2
     assert "row 5 (s05.cif): site 0 (Na) has no neighbour" in _one_error_line(capsys)
     assert "fold 0" not in capsys.readouterr().out
+
+
+def test_n_jobs_defaults_to_every_cpu_for_compositions_and_one_process_for_structures():
+    from skatomsets.cli import _n_jobs, build_parser
+
+    parse = build_parser().parse_args
+    assert _n_jobs(parse(["train", "x.csv"])) == -1  # atomsets-v0: compositions
+    assert _n_jobs(parse(["train", "x.csv", "--model", "atomsets-v1"])) == 1  # structures
+    assert _n_jobs(parse(["train", "x.csv", "--model", "atomsets-v1", "--n-jobs", "2"])) == 2
+
+
+def test_n_jobs_zero_is_one_error_line(steels_csv, capsys):
+    assert main(["train", str(steels_csv), "--max-epochs", "1", "--n-jobs", "0"]) == 2
+    assert "--n-jobs must be a non-zero integer" in _one_error_line(capsys)

@@ -59,3 +59,24 @@ def test_matbench_folds_protocol_scores_each_fold():
     assert [r.fold for r in results] == [0, 3]
     assert all(r.n_test == (df.test_fold == r.fold).sum() for r in results)
     assert all(np.isfinite(r.score) and len(r.predictions) == r.n_test for r in results)
+
+
+def test_effective_n_jobs_counts_cpus_caps_at_the_jobs_and_refuses_zero():
+    import joblib
+
+    from skatomsets.protocols import effective_n_jobs
+
+    assert effective_n_jobs(None, 5) == 1
+    assert effective_n_jobs(-1, 100) == min(joblib.cpu_count(), 100)
+    assert effective_n_jobs(8, 3) == 3
+    with pytest.raises(ValueError, match="n_jobs must be a non-zero integer"):
+        effective_n_jobs(0, 3)
+
+
+def test_run_jobs_returns_job_order_and_reports_each_job_once():
+    from skatomsets.protocols import run_jobs
+
+    seen = []
+    jobs = [(pow, (k, 2), {}) for k in range(5)]
+    assert run_jobs(jobs, 2, lambda i, r: seen.append((i, r))) == [0, 1, 4, 9, 16]
+    assert sorted(seen) == [(k, k * k) for k in range(5)]
