@@ -106,3 +106,35 @@ def test_a_chgnet_level_runs_on_the_curve_and_an_unknown_model_is_refused(lc, tm
     for model in ("atomsets-chgnet-v1", "mlp-chgnet"):
         point = json.loads((tmp_path / "toy" / model / "n16_d0.json").read_text())
         assert point["n_train"] == 16 and np.isfinite(point["test_mae"])
+
+
+def test_curves_plot_keeps_each_model_colour_across_panels_in_one_legend(monkeypatch) -> None:
+    """Eleven models on two sets: one legend naming each once, one distinct colour per model."""
+    from matplotlib.colors import to_hex
+
+    from skatomsets.benchmarks import plots
+
+    models = [f"atomsets-v{i}" for i in range(6)] + [f"atomsets-chgnet-v{i}" for i in range(5)]
+    rows = [
+        {"dataset": ds, "model": m, "n_train": n, "test_mae": 1.0 / n + 0.01 * j, "unit": "eV"}
+        for ds in ("a", "b")
+        for j, m in enumerate(models)
+        for n in (100, 200)
+        for _ in range(2)
+    ]
+    saved = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: saved.append(fig))
+    plots.learning_curves_plot(rows, "unused.png")
+    (fig,) = saved
+    ax_a, ax_b = fig.axes
+    assert ax_a.get_legend() is None
+    labels = [t.get_text() for t in ax_b.get_legend().get_texts()]
+    assert sorted(labels) == sorted(f"{m} (2 draws)" for m in models)
+
+    def colours(ax):
+        return {c.get_label(): to_hex(c.lines[0].get_color()) for c in ax.containers}
+
+    assert colours(ax_a) == colours(ax_b)
+    assert len(set(colours(ax_a).values())) == len(models)
+    styles = {c.get_label(): c.lines[0].get_linestyle() for c in ax_a.containers}
+    assert styles["atomsets-chgnet-v1 (2 draws)"] == "-" and styles["atomsets-v1 (2 draws)"] == "--"

@@ -223,7 +223,9 @@ def learning_curves_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike
     """One panel per dataset: test MAE against training-set size (log x), one line per model.
 
     Each line is a :class:`skatomsets.plotting.LearningCurveDisplay` of the draws' scores
-    (mean ± standard deviation over the draws at each size).
+    (mean ± standard deviation over the draws at each size). A model keeps its colour in every
+    panel (up to 20 distinct colours); models on CHGNet features are drawn solid, the others
+    dashed; one legend, right of the last panel, names them all.
 
     Parameters
     ----------
@@ -238,7 +240,14 @@ def learning_curves_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike
     datasets = sorted({r["dataset"] for r in rows})
     if not datasets:
         return
-    fig, axes = new_figure(1, len(datasets), figsize=(5.2 * len(datasets), 3.8))
+    import matplotlib as mpl
+
+    models = model_order({r["model"] for r in rows})
+    cmap = mpl.colormaps["tab10" if len(models) <= 10 else "tab20"]
+    # tab20's dark shades first, then the light ones: the first ten models are all distinct hues
+    order = [*range(0, cmap.N, 2), *range(1, cmap.N, 2)] if cmap.N == 20 else list(range(cmap.N))
+    colour = {m: cmap(order[i % cmap.N]) for i, m in enumerate(models)}
+    fig, axes = new_figure(1, len(datasets), figsize=(5.2 * len(datasets) + 2.2, 3.8))
     for ax, ds in zip(axes[0], datasets, strict=True):
         sub = [r for r in rows if r["dataset"] == ds]
         for m in model_order({r["model"] for r in sub}):
@@ -255,14 +264,27 @@ def learning_curves_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike
                 name=f"{m} ({draws} draws)",
                 ax=ax,
                 log_scale=False,
-                errorbar_kwargs={"ms": 4, "capsize": 3},
+                errorbar_kwargs={
+                    "ms": 4,
+                    "capsize": 3,
+                    "color": colour[m],
+                    "ls": "-" if "chgnet" in m else "--",
+                },
             )
         unit = next(r.get("unit", "") for r in sub)
         ax.set_xscale("log")
         ax.set_ylabel(f"test MAE ({unit})" if unit else "test MAE")
         ax.set_title(ds)
-        ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
+    handles: dict[str, Any] = {}
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    axes[0][-1].legend(
+        handles.values(), handles.keys(), fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0)
+    )
     fig.tight_layout()
     save_figure(fig, path)
 
