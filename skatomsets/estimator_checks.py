@@ -80,11 +80,6 @@ _MEGNET_TINY = {
 }
 
 # ----------------------------------------------------------------------- expected failures
-_FLOAT32_SUBSETS = (
-    "float32 network outputs vary at the 1e-7 level with batch composition (BLAS blocking "
-    "of the first dense layer), while this check demands agreement to 1e-7; batch "
-    "independence is pinned at 1e-5 in tests/test_readout.py"
-)
 _WEIGHTS_VS_REPEATS = (
     "mini-batch training with a random validation split: repeated rows change the batches "
     "and the split, so weights equal repeats only in expectation; pinned in a deterministic "
@@ -96,17 +91,14 @@ def expected_failed_checks(estimator: Any) -> dict[str, str]:
     """Checks that cannot apply to ``estimator``, with the reason (check name -> reason).
 
     Only scikit-learn checks are listed, and only for the neural estimators: weights equal
-    repeated rows only in expectation for stochastic mini-batch training, and the MLPs'
-    float32 outputs on a subset of a batch differ from those on the whole batch at 1e-7.
+    repeated rows only in expectation for stochastic mini-batch training. (Predictions are
+    computed in float64 on the CPU, so ``check_methods_subset_invariance`` applies and runs.)
     """
     from .estimators._base import NeuralEstimatorBase
 
     if not isinstance(estimator, NeuralEstimatorBase):
         return {}
-    out = {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_VS_REPEATS}
-    if not estimator._set_input:  # the MLPs: one dense layer over the raw batch rows
-        out["check_methods_subset_invariance"] = _FLOAT32_SUBSETS
-    return out
+    return {"check_sample_weight_equivalence_on_dense_data": _WEIGHTS_VS_REPEATS}
 
 
 # ----------------------------------------------------------------------- which estimators

@@ -10,6 +10,7 @@ trains ``n_ensemble`` skorch networks (:mod:`._net`) with a held-out validation 
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -202,11 +203,30 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
                 if len(data) == 0:
                     outs.append(np.zeros((0, net.module_.out.out_features)))
                     continue
-                out = net.forward(data, training=False, device="cpu")
-                outs.append(out.numpy().astype(np.float64))
+                outs.append(self._forward_one(net, data))
         stacked = np.stack(outs)
         _check_finite_outputs(stacked)
         return stacked
+
+    def _forward_one(self, net: Any, data: Any) -> np.ndarray:
+        """One member's outputs, float64 ``(n_samples, n_outputs)``.
+
+        On the CPU a float64 copy of the network runs on float64 batches, so that a row's
+        prediction does not depend on what else is in ``X``: BLAS picks its float32 kernels
+        by the number of rows, which moves float32 outputs at the 1e-7 level (e.g. one row
+        alone against the same row in a batch). The copy's weights are the float32 weights
+        exactly; the extra cost is small next to training. On a GPU the float32 network
+        runs as trained.
+        """
+        if not isinstance(data, TensorData) or torch.device(net.device).type != "cpu":
+            return net.forward(data, training=False, device="cpu").numpy().astype(np.float64)
+        module = copy.deepcopy(net.module_).to(torch.float64).eval()
+        with torch.no_grad():
+            outs = [
+                module(batch.to_float(torch.float64))
+                for batch, _ in net.get_iterator(data, training=False)
+            ]
+        return torch.cat(outs).numpy()
 
     # --------------------------------------------------------------- sklearn plumbing
     def _is_classifier(self) -> bool:

@@ -89,6 +89,23 @@ class SetBatch:
             return self
         return SetBatch(*(None if t is None else t.to(device, non_blocking=True) for t in tensors))
 
+    def to_float(self, dtype: torch.dtype) -> SetBatch:
+        """The same batch with every floating-point tensor cast to ``dtype`` (indices kept)."""
+        return SetBatch(
+            *(
+                t.to(dtype) if t is not None and t.is_floating_point() else t
+                for t in (
+                    self.values,
+                    self.weights,
+                    self.segment,
+                    self.offsets,
+                    self.extras,
+                    self.table,
+                    self.mix,
+                )
+            )
+        )
+
 
 class TensorData:
     """A dataset (inputs and optional targets) held as tensors, cut into batches by slicing.
