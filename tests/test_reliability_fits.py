@@ -76,10 +76,14 @@ def test_nan_outputs_at_predict_are_an_error_naming_the_row(sets):
     reg = AtomSetsMLPRegressor(max_epochs=2, random_state=0, device="cpu")
     X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
     reg.fit(X, np.arange(10.0))
-    with torch.no_grad():  # huge (finite) weights: one row with a large input overflows
+    # an infinite weight on feature 1: softplus(-inf) = 0 keeps every row whose feature 1 is
+    # positive finite; row 4's negative value sends +inf through the network
+    with torch.no_grad():
         first = next(m for m in reg.nets_[0].module_.modules() if isinstance(m, torch.nn.Linear))
-        first.weight[:, 1] = 1e30
-    X[4, 1] = 1e10
+        first.weight[:, 1] = -float("inf")
+    X[:, 1] = np.abs(X[:, 1]) + 0.5
+    assert np.isfinite(reg.predict(X)).all()
+    X[4, 1] = -1.0
     with pytest.raises(ValueError, match="row 4: the network output is NaN or infinite"):
         reg.predict(X)
 
