@@ -8,7 +8,10 @@ load average next to it, because a shared machine's speed drifts):
    (95,581 rows: fold 0's training rows minus its 10 % validation split), V0 features, mean
    readout, 64 neurons, ``--threads`` torch / TensorFlow threads:
 
-   * ours: ``AtomSetsRegressor.fit`` (the lean training epoch, ``estimators/_fastloop.py``);
+   * ours: ``AtomSetsRegressor.fit`` (the lean training epoch, ``estimators/_fastloop.py``),
+     with its default ``n_threads="auto"`` among the ``--threads`` torch threads (one
+     thread for 64-neuron layers, which gain nothing from a second; ``--ours-threads N``
+     forces N);
    * maml: ``../shared/peer/peer_maml_atomsets.py`` in its own venv (``--peer-python``);
      skipped when that interpreter is missing;
    * bare torch: the same module's forward + backward + fused Adam step over pre-built
@@ -110,9 +113,13 @@ def bare_loop_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: 
 
 
 def ours_seconds(
-    sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int, threads: int
-) -> tuple[float, int]:
-    """Seconds per training epoch of ``AtomSetsRegressor.fit`` (first epoch excluded)."""
+    sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int, threads: int | str
+) -> tuple[float, int, int]:
+    """Seconds per training epoch of ``AtomSetsRegressor.fit`` (first epoch excluded).
+
+    ``threads="auto"`` is the estimator's default choice among torch's threads (one for
+    64-neuron layers). Returns the seconds, the steps per epoch and the threads used.
+    """
     reg = AtomSetsRegressor(
         max_epochs=epochs + 1,
         batch_size=batch_size,
@@ -125,7 +132,8 @@ def ours_seconds(
     )
     reg.fit(sets, y)
     hist = reg.history_[0]
-    return float(np.median([row["dur"] for row in hist][1:])), int(hist[-1]["train_batch_count"])
+    seconds = float(np.median([row["dur"] for row in hist][1:]))
+    return seconds, int(hist[-1]["train_batch_count"]), int(reg.n_threads_)
 
 
 def peer_seconds(
@@ -205,6 +213,12 @@ def main() -> None:
     p.add_argument("--small", action="store_true", help="also the steels batch-16 regime")
     p.add_argument("--small-epochs", type=int, default=100)
     p.add_argument("--skip-large", action="store_true")
+    p.add_argument(
+        "--ours-threads",
+        default="auto",
+        type=lambda s: s if s == "auto" else int(s),
+        help="n_threads of our estimator: 'auto' (its default choice among --threads) or N",
+    )
     args = p.parse_args()
     data = Path(args.data)
     torch.set_num_threads(args.threads)
@@ -229,7 +243,9 @@ def main() -> None:
         peer_ok = Path(args.peer_python).exists() and PEER_SCRIPT.exists()
         res: dict[str, list[float]] = {"ours": [], "maml": [], "bare": [], "mm": []}
         for r in range(args.repeats):
-            ours, n_batches = ours_seconds(sets, y, args.batch_size, args.epochs, args.threads)
+            ours, n_batches, ours_threads = ours_seconds(
+                sets, y, args.batch_size, args.epochs, args.ours_threads
+            )
             res["ours"].append(ours)
             print(f"   round {r + 1}: ours {ours:.3f} s/epoch, load {load()}", flush=True)
             if peer_ok:
@@ -257,7 +273,7 @@ def main() -> None:
             + "".join(
                 f"| {name} | {s:.3f} | {s / n_batches * 1e3:.2f} | {flops / s / 1e9:.1f} |\n"
                 for name, s in (
-                    ("ours (AtomSetsRegressor)", med["ours"]),
+                    (f"ours (AtomSetsRegressor, {ours_threads} thread(s))", med["ours"]),
                     ("maml AtomSets (TF/Keras)", med["maml"]),
                     ("bare eager torch loop", med["bare"]),
                     ("machine limit (matmul rate)", limit),

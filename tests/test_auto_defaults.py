@@ -194,6 +194,14 @@ def test_auto_threads_never_exceed_torchs_setting():
         assert resolve_training_params(AtomSetsRegressor(), 1000)["n_threads"] == 1
 
 
+def test_auto_threads_stay_at_one_for_narrow_layers_on_large_data():
+    with torch_threads(2):
+        assert resolve_training_params(AtomSetsRegressor(), 100_000)["n_threads"] == 2
+        narrow = AtomSetsRegressor(n_neurons=64)
+        assert resolve_training_params(narrow, 100_000)["n_threads"] == 1
+        assert resolve_training_params(AtomSetsRegressor(n_neurons=128), 100_000)["n_threads"] == 2
+
+
 def test_megnet_estimators_accept_auto_and_keep_their_fixed_defaults():
     assert MEGNetRegressor().get_params()["batch_size"] == 128
     got = resolve_training_params(MEGNetRegressor(batch_size="auto", loss="auto"), 300)

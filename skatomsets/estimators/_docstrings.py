@@ -79,7 +79,8 @@ n_ensemble : int or "auto", default="auto"
     their mean, and ``predict(X, return_std=True)`` gives their spread.
 n_threads : int or "auto", default="auto"
     Torch CPU threads used during ``fit`` and ``predict`` (torch's own setting is
-    restored afterwards).
+    restored afterwards). "auto": one below 50,000 rows or with hidden layers narrower
+    than 128 neurons, up to 4 otherwise (see Notes).
 random_state : int, RandomState or None, default=None
     Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
     results on CPU, run to run and process to process.
