@@ -20,7 +20,7 @@ of an average batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -73,18 +73,14 @@ class SetBatch:
         rows = self.values if self.values is not None else self.mix
         return 0 if rows is None else rows.shape[0]
 
+    def _tensors(self) -> tuple[torch.Tensor | None, ...]:
+        """The fields in declaration order (what the constructor takes positionally)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
     def to(self, device: str | torch.device) -> SetBatch:
         """Move every tensor to ``device`` (non-blocking where possible); self if already there."""
         dev = torch.device(device)
-        tensors = (
-            self.values,
-            self.weights,
-            self.segment,
-            self.offsets,
-            self.extras,
-            self.table,
-            self.mix,
-        )
+        tensors = self._tensors()
         if all(t is None or t.device == dev for t in tensors):
             return self
         return SetBatch(*(None if t is None else t.to(device, non_blocking=True) for t in tensors))
@@ -94,15 +90,7 @@ class SetBatch:
         return SetBatch(
             *(
                 t.to(dtype) if t is not None and t.is_floating_point() else t
-                for t in (
-                    self.values,
-                    self.weights,
-                    self.segment,
-                    self.offsets,
-                    self.extras,
-                    self.table,
-                    self.mix,
-                )
+                for t in self._tensors()
             )
         )
 
