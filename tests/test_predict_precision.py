@@ -35,7 +35,7 @@ def test_set_regressor_predicts_each_row_alone_as_in_the_whole_batch(fast, reado
     est = AtomSetsRegressor(readout=readout, **fast).fit(X, y)
     full = est.predict(X)
     np.testing.assert_allclose(_one_by_one(est.predict, X), full, rtol=0, atol=1e-12)
-    # the fitted network itself stays float32: inference works on a float64 copy
+    # the fitted network itself stays float32: inference uses float64 copies of its weights
     assert {p.dtype for p in est.nets_[0].module_.parameters()} == {torch.float32}
 
 
@@ -61,3 +61,24 @@ def test_float64_inference_matches_the_float32_network_to_float32_rounding(fast)
     f32 = net.forward(data, training=False, device="cpu").numpy()[:, 0]
     f32 = f32 * est.y_scale_[0] + est.y_mean_[0]
     np.testing.assert_allclose(est.predict(X), f32, rtol=1e-5, atol=1e-5 * np.abs(y).max())
+
+
+def test_forward_hooks_on_the_trained_network_still_fire_at_predict(fast) -> None:
+    """The float64 pass runs the network's own module: a user's stateful hook records it."""
+    X = _sets(seed=4)
+    est = AtomSetsRegressor(**fast).fit(X, X.extras[:, 0])
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.shapes: list[tuple[int, ...]] = []
+
+        def __call__(self, module, args, output) -> None:
+            self.shapes.append(tuple(output.shape))
+
+    rec = Recorder()
+    handle = est.nets_[0].module_.rho.register_forward_hook(rec)
+    try:
+        est.predict(X)
+    finally:
+        handle.remove()
+    assert sum(s[0] for s in rec.shapes) == len(X)

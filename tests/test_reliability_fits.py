@@ -84,7 +84,21 @@ def test_nan_outputs_at_predict_are_an_error_naming_the_row(sets):
     X[:, 1] = np.abs(X[:, 1]) + 0.5
     assert np.isfinite(reg.predict(X)).all()
     X[4, 1] = -1.0
-    with pytest.raises(ValueError, match="row 4: the network output is NaN or infinite"):
+    with pytest.raises(ValueError, match="row 4: the network output is NaN, infinite or beyond"):
+        reg.predict(X)
+
+
+def test_outputs_beyond_float32_range_at_predict_are_an_error_naming_the_row():
+    """Prediction runs in float64: an output no float32 network could give is refused."""
+    reg = AtomSetsMLPRegressor(max_epochs=2, random_state=0, device="cpu")
+    X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    reg.fit(X, np.arange(10.0))
+    with torch.no_grad():  # huge (finite) weights: one row with a large input overflows float32
+        first = next(m for m in reg.nets_[0].module_.modules() if isinstance(m, torch.nn.Linear))
+        first.weight[:, 1] = 1e30
+    assert np.isfinite(reg.predict(X)).all()
+    X[4, 1] = 1e10
+    with pytest.raises(ValueError, match=r"row 4: .* beyond float32's range for 1 sample"):
         reg.predict(X)
 
 
