@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "budget_probe.py"
-BUILTIN = ROOT / "skatomsets" / "data" / "matbench"
+BUILTIN = Path(__file__).resolve().parents[1] / "skatomsets" / "data" / "matbench"
 
 
 @pytest.fixture(scope="module")
-def probe():
-    spec = importlib.util.spec_from_file_location("budget_probe", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def probe(load_script):
+    return load_script("budget_probe")
 
 
 def test_probe_applies_the_overrides_and_reports_the_resolved_budget(probe, capsys) -> None:
