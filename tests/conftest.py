@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
@@ -17,22 +15,6 @@ SHARED_DATA = Path(
         "SKATOMSETS_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
     )
 ).resolve()
-
-
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
-
-def _import_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def load_script():
-    """``load_script(name)`` imports ``scripts/<name>.py`` (the scripts are not a package)."""
-    return _import_script
 
 
 @pytest.fixture(scope="session")
