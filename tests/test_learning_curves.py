@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "learning_curves.py"
 NAMES = ["Si", "CsCl", "LiFePO4", "Graphite", "SrTiO3", "TiO2", "BaNiO3", "Li2O", "K2O2", "VO2"]
 
 
@@ -26,8 +28,11 @@ def _toy_set(tmp_path: Path, n: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lc(load_script):
-    return load_script("learning_curves")
+def lc():
+    spec = importlib.util.spec_from_file_location("learning_curves", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
