@@ -87,8 +87,9 @@ def test_vocabulary_is_skipped_when_a_batch_has_fewer_members_than_twice_it(sets
     assert batch.table is None
 
 
+@pytest.mark.parametrize("readout", ["mean", "set2set"])
 @pytest.mark.parametrize("embedding_dim", [None, 8])
-def test_module_gives_the_same_outputs_and_gradients_through_the_mix(sets, embedding_dim):
+def test_module_gives_the_same_outputs_and_gradients_through_the_mix(sets, embedding_dim, readout):
     if embedding_dim:
         Z = np.repeat(np.arange(1, 8, dtype=np.float32), 3)[: sets.n_members]
         X = RaggedSets(np.resize(Z, sets.n_members)[:, None], sets.offsets, sets.weights)
@@ -97,7 +98,7 @@ def test_module_gives_the_same_outputs_and_gradients_through_the_mix(sets, embed
     batch, _ = next(TensorData(X).batches(64, rng=np.random.default_rng(0)))
     assert batch.mix is not None
     torch.manual_seed(0)
-    module = AtomSetsModule(X.n_features, embedding_dim=embedding_dim).train()
+    module = AtomSetsModule(X.n_features, embedding_dim=embedding_dim, readout=readout).train()
     plain = _data.SetBatch(batch.values, batch.weights, batch.segment, batch.offsets)
     torch.testing.assert_close(module(batch), module(plain), rtol=1e-5, atol=1e-5)
     # gradients in float64 (in float32 the rounding of sums that cancel through batch
@@ -172,14 +173,28 @@ def test_net_drops_the_members_only_for_a_module_that_trains_on_the_mix(sets, ta
     dropout = AtomSetsRegressor(**{**tiny, "batch_size": 16, "dropout": 0.1}).fit(sets, target)
     assert dropout.nets_[0].get_iterator(data, training=True).members
     set2set = AtomSetsRegressor(**{**tiny, "batch_size": 16, "readout": "set2set"})
-    assert set2set.fit(sets, target).nets_[0].get_iterator(data, training=True).members
+    assert not set2set.fit(sets, target).nets_[0].get_iterator(data, training=True).members
 
 
 def test_a_module_that_needs_members_says_so():
-    module = AtomSetsModule(4, readout="set2set")
+    module = AtomSetsModule(4, dropout=0.1).train()
     batch = _data.SetBatch(None, mix=torch.ones(2, 3) / 3, table=torch.zeros(3, 4))
     with pytest.raises(ValueError, match="needs the members"):
         module(batch)
+
+
+def test_set2set_mix_ignores_rows_a_set_does_not_hold_even_with_huge_logits():
+    """An absent row whose attention logit dwarfs the present ones must not zero the softmax."""
+    torch.manual_seed(0)
+    module = AtomSetsModule(4, readout="set2set", batch_norm=False).eval()
+    table = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [3e3, 3e3, 3e3, 3e3]])
+    mix = torch.tensor([[0.25, 0.75, 0.0]])
+    fast = module(_data.SetBatch(None, mix=mix, table=table))
+    members = _data.SetBatch(
+        table[:2], torch.tensor([0.25, 0.75]), torch.tensor([0, 0]), torch.tensor([0, 2])
+    )
+    assert torch.isfinite(fast).all()
+    torch.testing.assert_close(fast, module(members))
 
 
 def test_vocabulary_is_skipped_when_the_whole_dataset_is_smaller_than_a_batch(sets):

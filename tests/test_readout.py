@@ -87,3 +87,29 @@ def test_readouts_are_permutation_and_batch_invariant():
         torch.testing.assert_close(full, permuted)
         alone = module(x[3:], w[3:], torch.zeros(4, dtype=torch.long), 1)
         torch.testing.assert_close(full[1:], alone)
+
+
+def test_set2set_shortcut_gives_the_lstm_cells_gradients():
+    """The readout skips the first step's zero products and merges W_ih[:, :d] with W_hh;
+    its outputs and parameter gradients equal the plain nn.LSTMCell recurrence."""
+    torch.manual_seed(0)
+    module = WeightedSet2Set(6).double()
+    x = torch.randn(30, 6, dtype=torch.float64)
+    w = torch.rand(30, dtype=torch.float64) + 0.1
+    seg = torch.sort(torch.randint(0, 5, (30,))).values
+    plain_h = plain_c = x.new_zeros((5, 6))
+    q_star = x.new_zeros((5, 12))
+    for _ in range(3):
+        plain_h, plain_c = module.lstm(q_star, (plain_h, plain_c))
+        a = segment_softmax((x * plain_h[seg]).sum(-1), seg, 5, w)
+        r = torch.zeros(5, 6, dtype=torch.float64).index_add_(0, seg, a[:, None] * x)
+        q_star = torch.cat([plain_h, r], dim=-1)
+    fast = module(x, w, seg, 5)
+    torch.testing.assert_close(fast, q_star, rtol=1e-12, atol=1e-12)
+    params = list(module.parameters())
+    for g_fast, g_plain in zip(
+        torch.autograd.grad(fast.square().sum(), params),
+        torch.autograd.grad(q_star.square().sum(), params),
+        strict=True,
+    ):
+        torch.testing.assert_close(g_fast, g_plain, rtol=1e-10, atol=1e-12)

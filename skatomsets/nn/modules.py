@@ -166,10 +166,10 @@ class AtomSetsModule(nn.Module):
         plain = not _global_hooks()
         if getattr(batch, "mix", None) is not None and self.trains_on_mix():
             # few distinct member rows (``SetBatch.table``): phi once per distinct row, and
-            # the weighted mean as one product with each set's weight on each distinct row
-            # (the same function, summed in another order)
+            # the readout from each set's weight on each distinct row (the same function,
+            # summed in another order)
             h = self._members(batch.table, plain)
-            x = torch.mm(batch.mix.to(h.dtype), h)
+            x = self.readout.from_mix(h, batch.mix.to(h.dtype))
         else:
             if batch.values is None:
                 raise ValueError("this module needs the members of the sets (SetBatch.values)")
@@ -190,11 +190,12 @@ class AtomSetsModule(nn.Module):
     def trains_on_mix(self) -> bool:
         """Whether the ``table`` and ``mix`` of a training batch are all this module needs.
 
-        True with the mean readout when ``phi`` maps every member on its own (no dropout):
-        members with equal rows then have equal outputs, and ``phi`` may run once per
-        distinct row (see ``estimators._data``). Does not depend on the module's mode.
+        True when ``phi`` maps every member on its own (no dropout): members with equal
+        rows then have equal outputs, ``phi`` may run once per distinct row (see
+        ``estimators._data``) and the readout reads the sets from their weights on those
+        rows (``from_mix``, both readouts). Does not depend on the module's mode.
         """
-        return type(self.readout) is WeightedMean and not any(
+        return callable(getattr(self.readout, "from_mix", None)) and not any(
             isinstance(m, nn.Dropout) and m.p > 0 for m in self.phi
         )
 

@@ -2,6 +2,13 @@
 
 Inputs of every readout: ``x`` (m, d) member features of a whole batch, ``weights`` (m,)
 member weights, ``segment`` (m,) index of the owning set and ``n_sets`` the batch size.
+
+Every readout also reads sets given as a mix of distinct rows (``from_mix``): ``x`` (u, d)
+the features of the ``u`` distinct member rows and ``mix`` (b, u) each set's normalised
+weight on each of them (``estimators._data``, the training fast path for element sets).
+Members with equal rows are then one member with their summed weight, which both readouts
+are invariant to, so ``from_mix`` is the same function as ``forward``, computed with dense
+matrix products instead of gathers and scatters over members.
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ class WeightedMean(nn.Module):
         norm = segment_sum(weights, segment, n_sets)
         return total / norm[:, None]
 
+    def from_mix(self, x: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+        """The readout of sets given as ``mix`` (b, u) over distinct rows ``x`` (u, d)."""
+        return torch.mm(mix, x)
+
 
 class WeightedSet2Set(nn.Module):
     """Weighted Set2Set readout (AtomSets eqs. 5-9).
@@ -67,14 +78,51 @@ class WeightedSet2Set(nn.Module):
     def forward(
         self, x: torch.Tensor, weights: torch.Tensor, segment: torch.Tensor, n_sets: int
     ) -> torch.Tensor:
-        d = self.in_features
-        h = x.new_zeros((n_sets, d))
-        c = x.new_zeros((n_sets, d))
-        q_star = x.new_zeros((n_sets, 2 * d))
-        for _ in range(self.steps):
-            h, c = self.lstm(q_star, (h, c))
-            e = (x * h[segment]).sum(dim=-1)
+        def attend(q: torch.Tensor) -> torch.Tensor:
+            e = (x * q[segment]).sum(dim=-1)
             a = segment_softmax(e, segment, n_sets, weights)
-            r = segment_sum(a[:, None] * x, segment, n_sets)
-            q_star = torch.cat([h, r], dim=-1)
-        return q_star
+            return segment_sum(a[:, None] * x, segment, n_sets)
+
+        return self._attend_steps(attend, n_sets)
+
+    def from_mix(self, x: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+        """The readout of sets given as ``mix`` (b, u) over distinct rows ``x`` (u, d).
+
+        Each step is two dense products, ``(b, d) @ (d, u)`` for the attention logits and
+        ``(b, u) @ (u, d)`` for the attended sum; rows a set does not hold (weight 0) are
+        masked out of the softmax maximum, so they cannot underflow the ones it holds.
+        """
+        absent = mix <= 0
+
+        def attend(q: torch.Tensor) -> torch.Tensor:
+            e = torch.mm(q, x.t()).masked_fill(absent, float("-inf"))
+            z = mix * torch.exp(e - e.amax(dim=1, keepdim=True))
+            a = z / z.sum(dim=1, keepdim=True).clamp_min(torch.finfo(z.dtype).tiny)
+            return torch.mm(a, x)
+
+        return self._attend_steps(attend, mix.shape[0])
+
+    def _attend_steps(self, attend, n_sets: int) -> torch.Tensor:
+        """``q*_T`` from ``attend`` (query ``q_t`` (b, d) -> attended sum ``r_t`` (b, d)).
+
+        The LSTM cell of ``self.lstm`` (its parameters, gate order i, f, g, o), computed
+        with two exact shortcuts that take 2.25x fewer multiplications than calling it:
+        the first step starts from ``q*_0 = 0`` and a zero state, so its gates are the
+        biases alone; later steps feed ``q*_{t-1} = [q_{t-1}, r_{t-1}]`` with the hidden
+        state ``q_{t-1}``, so ``W_ih [q, r] + W_hh q = (W_ih[:, :d] + W_hh) q + W_ih[:, d:] r``.
+        """
+        d, lstm = self.in_features, self.lstm
+        bias = lstm.bias_ih + lstm.bias_hh
+        w_q = (lstm.weight_ih[:, :d] + lstm.weight_hh).t()
+        w_r = lstm.weight_ih[:, d:].t()
+        gates = bias.expand(n_sets, 4 * d)
+        q = r = c = None
+        for step in range(self.steps):
+            if step:
+                gates = torch.addmm(torch.addmm(bias, q, w_q), r, w_r)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c_new = torch.sigmoid(i) * torch.tanh(g)
+            c = c_new if c is None else torch.sigmoid(f) * c + c_new
+            q = torch.sigmoid(o) * torch.tanh(c)
+            r = attend(q)
+        return torch.cat([q, r], dim=-1)
