@@ -5,7 +5,10 @@ put first on ``sys.path`` in a fresh process), ``AtomSetsRegressor(max_epochs=E 
 batch_size=128, n_neurons=64, validation_fraction=None, n_ensemble=1, n_threads=1,
 random_state=0)`` on the 95,581 ``matbench_mp_e_form`` fold-0 training rows that
 ``bench_training.py`` uses (V0 features), and prints its median seconds per epoch (first
-epoch excluded) and its training losses, one JSON line per run.
+epoch excluded) and its training losses, one JSON line per run. ``--set KEY=VALUE``
+(repeatable, values read as Python literals) overrides those parameters, e.g.
+``--set readout="'set2set'" --set n_neurons=256 --set batch_size=256`` for the set2set
+readout of the 50,000-row rule.
 
 Usage::
 
@@ -16,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +37,9 @@ train = np.flatnonzero(df["test_fold"].to_numpy() != 0)
 perm = np.random.RandomState(0).permutation(len(train))
 df = df.iloc[train[perm[round(0.1 * len(perm)):]]]
 sets = ElementEmbeddingFeaturizer("megnet16").fit_transform(df["composition"])
-reg = AtomSetsRegressor(max_epochs={epochs} + 1, batch_size=128, n_neurons=64,
+params = dict(max_epochs={epochs} + 1, batch_size=128, n_neurons=64,
     validation_fraction=None, n_ensemble=1, n_threads=1, random_state=0, device="cpu")
+reg = AtomSetsRegressor(**{{**params, **{overrides!r}}})
 hist = reg.fit(sets, df["target"].to_numpy()).history_[0]
 print(json.dumps({{"code": {code!r}, "loaded": skatomsets.__file__,
     "s_per_epoch": float(np.median([r["dur"] for r in hist][1:])),
@@ -49,11 +54,26 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=Path("../shared/data/matbench"))
     p.add_argument("--epochs", type=int, default=3, help="timed epochs (+1 untimed)")
     p.add_argument("--repeats", type=int, default=3, help="alternating rounds")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="estimator parameter override, VALUE a Python literal (repeatable)",
+    )
     args = p.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            p.error(f"--set expects KEY=VALUE, got {item!r}")
+        overrides[key] = ast.literal_eval(value)
     data = str((args.data / "matbench_mp_e_form.csv.gz").resolve())
     for _ in range(args.repeats):
         for code in args.code:
-            src = CHILD.format(code=str(Path(code).resolve()), data=data, epochs=args.epochs)
+            src = CHILD.format(
+                code=str(Path(code).resolve()), data=data, epochs=args.epochs, overrides=overrides
+            )
             out = subprocess.run(
                 [sys.executable, "-c", src], capture_output=True, text=True, check=True
             )

@@ -280,7 +280,8 @@ def test_architecture_parameters_reach_the_torch_module(cls, module):
     est = cls(**params, max_epochs=1, n_ensemble=1, random_state=0, device="cpu").fit(X, y)
     net = est.nets_[0]
     for name in arch:
-        expected = params.get(name, getattr(est, name))
+        # "auto" architecture parameters (readout) reach the module as resolved in fit
+        expected = params.get(name, getattr(est, f"{name}_", getattr(est, name)))
         assert net.get_params()[f"module__{name}"] == expected, name
     assert isinstance(net.module_, module)
 

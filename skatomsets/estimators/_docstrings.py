@@ -26,8 +26,9 @@ n_layer_after_readout : int, default=2
 n_neurons : int or "auto", default="auto"
     Width of every hidden layer (paper grid: 16, 32, 64, 128).
     "auto": 64 below 50,000 training rows, 256 from there.
-readout : {"mean", "set2set"}, default="mean"
+readout : {"mean", "set2set"} or "auto", default="auto"
     Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
+    "auto": the mean below 50,000 training rows, set2set from there.
 activation : {"softplus", "relu"}, default="softplus"
 embedding_dim : int or None, default=None
     If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
@@ -204,6 +205,8 @@ batch_size_, max_epochs_, patience_, n_ensemble_, lr_, lr_schedule_ : int, float
     The training parameters as used (``"auto"`` resolved; see Notes).
 validation_fraction_, n_neurons_, n_threads_ : float or int
     Likewise.
+readout_ : str
+    The readout as used (set models only).
 """
 
 _SAMPLE_WEIGHT = """\

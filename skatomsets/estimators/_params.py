@@ -74,7 +74,7 @@ SET_ARCHITECTURE: dict[str, list[Any]] = {
     "n_layer_before_readout": [NON_NEGATIVE_INT],
     "n_layer_after_readout": [NON_NEGATIVE_INT],
     "n_neurons": [POSITIVE_INT, _AUTO],
-    "readout": [StrOptions(set(READOUTS))],
+    "readout": [StrOptions(set(READOUTS)), _AUTO],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "embedding_dim": [POSITIVE_INT, None],
     "dropout": [Interval(Real, 0, 1, closed="left")],

@@ -68,7 +68,7 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         n_layer_before_readout: int = 2,
         n_layer_after_readout: int = 2,
         n_neurons: int | str = "auto",
-        readout: str = "mean",
+        readout: str = "auto",
         activation: str = "softplus",
         embedding_dim: int | None = None,
         dropout: float = 0.0,
