@@ -234,7 +234,8 @@ def test_report_only_reports_finished_folds_without_fitting(tmp_path, monkeypatc
     runs = {(r["model"], r["task"]): r for r in res["runs"]}
     assert set(runs) == {("mlp-v0-stats", "matbench_steels")}
     assert runs["mlp-v0-stats", "matbench_steels"]["n_folds"] == 1
-    assert (tmp_path / "docs" / "matbench_table.md").exists()
+    table = (tmp_path / "docs" / "matbench_table.md").read_text()
+    assert "(1 fold)" in table and "(1 folds)" not in table
 
 
 def test_leaderboard_reference_covers_all_tasks_and_is_consistent():

@@ -95,7 +95,7 @@ def markdown_table(results: dict[str, Any], reference: bool = True) -> str:
             if m != "dummy" and r["mean"] == best:
                 text = f"**{text}**"
             n = r.get("n_folds", 5)
-            row.append(text if n == 5 else f"{text} ({n} folds)")
+            row.append(text if n == 5 else f"{text} ({n} fold{'' if n == 1 else 's'})")
         if reference:
             ref = LEADERBOARD.get(t)
             if ref is None:
