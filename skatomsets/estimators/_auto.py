@@ -119,10 +119,11 @@ AUTO_RULES_DOC = """\
     ``embedding_dim=None``; "own" width: 64 for the set models, 128 for the MLPs.) These
     are the budgets chosen on inner validation splits of the MatBench tasks, 312 to
     132,752 rows; the last row is an epoch budget (more epochs do better there). From
-    50,000 rows the set models read out with weighted set2set: on mp_gap (fold 0) it
-    gives 0.245 eV against 0.350 with the mean, for ~3.5x the time per epoch (~22 s per
-    epoch on one CPU thread for 85,000 compositions); the mean stays below 50,000 rows,
-    where inner validation on the MatBench tasks preferred it or found no difference.
+    50,000 rows the set models read out with weighted set2set: on mp_gap it gives
+    0.243-0.246 eV on the official folds against 0.350 with the mean, for ~7x the time
+    (21-25 minutes per fit on one CPU thread for 85,000 compositions, against 3); below
+    50,000 rows the mean stays, as the inner validation of the MatBench tasks mostly
+    chose it there.
     ``loss="auto"`` is ``"mae"``:
     the training loss agrees with the validation MAE that picks the epoch (and is robust
     to heavy-tailed targets); classifiers train on cross-entropy and pick the epoch by

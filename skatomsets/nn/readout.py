@@ -13,6 +13,8 @@ matrix products instead of gathers and scatters over members.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -102,7 +104,9 @@ class WeightedSet2Set(nn.Module):
 
         return self._attend_steps(attend, mix.shape[0])
 
-    def _attend_steps(self, attend, n_sets: int) -> torch.Tensor:
+    def _attend_steps(
+        self, attend: Callable[[torch.Tensor], torch.Tensor], n_sets: int
+    ) -> torch.Tensor:
         """``q*_T`` from ``attend`` (query ``q_t`` (b, d) -> attended sum ``r_t`` (b, d)).
 
         The LSTM cell of ``self.lstm`` (its parameters, gate order i, f, g, o), computed
