@@ -28,7 +28,7 @@ n_neurons : int or "auto", default="auto"
     "auto": 64 below 50,000 training rows, 256 from there.
 readout : {"mean", "set2set"} or "auto", default="auto"
     Weighted mean (paper eq. 4) or weighted set2set (eqs. 5-9, 3 steps).
-    "auto": the mean below 50,000 training rows, set2set from there.
+    "auto": set2set for regressors from 50,000 training rows, else the mean.
 activation : {"softplus", "relu"}, default="softplus"
 embedding_dim : int or None, default=None
     If set, the members are atomic numbers (``ElementEmbeddingFeaturizer("atomic_number")``)
