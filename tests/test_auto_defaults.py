@@ -67,7 +67,7 @@ def test_size_rules_resolve_per_number_of_training_rows(
 
 def test_set_models_default_to_the_auto_readout_and_record_it():
     """``readout="auto"``: the mean on small data, set2set from 50,000 rows for regressors
-    (mp_gap: 0.243-0.246 eV against 0.350 with the mean; classifiers gained nothing on
+    (mp_gap: 0.243-0.248 eV against 0.350 with the mean; classifiers gained nothing on
     mp_is_metal and keep the mean); the MLPs have no readout to resolve."""
     assert AtomSetsRegressor().readout == AtomSetsClassifier().readout == "auto"
     assert "readout" not in resolve_training_params(AtomSetsMLPRegressor(), 100_000)

@@ -122,8 +122,8 @@ AUTO_RULES_DOC = """\
     are the budgets chosen on inner validation splits of the MatBench tasks, 312 to
     132,752 rows; the last row is an epoch budget (more epochs do better there). From
     50,000 rows the set regressors read out with weighted set2set: on mp_gap it gives
-    0.243-0.246 eV on the official folds against 0.350 with the mean, for ~7x the time
-    (21-25 minutes per fit on one CPU thread for 85,000 compositions, against 3); the
+    0.243-0.248 eV on the official folds against 0.350 with the mean, for 7-10x the time
+    (21-29 minutes per fit on one busy CPU thread for 85,000 compositions, against 3); the
     classifiers keep the mean (no gain on mp_is_metal), and so does everything below
     50,000 rows, where the inner validation of the MatBench tasks mostly chose it.
     ``loss="auto"`` is ``"mae"``:
@@ -176,7 +176,7 @@ def auto_lr(est: Any, n: int) -> float:
 def auto_readout(est: Any, n: int) -> str:
     """``readout="auto"``: set2set from 50,000 rows for regressors, else the mean.
 
-    Measured with the defaults on the official folds: mp_gap 0.243-0.246 eV with set2set
+    Measured with the defaults on the official folds: mp_gap 0.243-0.248 eV with set2set
     against 0.350 with the mean, mp_e_form 0.090 against 0.102 eV/atom (fold 0); the
     classifier gained nothing on mp_is_metal (ROC-AUC 0.949 against 0.952, fold 0) for ~12x
     the time, so classifiers keep the mean.
