@@ -265,3 +265,49 @@ def test_read_record_rejects_what_cannot_be_reused(tmp_path):
     assert records.read_record(path, required=("y_true",)) is None
     assert records.read_record(path, {"params": {"lr": 0.1}}) is not None
     assert records.read_record(path, {"params": {"lr": 0.2}}) is None  # stale
+
+
+def test_changed_size_rules_make_fold_files_stale(tmp_path, monkeypatch):
+    # Same parameters ("auto" lr), but the rule behind "auto" changed: not the defaults now.
+    from skatomsets.estimators import _auto
+
+    _run(tmp_path, models=["mlp-v0-stats"])
+    calls = []
+    real = matbench.run_matbench_folds
+    monkeypatch.setattr(
+        matbench,
+        "run_matbench_folds",
+        lambda *a, **k: calls.append(tuple(k["folds"])) or real(*a, **k),
+    )
+    _run(tmp_path, models=["mlp-v0-stats"])
+    assert calls == []  # unchanged rules: every record reused
+    monkeypatch.setattr(_auto, "auto_lr", lambda est, n: 7e-3)
+    _run(tmp_path, models=["mlp-v0-stats"])
+    assert calls == [(0, 1), (0, 1)]  # both tasks refitted on both folds
+    rec = matbench.load_fold(matbench.fold_path(tmp_path / "runs", "mlp-v0-stats", TASKS[0], 0))
+    assert rec["resolved"]["lr"] == 7e-3
+
+
+def test_records_from_before_readout_auto_count_as_mean(tmp_path):
+    from skatomsets.estimators._auto import resolve_training_params
+    from skatomsets.models import make_model
+
+    pipe = make_model("atomsets-v0")
+    p = tmp_path / "f.json"
+    for n_train, fresh in ((1000, True), (60_000, False)):  # auto: mean, then set2set
+        resolved = resolve_training_params(pipe.steps[-1][1], n_train)
+        del resolved["readout"]  # written before readout became "auto"
+        rec = {
+            "model": "atomsets-v0",
+            "task": "t",
+            "fold": 0,
+            "signature": {},
+            "score": 1.0,
+            "y_true": [1.0],
+            "predictions": [1.0],
+            "n_train": n_train,
+            "resolved": {**resolved, "n_threads": 99},  # another machine's threads
+        }
+        p.write_text(json.dumps(rec))
+        assert (matbench.load_fold(p, estimator=pipe) is not None) is fresh
+        assert matbench.load_fold(p) is not None  # no estimator: no check

@@ -118,7 +118,35 @@ def _run_folds(
     return done
 
 
-def load_fold(path: str | os.PathLike[str], signature: dict[str, Any] | None = None):
+#: Training parameters that became ``"auto"`` after records were first written, with the
+#: fixed default they had before: a record without the key was made with that value.
+_BEFORE_AUTO = {"readout": "mean"}
+#: Resolved values that depend on the machine, not on the defaults.
+_MACHINE_PARAMS = ("n_threads",)
+
+
+def _same_defaults(rec: dict[str, Any], est: Any) -> bool:
+    """Whether ``rec`` was trained with what ``est``'s defaults resolve to today.
+
+    The record's parameters (its signature) can be unchanged while the size rules behind
+    ``"auto"`` have changed; such a record is not what the defaults give any more.
+    """
+    expected = resolved_training_params(est, rec.get("n_train", 0))
+    recorded = rec.get("resolved")
+    if expected is None or not isinstance(recorded, dict):
+        return expected is None
+    recorded = {**_BEFORE_AUTO, **recorded}
+    return all(
+        name in _MACHINE_PARAMS or jsonable(recorded.get(name)) == jsonable(value)
+        for name, value in expected.items()
+    )
+
+
+def load_fold(
+    path: str | os.PathLike[str],
+    signature: dict[str, Any] | None = None,
+    estimator: Any = None,
+):
     """A stored fold record, or None when it is missing, corrupt or stale.
 
     Parameters
@@ -127,12 +155,21 @@ def load_fold(path: str | os.PathLike[str], signature: dict[str, Any] | None = N
     signature : dict, optional
         If given, the record must have been made with exactly this signature (model
         parameters, rows used); otherwise it is stale.
+    estimator : estimator or Pipeline, optional
+        If given, the record's resolved training budget (``"resolved"``) must equal what
+        this estimator's ``"auto"`` parameters resolve to for the record's ``n_train``
+        today (the number of threads aside); otherwise the size rules changed since the
+        record was made and it is stale.
 
     Returns
     -------
     dict or None
     """
-    return read_record(path, signature, required=_FOLD_KEYS, valid=_usable_fold)
+
+    def valid(rec: dict[str, Any]) -> bool:
+        return _usable_fold(rec) and (estimator is None or _same_defaults(rec, estimator))
+
+    return read_record(path, signature, required=_FOLD_KEYS, valid=valid)
 
 
 def run_benchmark(
@@ -247,8 +284,10 @@ def run_benchmark(
                     model, task, config, {**tuning["chosen"], **(overrides or {})}
                 )
             signature = {"params": params, "rows": len(df)}
+            current = make_benchmark_model(model, task, params)
             found = {
-                k: load_fold(fold_path(out, model, task, k), signature) for k in fold_ids[task]
+                k: load_fold(fold_path(out, model, task, k), signature, current)
+                for k in fold_ids[task]
             }
             todo = [k for k, rec in found.items() if rec is None]
             bar.update(len(found) - len(todo))
