@@ -46,8 +46,8 @@ def test_training_budget_defaults_to_auto(cls):
     [
         (250, 16, 1500, 300, 5, "constant"),  # steels
         (399, 16, 1500, 300, 5, "constant"),
-        (400, 32, 400, 80, 3, "constant"),  # jdft2d, phonons
-        (1999, 32, 400, 80, 3, "constant"),
+        (400, 32, 1000, 200, 5, "constant"),  # jdft2d, phonons
+        (1999, 32, 1000, 200, 5, "constant"),
         (2000, 64, 400, 80, 3, "constant"),  # expt_gap ... glass
         (8000, 256, 1000, 100, 3, "constant"),  # log_gvrh ... perovskites
         (49_999, 256, 1000, 100, 3, "constant"),
