@@ -123,8 +123,8 @@ AUTO_RULES_DOC = """\
     132,752 rows; the last row is an epoch budget (more epochs do better there). From 400
     to 1,999 rows the budget is the paper's patience of 200 epochs with 5 networks: on the
     official folds it gives phonons 51.0 against 56.9 with 400 epochs, patience 80 and 3
-    networks (AtomSets-V0) and the same jdft2d, for ~2.5x the time (1-2 minutes per fit of
-    1,000 compositions on one thread). From
+    networks (AtomSets-V0) and the same jdft2d, for about 2.5x the time (phonons fold 0,
+    1,012 compositions, one CPU thread: 178 s against 70 s). From
     50,000 rows the set regressors read out with weighted set2set: on mp_gap it gives
     0.243-0.248 eV on the official folds against 0.350 with the mean, for 7-10x the time
     (21-29 minutes per fit on one busy CPU thread for 85,000 compositions, against 3); the
@@ -181,7 +181,7 @@ def auto_readout(est: Any, n: int) -> str:
     """``readout="auto"``: set2set from 50,000 rows for regressors, else the mean.
 
     Measured with the defaults on the official folds: mp_gap 0.243-0.248 eV with set2set
-    against 0.350 with the mean, mp_e_form 0.090 against 0.102 eV/atom (fold 0); the
+    against 0.350 with the mean, mp_e_form 0.091 against 0.103 eV/atom (5 folds); the
     classifier gained nothing on mp_is_metal (ROC-AUC 0.949 against 0.952, fold 0) for ~12x
     the time, so classifiers keep the mean.
     """
