@@ -85,15 +85,21 @@ def test_resume_skips_finished_folds_and_recomputes_corrupt_ones(tmp_path, monke
     assert not [p for p in os.listdir(runs) if p.endswith(".tmp")]
 
 
-def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
-    _run(tmp_path, models=["mlp-v0-stats"])
+def _count_fits(monkeypatch):
+    """The folds of every ``run_matbench_folds`` call from now on, one tuple per call."""
     calls = []
     real = matbench.run_matbench_folds
     monkeypatch.setattr(
         matbench,
         "run_matbench_folds",
-        lambda *a, **k: calls.extend(k["folds"]) or real(*a, **k),
+        lambda *a, **k: calls.append(tuple(k["folds"])) or real(*a, **k),
     )
+    return calls
+
+
+def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
+    _run(tmp_path, models=["mlp-v0-stats"])
+    calls = _count_fits(monkeypatch)
     matbench.run_benchmark(
         models=["mlp-v0-stats"],
         tasks=["matbench_steels"],
@@ -104,7 +110,7 @@ def test_changed_parameters_make_fold_files_stale(tmp_path, monkeypatch):
         overrides={**TINY, "lr": 5e-3},
         progress=False,
     )
-    assert calls == [0, 1]  # both folds refitted
+    assert calls == [(0, 1)]  # both folds refitted
 
 
 def test_load_fold_rejects_bad_records(tmp_path):
@@ -272,13 +278,7 @@ def test_changed_size_rules_make_fold_files_stale(tmp_path, monkeypatch):
     from skatomsets.estimators import _auto
 
     _run(tmp_path, models=["mlp-v0-stats"])
-    calls = []
-    real = matbench.run_matbench_folds
-    monkeypatch.setattr(
-        matbench,
-        "run_matbench_folds",
-        lambda *a, **k: calls.append(tuple(k["folds"])) or real(*a, **k),
-    )
+    calls = _count_fits(monkeypatch)
     _run(tmp_path, models=["mlp-v0-stats"])
     assert calls == []  # unchanged rules: every record reused
     monkeypatch.setattr(_auto, "auto_lr", lambda est, n: 7e-3)
