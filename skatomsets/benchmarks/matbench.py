@@ -96,13 +96,13 @@ def _run_folds(
     model: str,
     task: str,
     df: Any,
-    params: dict[str, Any],
+    est: Any,
     signature: dict[str, Any],
     folds: list[int],
     bar: Any,
 ) -> dict[int, dict[str, Any]]:
-    """Fit ``folds`` through :func:`run_matbench_folds`, writing each record when it is done."""
-    est = make_benchmark_model(model, task, params)
+    """Fit ``folds`` of the unfitted ``est`` (each on a clone) through
+    :func:`run_matbench_folds`, writing each record when it is done."""
     done: dict[int, dict[str, Any]] = {}
 
     def save(res: FoldResult) -> None:
@@ -293,7 +293,7 @@ def run_benchmark(
             bar.update(len(found) - len(todo))
             if todo and compute:
                 bar.set_postfix_str(f"{model} {task}")
-                found.update(_run_folds(out, model, task, df, params, signature, todo, bar))
+                found.update(_run_folds(out, model, task, df, current, signature, todo, bar))
             elif todo:  # report only: the folds not finished are left out
                 bar.update(len(todo))
             records = [rec for rec in found.values() if rec is not None]
