@@ -60,3 +60,73 @@ def test_megnet_from_scratch_trains_on_the_structures_with_the_learning_curve_bu
     assert est.max_epochs == BUDGET["megnet_epochs"]
     assert est.batch_size == BUDGET["megnet_batch_size"]
     assert est.random_state == 0
+
+
+def test_report_marks_cells_made_with_an_earlier_budget_and_drops_their_bold(tmp_path):
+    # records without a budget were made under the rules before session 12: at 844 rows
+    # (400-1,999) that is another budget than today's, at 5,500 rows the same one
+    for k in range(2):
+        for model, mae in [("chgnet-v3", 0.18), ("megnet-v1", 0.24)]:
+            (tmp_path / f"dielectric_n__{model}__fold{k}.json").write_text(
+                json.dumps(
+                    {"task": "dielectric_n", "model": model, "fold": k, "mae": mae, "n_train": 844}
+                )
+            )
+            (tmp_path / f"perovskites__{model}__fold{k}.json").write_text(
+                json.dumps(
+                    {
+                        "task": "perovskites",
+                        "model": model,
+                        "fold": k,
+                        "mae": mae / 3,
+                        "n_train": 5500,
+                    }
+                )
+            )
+    lines = report_parents(tmp_path).splitlines()
+    diel = [line for line in lines if line.startswith("| dielectric_n")]
+    perov = [line for line in lines if line.startswith("| perovskites")]
+    assert len(diel) == 2 and all(line.count(" † |") == 1 for line in diel)
+    assert not any("**" in line for line in diel)
+    assert not any("†" in line for line in perov)
+    assert sum("**" in line for line in perov) == 1
+    assert lines[-1].startswith("† made with an earlier training budget")
+
+
+def test_parent_runner_refits_only_records_made_with_another_budget(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+    from sklearn.preprocessing import FunctionTransformer
+
+    import skatomsets.structure_data as structure_data
+    from skatomsets import AtomSetsMLPRegressor
+    from skatomsets.benchmarks import parents
+
+    rng = np.random.default_rng(0)
+    n = 520  # 416 training rows per fold: the 400-1,999-row rule
+    X = rng.normal(size=(n, 3))
+    df = pd.DataFrame(
+        {"structure": list(X), "target": X @ [1.0, -2.0, 0.5], "test_fold": np.arange(n) % 5}
+    )
+    monkeypatch.setattr(structure_data, "load_structure_set", lambda path, target: df)
+    monkeypatch.setattr(parents, "featurizer", lambda model, cache: FunctionTransformer(np.vstack))
+    # a short default MLP: its ensemble size still comes from the size rules
+    monkeypatch.setattr(
+        parents,
+        "estimator",
+        lambda model: AtomSetsMLPRegressor(max_epochs=2, patience=1, random_state=0),
+    )
+    store = parents.RecordStore(tmp_path)
+    for k, budget in [(0, None), (1, "today")]:
+        rec = {"task": "dielectric_n", "model": "mlp-f", "fold": k, "mae": 9.0, "n_train": 416}
+        if budget == "today":
+            rec["resolved"] = parents.resolved_training_params(parents.estimator("mlp-f"), 416)
+        store.write(rec, "dielectric_n", "mlp-f", f"fold{k}")
+    parents.run_parent_task(
+        "dielectric_n", ["mlp-f"], tmp_path, tmp_path, folds=[0, 1], log=lambda s: None
+    )
+    fold0 = store.read("dielectric_n", "mlp-f", "fold0")
+    fold1 = store.read("dielectric_n", "mlp-f", "fold1")
+    assert fold0["mae"] != 9.0  # no budget at 416 rows: the old rule's, so refitted
+    assert fold0["resolved"]["n_ensemble"] == 5
+    assert fold1["mae"] == 9.0  # made with today's budget: kept

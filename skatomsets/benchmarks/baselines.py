@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,8 +10,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from ..datasets import is_classification
+from .records import jsonable
 
-__all__ = ["DummyModel", "make_benchmark_model", "resolved_training_params"]
+__all__ = ["DummyModel", "make_benchmark_model", "resolved_training_params", "same_defaults"]
+
+#: Resolved values that depend on the machine, not on the defaults.
+MACHINE_PARAMS = ("n_threads",)
 
 
 class DummyModel(BaseEstimator):
@@ -106,3 +111,61 @@ def resolved_training_params(model: Any, n_train: int) -> dict[str, Any] | None:
     if not hasattr(final, "n_ensemble"):
         return None
     return resolve_training_params(final, int(n_train))
+
+
+def same_defaults(
+    record: dict[str, Any],
+    model: Any,
+    *,
+    before_auto: dict[str, Any] | None = None,
+    unrecorded: Callable[[Any, int], dict[str, Any] | None] | None = None,
+) -> bool:
+    """Whether ``record`` was trained with what ``model``'s defaults resolve to today.
+
+    A record's parameters can be unchanged while the size rules behind ``"auto"`` have
+    changed; such a record is not what the defaults give any more. The record's
+    ``"resolved"`` budget is compared with :func:`resolved_training_params` for its
+    ``"n_train"``, every value except the machine's thread count (:data:`MACHINE_PARAMS`).
+
+    Parameters
+    ----------
+    record : dict
+        A fold record with ``"n_train"`` and, normally, ``"resolved"``.
+    model : estimator or Pipeline
+        The unfitted model the record stands for.
+    before_auto : dict, optional
+        Parameters that became ``"auto"`` after records were first written, with the
+        fixed value they had before: a recorded budget without the key had that value.
+    unrecorded : callable, optional
+        ``unrecorded(model, n_train)``: the budget that records without ``"resolved"``
+        were made with. Without it such a record is stale for a model with a budget.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skatomsets import AtomSetsRegressor
+    >>> est = AtomSetsRegressor(random_state=0)
+    >>> today = resolved_training_params(est, 900)
+    >>> same_defaults({"n_train": 900, "resolved": today}, est)
+    True
+    >>> same_defaults({"n_train": 900, "resolved": {**today, "n_ensemble": 1}}, est)
+    False
+    >>> same_defaults({"n_train": 900}, est)  # the budget is unknown
+    False
+    """
+    expected = resolved_training_params(model, record.get("n_train", 0))
+    if expected is None:
+        return True
+    recorded = record.get("resolved")
+    if not isinstance(recorded, dict):
+        recorded = unrecorded(model, int(record.get("n_train", 0))) if unrecorded else None
+        if recorded is None:
+            return False
+    recorded = {**(before_auto or {}), **recorded}
+    return all(
+        name in MACHINE_PARAMS or jsonable(recorded.get(name)) == jsonable(value)
+        for name, value in expected.items()
+    )

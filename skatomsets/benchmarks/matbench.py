@@ -38,7 +38,7 @@ import numpy as np
 from .._io import atomic_write_text
 from ..datasets import is_classification, load_matbench
 from ..protocols import FoldResult, run_matbench_folds
-from .baselines import make_benchmark_model, resolved_training_params
+from .baselines import make_benchmark_model, resolved_training_params, same_defaults
 from .config import DEFAULT_MODELS, DEFAULT_TASKS, candidates, resolve_params
 from .plots import parity_plot, roc_plot
 from .records import RecordStore, jsonable, read_record, require_out_dir, write_record
@@ -121,25 +121,6 @@ def _run_folds(
 #: Training parameters that became ``"auto"`` after records were first written, with the
 #: fixed default they had before: a record without the key was made with that value.
 _BEFORE_AUTO = {"readout": "mean"}
-#: Resolved values that depend on the machine, not on the defaults.
-_MACHINE_PARAMS = ("n_threads",)
-
-
-def _same_defaults(rec: dict[str, Any], est: Any) -> bool:
-    """Whether ``rec`` was trained with what ``est``'s defaults resolve to today.
-
-    The record's parameters (its signature) can be unchanged while the size rules behind
-    ``"auto"`` have changed; such a record is not what the defaults give any more.
-    """
-    expected = resolved_training_params(est, rec.get("n_train", 0))
-    recorded = rec.get("resolved")
-    if expected is None or not isinstance(recorded, dict):
-        return expected is None
-    recorded = {**_BEFORE_AUTO, **recorded}
-    return all(
-        name in _MACHINE_PARAMS or jsonable(recorded.get(name)) == jsonable(value)
-        for name, value in expected.items()
-    )
 
 
 def load_fold(
@@ -167,7 +148,9 @@ def load_fold(
     """
 
     def valid(rec: dict[str, Any]) -> bool:
-        return _usable_fold(rec) and (estimator is None or _same_defaults(rec, estimator))
+        return _usable_fold(rec) and (
+            estimator is None or same_defaults(rec, estimator, before_auto=_BEFORE_AUTO)
+        )
 
     return read_record(path, signature, required=_FOLD_KEYS, valid=valid)
 

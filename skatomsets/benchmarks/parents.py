@@ -10,7 +10,9 @@ perovskites, else ``KFold(5, shuffle=True, random_state=18012019)``), with the p
 Features are computed once per structure through the featurizers' on-disk cache, before
 splitting (they are per-structure and unsupervised: nothing leaks); the estimator is fitted
 on the training folds only. One record per task/model/fold
-(``OUT/<task>__<model>__fold<k>.json``, :mod:`~skatomsets.benchmarks.records`; resumable);
+(``OUT/<task>__<model>__fold<k>.json``, :mod:`~skatomsets.benchmarks.records`; resumable,
+with the training budget the defaults resolved to, so that a record made under other size
+rules is refitted rather than reused);
 :func:`~skatomsets.benchmarks.reporting.parents_table` is the Markdown table. The command
 line is ``scripts/bench_parents.py``.
 
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .baselines import resolved_training_params, same_defaults
 from .config import PARENT_TASKS
 from .records import RecordStore
 from .reporting import parents_table
@@ -83,6 +86,27 @@ def estimator(model: str) -> Any:
     return AtomSetsRegressor(random_state=0)
 
 
+#: The 400-1,999-row size rule before session 12 (records of that time carry no budget).
+_RULE_400_BEFORE = {"max_epochs": 400, "patience": 80, "n_ensemble": 3}
+
+
+def _unrecorded_budget(model: Any, n_train: int) -> dict[str, Any] | None:
+    """The budget of a record written before records carried one.
+
+    The size rules did not change from the first parent-comparison record until session
+    12, which set the 400-1,999-row budget to 1000 epochs, patience 200 and 5 networks
+    (it was :data:`_RULE_400_BEFORE`) and made records carry their budget. Parameters the
+    model sets itself (``megnet-scratch``) were never "auto" and keep their value.
+    """
+    budget = resolved_training_params(model, n_train)
+    if budget is not None and 400 <= n_train < 2000:
+        final = model.steps[-1][1] if hasattr(model, "steps") else model
+        budget.update(
+            {k: v for k, v in _RULE_400_BEFORE.items() if getattr(final, k, None) == "auto"}
+        )
+    return budget
+
+
 def run_parent_task(
     task: str,
     models: Sequence[str],
@@ -93,7 +117,10 @@ def run_parent_task(
     cache: bool | str | os.PathLike[str] | None = True,
     log: Callable[[str], None] = print,
 ) -> None:
-    """Run the models on every (requested) fold of one task that has no record yet.
+    """Run the models on every (requested) fold of one task that has no current record.
+
+    A record is current when it has an MAE and was trained with the budget the default
+    estimator resolves to today for its number of training rows (the thread count aside).
 
     Parameters
     ----------
@@ -117,10 +144,15 @@ def run_parent_task(
     y = df["target"].to_numpy()
     store = RecordStore(out_dir)
     for model in models:
+        template = estimator(model)
+
+        def current(rec: dict[str, Any], template: Any = template) -> bool:
+            return same_defaults(rec, template, unrecorded=_unrecorded_budget)
+
         todo = [
             k
             for k in (folds or sorted(set(df["test_fold"])))
-            if not store.exists(task, model, f"fold{k}", required=("mae",))
+            if not store.exists(task, model, f"fold{k}", required=("mae",), valid=current)
         ]
         if not todo:
             continue
@@ -143,6 +175,7 @@ def run_parent_task(
                 "n_test": int((~train).sum()),
                 "fit_seconds": time.perf_counter() - t,
                 "featurize_seconds": feat_s,
+                "resolved": resolved_training_params(template, int(train.sum())),
             }
             store.write(rec, task, model, f"fold{k}")
             log(json.dumps(rec))
@@ -151,8 +184,15 @@ def run_parent_task(
 def report_parents(
     out_dir: str | os.PathLike[str], plot: str | os.PathLike[str] | None = None
 ) -> str:
-    """The Markdown table of every record in ``out_dir`` (and the bar plot, when ``plot``)."""
+    """The Markdown table of every record in ``out_dir`` (and the bar plot, when ``plot``).
+
+    Records trained with another budget than the default estimator resolves to today are
+    marked in the table (:func:`~skatomsets.benchmarks.reporting.parents_table`).
+    """
     records = RecordStore(out_dir).load_all()
+    templates = {m: estimator(m) for m in {r["model"] for r in records}}
+    for r in records:
+        r["stale"] = not same_defaults(r, templates[r["model"]], unrecorded=_unrecorded_budget)
     if plot is not None:
         from .plots import parents_plot
 

@@ -314,7 +314,9 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
     it is not 5); the best cell of each set is in bold. Columns: the site levels V0-V4
     (``chgnet-v<k>`` / ``megnet-v<k>``), the structure vector under an MLP (``mlp-chgnet``:
     CHGNet's ``crystal``, ``mlp-f``: MEGNet's ``f``) and MEGNet trained end to end from
-    random weights (``megnet-scratch``).
+    random weights (``megnet-scratch``). A cell with a fold record marked ``"stale"`` (made
+    with another budget than the defaults resolve to today) ends in a dagger, explained
+    under the table, and a set with such a cell has no bold (its cells are not comparable).
 
     Parameters
     ----------
@@ -326,6 +328,7 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
     str
     """
     maes: dict[tuple[str, str], list[float]] = {}
+    stale = {(r["task"], r["model"]) for r in records if r.get("stale")}
     for r in records:
         maes.setdefault((r["task"], r["model"]), []).append(float(r["mae"]))
     lines = [
@@ -340,7 +343,8 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
         means = {m: float(np.mean(v)) for (t, m), v in maes.items() if t == task}
         if not means:
             continue
-        best = min(means, key=means.__getitem__)
+        mixed = any((task, m) in stale for m in means)
+        best = None if mixed else min(means, key=means.__getitem__)
         for label, models in layout.items():
             if not any(m in means for m in models if m):
                 continue
@@ -353,8 +357,15 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
                 cell = f"{np.mean(v):.4f} ± {np.std(v):.4f}"
                 cell = f"**{cell}**" if m == best else cell
                 n = len(v)
-                cells.append(cell if n == 5 else f"{cell} ({n} fold{'s' * (n != 1)})")
+                cell = cell if n == 5 else f"{cell} ({n} fold{'s' * (n != 1)})"
+                cells.append(f"{cell} †" if (task, m) in stale else cell)
             lines.append(f"| {task} | {label} | " + " | ".join(cells) + " |")
+    if stale:
+        lines += [
+            "",
+            "† made with an earlier training budget than the defaults resolve to today "
+            "(not re-run); a set with such a cell has no bold.",
+        ]
     return "\n".join(lines)
 
 
