@@ -35,28 +35,19 @@ def lc():
     return mod
 
 
-def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
+def test_main_writes_points_table_and_plot_and_resumes_only_same_budget_points(
+    lc, tmp_path
+) -> None:
     data = _toy_set(tmp_path, 40)
     out, table, png = tmp_path / "lc", tmp_path / "table.md", tmp_path / "lc.png"
+    common = ["--data", str(data), "--target", "y", "--name", "toy", "--out", str(out)]
+    common += ["--sizes", "20", "--draws", "1", "--megnet-epochs", "2"]
     rc = lc.main(
         [
-            "--data",
-            str(data),
-            "--target",
-            "y",
-            "--name",
-            "toy",
-            "--out",
-            str(out),
+            *common,
             "--models",
             ",".join(lc.MODELS),
-            "--sizes",
-            "20",
-            "--draws",
-            "1",
             "--atomsets-epochs",
-            "2",
-            "--megnet-epochs",
             "2",
             "--table",
             str(table),
@@ -72,28 +63,31 @@ def test_main_writes_points_table_and_plot(lc, tmp_path) -> None:
     text = table.read_text()
     assert "n=20" in text and all(m in text for m in lc.MODELS)
     assert png.stat().st_size > 0
-    # resumable: a second run finds every point done and trains nothing
-    mtimes = [p.stat().st_mtime_ns for p in points]
-    assert (
-        lc.main(
-            [
-                "--data",
-                str(data),
-                "--target",
-                "y",
-                "--name",
-                "toy",
-                "--out",
-                str(out),
-                "--sizes",
-                "20",
-                "--draws",
-                "1",
-            ]
+    # resumable: a second run with the same budget finds every point done, trains nothing
+    mtimes = {p.parent.name: p.stat().st_mtime_ns for p in points}
+    assert lc.main([*common, "--atomsets-epochs", "2"]) == 0
+    assert {p.parent.name: p.stat().st_mtime_ns for p in points} == mtimes
+    # another AtomSets budget: those points are refitted, MEGNet's are kept
+    assert lc.main([*common, "--atomsets-epochs", "3"]) == 0
+    for p in points:
+        refitted = p.stat().st_mtime_ns != mtimes[p.parent.name]
+        assert refitted == (not p.parent.name.startswith("megnet")), p.parent.name
+        assert json.loads(p.read_text())["params"]["max_epochs"] == (
+            2 if p.parent.name.startswith("megnet") else 3
         )
-        == 0
-    )
-    assert [p.stat().st_mtime_ns for p in points] == mtimes
+        if not p.parent.name.startswith("megnet"):
+            assert json.loads(p.read_text())["resolved"]["n_ensemble"] >= 1
+
+
+def test_learning_curve_points_without_a_recorded_budget_are_stale_for_auto_models():
+    from skatomsets.benchmarks.learning_curves import _current, model_params
+
+    for name, stale in [("atomsets-v0", True), ("megnet-scratch", False)]:
+        params = model_params(name)
+        rec = {"n_train": 500, "test_mae": 0.1, "params": params}
+        assert _current(name, params)(rec) is not stale, name
+        # another explicit budget is stale for both
+        assert not _current(name, params)({**rec, "params": {**params, "lr": 0.5}})
 
 
 def test_a_chgnet_level_runs_on_the_curve_and_an_unknown_model_is_refused(lc, tmp_path) -> None:

@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
+from .baselines import resolved_training_params, same_defaults
 from .config import CONVERGENCE_SIZES, LEARNING_CURVE_MODELS
 from .plots import learning_curves_plot
-from .records import RecordStore
+from .records import RecordStore, jsonable
 from .reporting import learning_curves_table
 
 __all__ = [
@@ -155,6 +156,34 @@ def report_learning_curves(
     return text
 
 
+def _current(name: str, params: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a point record was made with ``params`` and today's ``"auto"`` budget.
+
+    ``megnet_min_steps`` may raise a MEGNet point's ``max_epochs``: that one value is not
+    compared for MEGNet. A record without a recorded budget is stale for a model whose
+    estimator has ``"auto"`` training parameters (the AtomSets and MLP models: their
+    ensemble size followed the size rules of the day).
+    """
+
+    def valid(rec: dict[str, Any]) -> bool:
+        skip = ("max_epochs",) if name.startswith("megnet") else ()
+        recorded, wanted = jsonable(rec.get("params", {})), jsonable(params)
+        if any(recorded.get(k) != v for k, v in wanted.items() if k not in skip):
+            return False
+        return same_defaults(rec, build_estimator(name, params, seed=0), unrecorded=_fixed)
+
+    return valid
+
+
+def _fixed(model: Any, n_train: int) -> dict[str, Any] | None:
+    """The budget of a record without one, when no training parameter is ``"auto"``."""
+    from ..estimators._auto import AUTO_PARAMS
+
+    if any(getattr(model, k, None) == "auto" for k in AUTO_PARAMS):
+        return None
+    return resolved_training_params(model, n_train)
+
+
 def run_learning_curves(
     data: str | os.PathLike[str],
     target: str,
@@ -247,7 +276,8 @@ def run_learning_curves(
             store = RecordStore(Path(out_dir) / name / m)
             for sp in by_draw[draw]:
                 point = f"n{len(sp.train)}_d{draw}"
-                if store.exists(point, required=("test_mae",)):
+                params = model_params(m, b)
+                if store.exists(point, required=("test_mae",), valid=_current(m, params)):
                     continue
                 if deadline is not None and time.time() > deadline:
                     log("deadline reached; stopping")
@@ -257,7 +287,6 @@ def run_learning_curves(
                     inputs[m] = featurize(m, X)
                     log(f"[{name}] featurized for {m} in {time.perf_counter() - t0:.1f} s")
                 Xm = inputs[m]
-                params = model_params(m, b)
                 if m.startswith("megnet") and megnet_min_steps:
                     n_fit = len(sp.train) - round(b["validation_fraction"] * len(sp.train))
                     per_epoch = -(-n_fit // b["megnet_batch_size"])
@@ -287,6 +316,7 @@ def run_learning_curves(
                     "epochs_run": int(max(epochs)) if epochs else 0,
                     "best_epochs": best,
                     "params": dict(params),
+                    "resolved": resolved_training_params(est, len(sp.train)),
                     "seed": seed,
                     "test_fraction": test_fraction,
                     "threads": threads,
