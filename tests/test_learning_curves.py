@@ -79,15 +79,35 @@ def test_main_writes_points_table_and_plot_and_resumes_only_same_budget_points(
             assert json.loads(p.read_text())["resolved"]["n_ensemble"] >= 1
 
 
-def test_learning_curve_points_without_a_recorded_budget_are_stale_for_auto_models():
+def test_points_without_a_recorded_budget_are_judged_by_their_number_of_networks():
     from skatomsets.benchmarks.learning_curves import _current, model_params
 
-    for name, stale in [("atomsets-v0", True), ("megnet-scratch", False)]:
-        params = model_params(name)
-        rec = {"n_train": 500, "test_mae": 0.1, "params": params}
-        assert _current(name, params)(rec) is not stale, name
-        # another explicit budget is stale for both
-        assert not _current(name, params)({**rec, "params": {**params, "lr": 0.5}})
+    params = model_params("atomsets-v0")  # n_ensemble="auto": 5 networks at 500 rows today
+    point = {"n_train": 500, "test_mae": 0.1, "params": params}
+    current = _current("atomsets-v0", params)
+    assert current({**point, "best_epochs": [10, 20, 30, 40, 50]})
+    assert not current({**point, "best_epochs": [10, 20, 30]})  # the rule before session 12
+    assert not current(point)  # nothing tells how many networks
+    assert not current({**point, "best_epochs": [1] * 5, "params": {**params, "lr": 0.5}})
+    megnet = model_params("megnet-scratch")  # every parameter explicit
+    assert _current("megnet-scratch", megnet)({"n_train": 500, "params": megnet})
+
+
+def test_megnet_points_with_raised_epochs_are_reused_and_refit_on_a_new_budget(
+    lc, tmp_path
+) -> None:
+    data = _toy_set(tmp_path, 30)
+    args = ["--data", str(data), "--target", "y", "--name", "toy", "--out", str(tmp_path)]
+    args += ["--sizes", "16", "--draws", "1", "--models", "megnet-scratch"]
+    args += ["--megnet-min-steps", "3"]  # 1 optimiser step per epoch: max_epochs raised to 3
+    point = tmp_path / "toy" / "megnet-scratch" / "n16_d0.json"
+    assert lc.main([*args, "--megnet-epochs", "1"]) == 0
+    assert json.loads(point.read_text())["params"]["max_epochs"] == 3
+    mtime = point.stat().st_mtime_ns
+    assert lc.main([*args, "--megnet-epochs", "1"]) == 0
+    assert point.stat().st_mtime_ns == mtime  # same budget: reused
+    assert lc.main([*args, "--megnet-epochs", "4"]) == 0
+    assert json.loads(point.read_text())["params"]["max_epochs"] == 4  # refitted
 
 
 def test_a_chgnet_level_runs_on_the_curve_and_an_unknown_model_is_refused(lc, tmp_path) -> None:

@@ -118,7 +118,7 @@ def same_defaults(
     model: Any,
     *,
     before_auto: dict[str, Any] | None = None,
-    unrecorded: Callable[[Any, int], dict[str, Any] | None] | None = None,
+    unrecorded: Callable[[Any, dict[str, Any]], dict[str, Any] | None] | None = None,
 ) -> bool:
     """Whether ``record`` was trained with what ``model``'s defaults resolve to today.
 
@@ -137,8 +137,9 @@ def same_defaults(
         Parameters that became ``"auto"`` after records were first written, with the
         fixed value they had before: a recorded budget without the key had that value.
     unrecorded : callable, optional
-        ``unrecorded(model, n_train)``: the budget that records without ``"resolved"``
-        were made with. Without it such a record is stale for a model with a budget.
+        ``unrecorded(model, record)``: the budget that a record without ``"resolved"`` was
+        made with, or None when unknown. Without it such a record is stale for a model
+        with a budget.
 
     Returns
     -------
@@ -155,17 +156,22 @@ def same_defaults(
     False
     >>> same_defaults({"n_train": 900}, est)  # the budget is unknown
     False
+    >>> same_defaults({"resolved": today}, est)  # the number of rows is unknown
+    False
     """
-    expected = resolved_training_params(model, record.get("n_train", 0))
+    n_train = record.get("n_train")
+    if not isinstance(n_train, int) or isinstance(n_train, bool):
+        return resolved_training_params(model, 1) is None  # rows unknown: stale if budgeted
+    expected = resolved_training_params(model, n_train)
     if expected is None:
         return True
     recorded = record.get("resolved")
     if not isinstance(recorded, dict):
-        recorded = unrecorded(model, int(record.get("n_train", 0))) if unrecorded else None
+        recorded = unrecorded(model, record) if unrecorded else None
         if recorded is None:
             return False
-    recorded = {**(before_auto or {}), **recorded}
+    recorded = jsonable({**(before_auto or {}), **recorded})
     return all(
-        name in MACHINE_PARAMS or jsonable(recorded.get(name)) == jsonable(value)
+        name in MACHINE_PARAMS or (name in recorded and recorded[name] == jsonable(value))
         for name, value in expected.items()
     )

@@ -159,29 +159,33 @@ def report_learning_curves(
 def _current(name: str, params: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
     """Whether a point record was made with ``params`` and today's ``"auto"`` budget.
 
-    ``megnet_min_steps`` may raise a MEGNet point's ``max_epochs``: that one value is not
-    compared for MEGNet. A record without a recorded budget is stale for a model whose
-    estimator has ``"auto"`` training parameters (the AtomSets and MLP models: their
-    ensemble size followed the size rules of the day).
+    ``params`` are the point's effective parameters (after ``megnet_min_steps``), compared
+    exactly with the record's; the ``"auto"`` ones (the AtomSets and MLP models' ensemble
+    size, ...) through :func:`~skatomsets.benchmarks.baselines.same_defaults`.
     """
 
     def valid(rec: dict[str, Any]) -> bool:
-        skip = ("max_epochs",) if name.startswith("megnet") else ()
-        recorded, wanted = jsonable(rec.get("params", {})), jsonable(params)
-        if any(recorded.get(k) != v for k, v in wanted.items() if k not in skip):
+        if jsonable(rec.get("params")) != jsonable(params):
             return False
-        return same_defaults(rec, build_estimator(name, params, seed=0), unrecorded=_fixed)
+        return same_defaults(rec, build_estimator(name, params, seed=0), unrecorded=_unrecorded)
 
     return valid
 
 
-def _fixed(model: Any, n_train: int) -> dict[str, Any] | None:
-    """The budget of a record without one, when no training parameter is ``"auto"``."""
-    from ..estimators._auto import AUTO_PARAMS
+def _unrecorded(model: Any, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The budget of a point recorded before points carried one (session 13).
 
-    if any(getattr(model, k, None) == "auto" for k in AUTO_PARAMS):
+    Every training parameter was explicit except those left ``"auto"``; of these only the
+    ensemble size varies below 50,000 rows (the thread count is not compared), and the
+    point shows it: one best epoch per network.
+    """
+    budget = resolved_training_params(model, record["n_train"])
+    if budget is None or getattr(model, "n_ensemble", None) != "auto":
+        return budget
+    best = record.get("best_epochs")
+    if not isinstance(best, list) or not best:
         return None
-    return resolved_training_params(model, n_train)
+    return {**budget, "n_ensemble": len(best)}
 
 
 def run_learning_curves(
@@ -277,6 +281,12 @@ def run_learning_curves(
             for sp in by_draw[draw]:
                 point = f"n{len(sp.train)}_d{draw}"
                 params = model_params(m, b)
+                if m.startswith("megnet") and megnet_min_steps:
+                    n_fit = len(sp.train) - round(b["validation_fraction"] * len(sp.train))
+                    per_epoch = -(-n_fit // b["megnet_batch_size"])
+                    params["max_epochs"] = max(
+                        b["megnet_epochs"], -(-megnet_min_steps // per_epoch)
+                    )
                 if store.exists(point, required=("test_mae",), valid=_current(m, params)):
                     continue
                 if deadline is not None and time.time() > deadline:
@@ -287,12 +297,6 @@ def run_learning_curves(
                     inputs[m] = featurize(m, X)
                     log(f"[{name}] featurized for {m} in {time.perf_counter() - t0:.1f} s")
                 Xm = inputs[m]
-                if m.startswith("megnet") and megnet_min_steps:
-                    n_fit = len(sp.train) - round(b["validation_fraction"] * len(sp.train))
-                    per_epoch = -(-n_fit // b["megnet_batch_size"])
-                    params["max_epochs"] = max(
-                        b["megnet_epochs"], -(-megnet_min_steps // per_epoch)
-                    )
                 est = build_estimator(m, params, seed=draw)
                 test = sp.test["test"]
                 t0 = time.perf_counter()

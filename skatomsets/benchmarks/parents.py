@@ -90,7 +90,7 @@ def estimator(model: str) -> Any:
 _RULE_400_BEFORE = {"max_epochs": 400, "patience": 80, "n_ensemble": 3}
 
 
-def _unrecorded_budget(model: Any, n_train: int) -> dict[str, Any] | None:
+def _unrecorded_budget(model: Any, record: dict[str, Any]) -> dict[str, Any] | None:
     """The budget of a record written before records carried one.
 
     The size rules did not change from the first parent-comparison record until session
@@ -98,6 +98,7 @@ def _unrecorded_budget(model: Any, n_train: int) -> dict[str, Any] | None:
     (it was :data:`_RULE_400_BEFORE`) and made records carry their budget. Parameters the
     model sets itself (``megnet-scratch``) were never "auto" and keep their value.
     """
+    n_train = record["n_train"]
     budget = resolved_training_params(model, n_train)
     if budget is not None and 400 <= n_train < 2000:
         final = model.steps[-1][1] if hasattr(model, "steps") else model

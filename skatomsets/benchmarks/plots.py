@@ -294,6 +294,8 @@ def parents_plot(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]
 
     Horizontal bars, one per model in :data:`~skatomsets.benchmarks.config.PARENT_MODELS`
     order that has records; CHGNet's in one colour, MEGNet's in another, the best marked.
+    A model with a record marked ``"stale"`` (another budget than today's defaults) gets a
+    hatched bar and a dagger on its label, and its panel marks no best.
 
     Parameters
     ----------
@@ -311,23 +313,29 @@ def parents_plot(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]
         1, len(tasks), figsize=(3.6 * len(tasks), 0.32 * len(PARENT_MODELS) + 1.6)
     )
     for ax, task in zip(axes[0], tasks, strict=True):
-        models, means, stds, folds = [], [], [], []
+        models, means, stds, labels, stale = [], [], [], [], []
         for m in PARENT_MODELS:
-            maes = [r["mae"] for r in records if r["task"] == task and r["model"] == m]
-            if maes:
+            rows = [r for r in records if r["task"] == task and r["model"] == m]
+            if rows:
+                maes = [r["mae"] for r in rows]
                 models.append(m)
                 means.append(float(np.mean(maes)))
                 stds.append(float(np.std(maes)))
-                folds.append(len(maes))
+                stale.append(any(r.get("stale") for r in rows))
+                label = m if len(maes) == 5 else f"{m} ({len(maes)})"
+                labels.append(f"{label} †" if stale[-1] else label)
         y = np.arange(len(models))[::-1]
         colours = ["tab:orange" if "chgnet" in m else "tab:blue" for m in models]
-        ax.barh(y, means, xerr=stds, color=colours, alpha=0.8, capsize=2)
-        best = int(np.argmin(means))
-        ax.barh(y[best], means[best], fill=False, edgecolor="black", linewidth=1.5)
-        ax.set_yticks(
-            y, [f"{m} ({k})" if k != 5 else m for m, k in zip(models, folds, strict=True)]
-        )
-        ax.set_xlabel("test MAE (5-fold mean ± std)")
+        bars = ax.barh(y, means, xerr=stds, color=colours, alpha=0.8, capsize=2)
+        for bar, old in zip(bars, stale, strict=True):
+            if old:
+                bar.set_hatch("//")
+                bar.set_alpha(0.4)
+        if not any(stale):
+            best = int(np.argmin(means))
+            ax.barh(y[best], means[best], fill=False, edgecolor="black", linewidth=1.5)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel("test MAE (5-fold mean ± std)" + ("\n† earlier budget" if any(stale) else ""))
         ax.set_title(task, fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
