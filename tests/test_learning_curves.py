@@ -152,3 +152,34 @@ def test_curves_plot_keeps_each_model_colour_across_panels_in_one_legend(monkeyp
     assert len(set(colours(ax_a).values())) == len(models)
     styles = {c.get_label(): c.lines[0].get_linestyle() for c in ax_a.containers}
     assert styles["atomsets-chgnet-v1 (2 draws)"] == "-" and styles["atomsets-v1 (2 draws)"] == "--"
+
+
+def test_report_marks_points_trained_with_fewer_networks_than_today(tmp_path) -> None:
+    from skatomsets.benchmarks.learning_curves import model_params, report_learning_curves
+
+    params = model_params("atomsets-v0")
+    # today: 5 networks below 2,000 rows; the 500-row point was trained with 3
+    for n, networks in [(100, 5), (500, 3)]:
+        point = tmp_path / "toy" / "atomsets-v0" / f"n{n}_d0.json"
+        point.parent.mkdir(parents=True, exist_ok=True)
+        point.write_text(
+            json.dumps(
+                {
+                    "dataset": "toy",
+                    "unit": "eV",
+                    "model": "atomsets-v0",
+                    "n_train": n,
+                    "draw": 0,
+                    "test_mae": 0.1,
+                    "fit_seconds": 1.0,
+                    "epochs_run": 10,
+                    "best_epochs": [5] * networks,
+                    "params": params,
+                }
+            )
+        )
+    text = report_learning_curves(tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| atomsets-v0 |"))
+    cells = [c.strip() for c in row.split("|")[2:-1]]
+    assert cells == ["0.1000 (1)", "0.1000 (1) †"]
+    assert "† trained with another" in text

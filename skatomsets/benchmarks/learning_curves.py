@@ -26,6 +26,7 @@ The command line is ``scripts/learning_curves.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -146,8 +147,21 @@ def report_learning_curves(
     table: str | os.PathLike[str] | None = None,
     plot: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The table of all points under ``out_dir``; also written to ``table`` / ``plot`` if given."""
+    """The table of all points under ``out_dir``; also written to ``table`` / ``plot`` if given.
+
+    Points trained with another ``"auto"`` budget than their model's parameters resolve to
+    today are marked ``"stale"`` (a dagger in the table,
+    :func:`~skatomsets.benchmarks.reporting.learning_curves_table`).
+    """
     rows = RecordStore(out_dir).load_all("*/*/n*_d*.json")
+    templates: dict[str, Any] = {}
+    for r in rows:
+        if not isinstance(r.get("params"), dict) or r.get("model") not in curve_models():
+            continue
+        key = json.dumps([r["model"], jsonable(r["params"])], sort_keys=True)
+        if key not in templates:
+            templates[key] = build_estimator(r["model"], r["params"], seed=0)
+        r["stale"] = not same_defaults(r, templates[key], unrecorded=_unrecorded)
     text = learning_curves_table(rows)
     if table is not None:
         atomic_write_text(table, text)

@@ -373,7 +373,8 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
 def summarize_learning_curves(
     rows: Sequence[dict[str, Any]],
 ) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """(dataset, model, size) -> mean/std MAE, draws, mean fit seconds, mean epochs."""
+    """(dataset, model, size) -> mean/std MAE, draws, mean fit seconds, mean epochs, and
+    whether any point is marked ``"stale"``."""
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["model"], r["n_train"]), []).append(r)
@@ -386,6 +387,7 @@ def summarize_learning_curves(
             "n": len(maes),
             "fit_s": float(np.mean([r["fit_seconds"] for r in g])),
             "epochs": float(np.mean([r["epochs_run"] for r in g])),
+            "stale": any(r.get("stale") for r in g),
         }
     return out
 
@@ -397,7 +399,11 @@ def model_order(models: Sequence[str] | set[str]) -> list[str]:
 
 
 def learning_curves_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Test MAE mean ± std (number of draws) per dataset, model and training-set size."""
+    """Test MAE mean ± std (number of draws) per dataset, model and training-set size.
+
+    A cell with a point marked ``"stale"`` (another ``"auto"`` budget than today's) ends
+    in a dagger, explained under its table.
+    """
     s = summarize_learning_curves(rows)
     lines = []
     for ds in sorted({k[0] for k in s}):
@@ -413,11 +419,20 @@ def learning_curves_table(rows: Sequence[dict[str, Any]]) -> str:
                 v = s.get((ds, m, n))
                 if v is None:
                     cells.append("-")
-                elif v["n"] > 1:
-                    cells.append(f"{v['mean']:.4f} ± {v['std']:.4f} ({v['n']})")
-                else:
-                    cells.append(f"{v['mean']:.4f} (1)")
+                    continue
+                cell = (
+                    f"{v['mean']:.4f} ± {v['std']:.4f} ({v['n']})"
+                    if v["n"] > 1
+                    else f"{v['mean']:.4f} (1)"
+                )
+                cells.append(f"{cell} †" if v["stale"] else cell)
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        if any(s[k]["stale"] for k in s if k[0] == ds):
+            lines += [
+                "",
+                '† trained with another `"auto"` budget than the size rules give today '
+                "(e.g. fewer networks); not re-run.",
+            ]
         lines += ["", "Mean fit wall time per point, s (mean epochs run):", ""]
         lines.append("| model | " + " | ".join(f"n={n}" for n in sizes) + " |")
         lines.append("|---|" + "---|" * len(sizes))
