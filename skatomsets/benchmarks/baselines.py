@@ -12,7 +12,13 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from ..datasets import is_classification
 from .records import jsonable
 
-__all__ = ["DummyModel", "make_benchmark_model", "resolved_training_params", "same_defaults"]
+__all__ = [
+    "DummyModel",
+    "final_estimator",
+    "make_benchmark_model",
+    "resolved_training_params",
+    "same_defaults",
+]
 
 #: Resolved values that depend on the machine, not on the defaults.
 MACHINE_PARAMS = ("n_threads",)
@@ -98,6 +104,11 @@ def make_benchmark_model(name: str, task: str, params: dict[str, Any]) -> Any:
     return make_model(name, classification=classification, **params)
 
 
+def final_estimator(model: Any) -> Any:
+    """The last step of a Pipeline, or ``model`` itself."""
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
 def resolved_training_params(model: Any, n_train: int) -> dict[str, Any] | None:
     """The training parameters ``model`` resolves its ``"auto"`` values to on ``n_train`` rows.
 
@@ -107,7 +118,7 @@ def resolved_training_params(model: Any, n_train: int) -> dict[str, Any] | None:
     """
     from ..estimators._auto import resolve_training_params
 
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    final = final_estimator(model)
     if not hasattr(final, "n_ensemble"):
         return None
     return resolve_training_params(final, int(n_train))

@@ -22,6 +22,7 @@ energies; CHGNet: the MPtrj relaxation trajectories), which overlap these struct
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .baselines import resolved_training_params, same_defaults
+from .baselines import final_estimator, resolved_training_params, same_defaults
 from .config import PARENT_TASKS
 from .records import RecordStore
 from .reporting import parents_table
@@ -101,11 +102,16 @@ def _unrecorded_budget(model: Any, record: dict[str, Any]) -> dict[str, Any] | N
     n_train = record["n_train"]
     budget = resolved_training_params(model, n_train)
     if budget is not None and 400 <= n_train < 2000:
-        final = model.steps[-1][1] if hasattr(model, "steps") else model
+        final = final_estimator(model)
         budget.update(
             {k: v for k, v in _RULE_400_BEFORE.items() if getattr(final, k, None) == "auto"}
         )
     return budget
+
+
+def _current(record: dict[str, Any], model: Any) -> bool:
+    """Whether ``record`` was trained with the budget ``model``'s defaults give today."""
+    return same_defaults(record, model, unrecorded=_unrecorded_budget)
 
 
 def run_parent_task(
@@ -146,14 +152,16 @@ def run_parent_task(
     store = RecordStore(out_dir)
     for model in models:
         template = estimator(model)
-
-        def current(rec: dict[str, Any], template: Any = template) -> bool:
-            return same_defaults(rec, template, unrecorded=_unrecorded_budget)
-
         todo = [
             k
             for k in (folds or sorted(set(df["test_fold"])))
-            if not store.exists(task, model, f"fold{k}", required=("mae",), valid=current)
+            if not store.exists(
+                task,
+                model,
+                f"fold{k}",
+                required=("mae",),
+                valid=functools.partial(_current, model=template),
+            )
         ]
         if not todo:
             continue
@@ -193,7 +201,7 @@ def report_parents(
     records = RecordStore(out_dir).load_all()
     templates = {m: estimator(m) for m in {r["model"] for r in records}}
     for r in records:
-        r["stale"] = not same_defaults(r, templates[r["model"]], unrecorded=_unrecorded_budget)
+        r["stale"] = not _current(r, templates[r["model"]])
     if plot is not None:
         from .plots import parents_plot
 
