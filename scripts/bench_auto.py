@@ -1,0 +1,132 @@
+"""The auto model at its defaults on the official MatBench folds (records, then a table).
+
+Each fold is fitted by ``make_model("auto", random_state=0)`` (nothing else set) on the
+official training rows and scored on the official test rows; one JSON record per task and
+fold in ``--out`` (a finished record is reused, so the run resumes). Regression: MAE;
+classification: MatBench's "ROC-AUC" of predicted labels (= balanced accuracy) and, in
+brackets, ROC-AUC of probabilities. The table prints what the search chose in each fold,
+and the fit time with the CPU it ran on.
+
+    python scripts/bench_auto.py --tasks matbench_steels matbench_jdft2d \
+        --data-dir ../shared/data/matbench --out docs/results/auto
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, mean_absolute_error, roc_auc_score
+
+import skatomsets.auto  # noqa: F401 - registers make_model("auto")
+from skatomsets.datasets import is_classification, load_matbench
+from skatomsets.models import make_model
+
+
+def cpu_name() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_fold(task: str, df, fold: int, threads: int) -> dict:
+    import torch
+
+    torch.set_num_threads(threads)
+    clf = is_classification(task)
+    train, test = df[df.test_fold != fold], df[df.test_fold == fold]
+    model = make_model("auto", classification=clf, random_state=0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.fit(train.composition, train.target.to_numpy())
+    fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    rec = {
+        "task": task,
+        "fold": fold,
+        "n_train": len(train),
+        "chosen": model.chosen_,
+        "cv_results": model.cv_results_,
+        "ensemble_scores": {str(k): v for k, v in model.ensemble_scores_.items()},
+        "fit_s": fit_s,
+        "cpu_s": cpu_s,
+        "cpu": cpu_name(),
+        "threads": threads,
+    }
+    y = test.target.to_numpy()
+    if clf:
+        proba = model.predict_proba(test.composition)[:, 1]
+        labels = model.predict(test.composition)
+        rec["label_auc"] = float(balanced_accuracy_score(y, labels))
+        rec["label_auc_0.5"] = float(balanced_accuracy_score(y, (proba >= 0.5).astype(int)))
+        rec["proba_auc"] = float(roc_auc_score(y, proba))
+        rec["threshold"] = model.threshold_
+    else:
+        pred = model.predict(test.composition)
+        rec["mae"] = float(mean_absolute_error(y, pred))
+        rec["lower_bound"] = model.lower_bound_
+    return rec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", nargs="+", required=True)
+    ap.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for task in args.tasks:
+        df = load_matbench(task, data_dir=args.data_dir)
+        for fold in args.folds:
+            path = out / f"{task}_fold{fold}.json"
+            if path.exists() or args.report_only:
+                continue
+            rec = run_fold(task, df, fold, args.threads)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(rec, indent=1))
+            os.replace(tmp, path)
+            score = rec.get("mae", rec.get("label_auc"))
+            print(f"{task} fold {fold}: {score:.4g} chosen {rec['chosen']} ({rec['fit_s']:.0f} s)")
+    print("\n| task | folds | auto (mean +/- std) | chosen per fold | fit s / fold | CPU |")
+    print("|---|---|---|---|---|---|")
+    for task in args.tasks:
+        recs = [
+            json.loads((out / f"{task}_fold{f}.json").read_text())
+            for f in args.folds
+            if (out / f"{task}_fold{f}.json").exists()
+        ]
+        if not recs:
+            continue
+        key = "mae" if "mae" in recs[0] else "label_auc"
+        vals = np.array([r[key] for r in recs])
+        extra = ""
+        if key == "label_auc":
+            pa = np.mean([r["proba_auc"] for r in recs])
+            l5 = np.mean([r["label_auc_0.5"] for r in recs])
+            extra = f" (proba {pa:.3f}; labels at 0.5: {l5:.3f})"
+        chosen = "; ".join("+".join(r["chosen"]) for r in recs)
+        fit = np.mean([r["fit_s"] for r in recs])
+        print(
+            f"| {task} | {len(recs)} | {vals.mean():.4g} +/- {vals.std():.2g}{extra} | {chosen} "
+            f"| {fit:.0f} | {recs[0]['cpu']} |"
+        )
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"\nCPU time of this run: {ru.ru_utime + ru.ru_stime:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""The search shared by the auto estimators: candidates scored on one inner validation split.
+
+``fit(X, y)``:
+
+1. the candidates (:func:`~skatomsets.auto._candidates.default_candidates`, or the user's)
+   are fitted on an inner training split and scored on the held-out rows (``validation_
+   fraction`` of them; stratified for classifiers), each with its own seed drawn from
+   ``random_state``;
+2. the candidates are ranked; the mean prediction of the best 2..``max_ensemble`` is scored
+   on the same held-out rows, and kept if it scores better than the best single candidate;
+3. the output rule is chosen on the same held-out predictions (the regressor's lower bound,
+   the classifier's decision threshold: see the subclasses);
+4. the chosen candidates are refitted on all rows.
+
+Nothing is chosen on data the final model is scored on: the held-out rows are a subset of
+the rows given to ``fit``. The cost is one fit per candidate on ``1 - validation_fraction``
+of the rows plus one fit on all rows per chosen candidate.
+"""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import SkatomsetsInputError
+from ._candidates import default_candidates, is_structure_input
+
+__all__ = ["AutoModelBase"]
+
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _take(X: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of a list, array, Series or DataFrame of materials."""
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    return [X[i] for i in idx]
+
+
+class AutoModelBase(BaseEstimator):
+    """Search over ready models on inner validation data; refit the best (or best few)."""
+
+    _parameter_constraints: dict = {
+        "candidates": [StrOptions({"auto"}), list, tuple],
+        "validation_fraction": [Interval(Real, 0.05, 0.5, closed="both")],
+        "max_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "model_params": [dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _is_classifier(self) -> bool:
+        return False
+
+    def _score(self, y_true: np.ndarray, pred: np.ndarray, w: np.ndarray | None) -> float:
+        """Validation score of ``pred`` (higher is better)."""
+        raise NotImplementedError
+
+    def _val_output(self, model: Any, X: Any) -> np.ndarray:
+        """What is averaged over chosen candidates: predictions or probabilities."""
+        raise NotImplementedError
+
+    def _choose_rule(self, y_true: np.ndarray, pred: np.ndarray, y_train: np.ndarray) -> None:
+        """Choose the output rule (bound / threshold) on the held-out predictions."""
+
+    # ------------------------------------------------------------------ helpers
+    def _candidate_names(self, X: Any, n: int) -> list[str]:
+        if isinstance(self.candidates, str):
+            return default_candidates(self.structures_, n)
+        names = list(self.candidates)
+        if not names or not all(isinstance(c, str) for c in names):
+            raise ValueError(
+                f"candidates must be 'auto' or a non-empty list of model names, got "
+                f"{self.candidates!r}"
+            )
+        return names
+
+    def _build(self, name: str, seed: int) -> Any:
+        from ..models import make_model
+
+        params = dict(self.model_params or {})
+        params["random_state"] = seed
+        return make_model(name, classification=self._is_classifier(), **params)
+
+    def _split(self, y: np.ndarray, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        n = len(y)
+        n_val = max(round(self.validation_fraction * n), 1)
+        seed = rng.randint(_SEED_MAX)
+        if self._is_classifier():
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() >= 2 and n_val >= len(counts):
+                splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
+                return next(splitter.split(np.zeros(n), y))
+        splitter = ShuffleSplit(1, test_size=n_val, random_state=seed)
+        return next(splitter.split(np.zeros(n)))
+
+    def _log(self, msg: str) -> None:
+        if self.verbose:
+            print(f"[{type(self).__name__}] {msg}", flush=True)
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None):
+        self._validate_params()
+        y = np.asarray(y)
+        n = _n_rows(X)
+        if y.ndim != 1 or len(y) != n:
+            raise ValueError(f"X has {n} rows but y has shape {y.shape}; y must be 1-D")
+        if n < 4:
+            raise ValueError(
+                f"the auto model needs at least 4 rows to hold some out for validation, got {n}"
+            )
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        rng = check_random_state(self.random_state)
+        self.structures_ = is_structure_input(X)
+        names = self._candidate_names(X, n)
+        train, val = self._split(y, rng)
+        Xt, Xv = _take(X, train), _take(X, val)
+        yt, yv = y[train], y[val]
+        wt = None if w is None else w[train]
+        wv = None if w is None else w[val]
+
+        results: dict[str, dict[str, Any]] = {}
+        outputs: dict[str, np.ndarray] = {}
+        first_error: Exception | None = None
+        for i, name in enumerate(names):
+            seed = int(rng.randint(_SEED_MAX))
+            self._log(f"candidate {i + 1}/{len(names)}: {name} ...")
+            start = time.perf_counter()
+            model = self._build(name, seed)
+            try:
+                fit_params = {} if wt is None else {"model__sample_weight": wt}
+                model.fit(Xt, yt, **fit_params)
+                out = self._val_output(model, Xv)
+            except (SkatomsetsInputError, ImportError) as exc:
+                # a source that cannot featurize these materials (an element a table does
+                # not cover, a parent package not installed) is left out, and said so
+                results[name] = {"score": np.nan, "fit_time": time.perf_counter() - start}
+                results[name]["error"] = f"{type(exc).__name__}: {exc}"
+                first_error = first_error or exc
+                self._log(f"  left out: {results[name]['error']}")
+                continue
+            score = self._score(yv, out, wv)
+            outputs[name] = out
+            results[name] = {"score": float(score), "fit_time": time.perf_counter() - start}
+            self._log(f"  validation {self._metric_name()} {self._display(score):.4g}")
+        if not outputs:
+            raise ValueError(
+                f"no candidate could be fitted on these data; the first error was: {first_error}"
+            ) from first_error
+
+        ranked = sorted(outputs, key=lambda k: results[k]["score"], reverse=True)
+        best_k, best_score = 1, results[ranked[0]]["score"]
+        ensemble_scores = {}
+        for k in range(2, min(self.max_ensemble, len(ranked)) + 1):
+            mean = np.mean([outputs[r] for r in ranked[:k]], axis=0)
+            s = float(self._score(yv, mean, wv))
+            ensemble_scores[k] = s
+            if s > best_score:
+                best_k, best_score = k, s
+        chosen = ranked[:best_k]
+        self.cv_results_ = {
+            "candidate": list(results),
+            "validation_score": [results[k]["score"] for k in results],
+            "fit_time": [results[k]["fit_time"] for k in results],
+            "error": [results[k].get("error", "") for k in results],
+        }
+        self.ensemble_scores_ = ensemble_scores
+        self.candidates_ = list(results)
+        self.best_candidate_ = ranked[0]
+        self.chosen_ = chosen
+        self.validation_score_ = float(best_score)
+        self.n_validation_ = len(val)
+        self._choose_rule(yv, np.mean([outputs[r] for r in chosen], axis=0), yt)
+        self._log(f"chosen: {' + '.join(chosen)}; refitting on all {n} rows")
+
+        fitted = []
+        for name in chosen:
+            model = self._build(name, int(rng.randint(_SEED_MAX)))
+            fit_params = {} if w is None else {"model__sample_weight": w}
+            model.fit(X, y, **fit_params)
+            fitted.append(model)
+        self.estimators_ = fitted
+        return self
+
+    def _metric_name(self) -> str:
+        raise NotImplementedError
+
+    def _display(self, score: float) -> float:
+        """The score as people read it (e.g. MAE, not its negative)."""
+        return score
+
+    # ------------------------------------------------------------------ reporting
+    def describe(self) -> str:
+        """What the search tried and chose, one line per candidate (the CLI prints it)."""
+        check_is_fitted(self)
+        lines = [
+            f"auto model: {len(self.candidates_)} candidates scored on {self.n_validation_} "
+            f"held-out rows ({self._metric_name()}):"
+        ]
+        for name, score, t, err in zip(
+            self.cv_results_["candidate"],
+            self.cv_results_["validation_score"],
+            self.cv_results_["fit_time"],
+            self.cv_results_["error"],
+            strict=True,
+        ):
+            mark = "*" if name in self.chosen_ else " "
+            what = f"left out ({err})" if err else f"{self._display(score):.4g}"
+            lines.append(f"  {mark} {name:<22} {what}  [{t:.0f} s]")
+        for k, s in self.ensemble_scores_.items():
+            lines.append(f"    mean of best {k}         {self._display(s):.4g}")
+        lines.append(f"  chosen: {' + '.join(self.chosen_)}{self._rule_text()}")
+        return "\n".join(lines)
+
+    def _rule_text(self) -> str:
+        return ""
+
+    # ------------------------------------------------------------------ uncertainty
+    def domain_score(self, X: Any) -> np.ndarray:
+        """Domain-of-applicability score of the best chosen model (see
+        :func:`skatomsets.uncertainty.domain_score`)."""
+        from ..uncertainty import domain_score
+
+        check_is_fitted(self)
+        return domain_score(self.estimators_[0], X)
+
+    @property
+    def domain_threshold_(self) -> float:
+        """The out-of-domain threshold of the best chosen model."""
+        from ..uncertainty import domain_threshold
+
+        check_is_fitted(self)
+        return domain_threshold(self.estimators_[0])
+
+    def out_of_domain(self, X: Any) -> np.ndarray:
+        """True where :meth:`domain_score` exceeds :attr:`domain_threshold_`."""
+        return self.domain_score(X) > self.domain_threshold_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "estimators_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,111 @@
+"""The candidate models the auto estimators choose among, by input kind and data size.
+
+A candidate is a ready model of :func:`skatomsets.models.make_model`, so every choice the
+auto model makes is a name a user can build and fit by hand. Which candidates are tried is a
+size rule on the number of training rows (never the name of a task):
+
+- compositions: the transferred MEGNet element embedding in a set model (``atomsets-v0``)
+  and in an MLP on its set statistics (``mlp-v0-stats``), the same two on the concatenated
+  element features of every available source (``atomsets-elements``,
+  ``mlp-elements-stats``), and from 10,000 rows on the learned embedding (``atomsets``);
+- structures: the site features of each installed parent at its default level, the union
+  of those parents' site features in one set, MEGNet's readout vector (``mlp-f``), and the
+  element-feature set model of the compositions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+__all__ = ["default_candidates", "is_structure_input"]
+
+#: From this many training rows the learned element embedding (``atomsets``) is a candidate.
+LEARNED_EMBEDDING_MIN_ROWS = 10_000
+#: From this many training rows only the set models are tried (an MLP on statistics loses
+#: there in every record of docs/benchmarks.md, and each fit costs minutes).
+SET_MODELS_ONLY_MIN_ROWS = 50_000
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def default_candidates(structures: bool, n_rows: int) -> list[str]:
+    """Names of the ready models the auto estimators try.
+
+    Parameters
+    ----------
+    structures : bool
+        Whether the inputs are crystal structures (else formulas / compositions).
+    n_rows : int
+        Number of training rows.
+
+    Returns
+    -------
+    list of str
+        :func:`~skatomsets.models.make_model` names, in the order they are tried.
+
+    Examples
+    --------
+    >>> default_candidates(False, 300)
+    ['atomsets-v0', 'mlp-v0-stats', 'atomsets-elements', 'mlp-elements-stats']
+    """
+    if not structures:
+        names = ["atomsets-v0", "mlp-v0-stats", "atomsets-elements", "mlp-elements-stats"]
+        if n_rows >= LEARNED_EMBEDDING_MIN_ROWS:
+            names.append("atomsets")
+        if n_rows >= SET_MODELS_ONLY_MIN_ROWS:
+            names = [n for n in names if not n.startswith("mlp-")]
+        return names
+    names = ["atomsets-v1"]
+    if _installed("chgnet"):
+        names += ["atomsets-chgnet-v3", "atomsets-parents"]
+    names += ["mlp-f", "atomsets-elements"]
+    return names
+
+
+def is_structure_input(X: Any) -> bool:
+    """Whether the materials of ``X`` are crystal structures (looked up on the first row).
+
+    Structures, their ``as_dict()`` dicts and structure files (paths, CIF / POSCAR names)
+    count as structures; formulas, Compositions and element-amount dicts do not.
+    """
+    from ..extra_inputs import split_extra_columns
+    from ..inputs import as_sequence
+
+    materials, _, _ = split_extra_columns(X)
+    items = as_sequence(materials)
+    if not items:
+        return False
+    first = items[0]
+    from pathlib import Path
+
+    from pymatgen.core import IStructure
+
+    if isinstance(first, IStructure):
+        return True
+    if isinstance(first, dict):
+        return "lattice" in first and "sites" in first
+    if isinstance(first, Path):
+        return True
+    if isinstance(first, str):
+        low = first.strip().lower()
+        return (
+            "\n" in first
+            or low.endswith((".cif", ".vasp", ".poscar", ".json"))
+            or (Path(first).name.upper().startswith(("POSCAR", "CONTCAR")))
+        )
+    return False
+
+
+def element_sources() -> list[str]:
+    """Element tables joined in the ``*-elements`` models: every installed source.
+
+    The MEGNet embedding (V0), the matscholar word embeddings, the Magpie properties and,
+    where its package is installed, CHGNet's element embedding.
+    """
+    names = ["megnet16", "matscholar", "magpie"]
+    if _installed("chgnet"):
+        names.append("chgnet64")
+    return names

@@ -1,0 +1,197 @@
+"""AutoAtomSetsRegressor: the ready model that chooses its own features and model."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import AutoModelBase
+
+__all__ = ["AutoAtomSetsRegressor"]
+
+
+class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
+    """Regression that tries several AtomSets models and keeps what validates best.
+
+    Give it formulas (or Compositions) or crystal structures and targets; it fits each
+    candidate ready model (:func:`~skatomsets.auto.default_candidates`: element features from
+    every source, parent networks' site features, MLPs on set statistics) on an inner
+    training split, scores it on the held-out rows (MAE), keeps the best or the mean of the
+    best few when that scores better, chooses the lower bound of the predictions on the same
+    rows, and refits what it kept on all rows. ``make_model("auto")`` is this estimator.
+
+    Parameters
+    ----------
+    candidates : "auto" or list of str, default="auto"
+        :func:`~skatomsets.models.make_model` names to try; ``"auto"`` chooses them from the
+        input kind (compositions or structures) and the number of rows.
+    validation_fraction : float, default=0.2
+        Share of the rows held out to score the candidates.
+    max_ensemble : int, default=3
+        The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
+        beats the best single one.
+    lower_bound : "auto", float or None, default="auto"
+        Predictions below it are raised to it. ``"auto"``: 0 when every training target is
+        >= 0 (band gaps, moduli, counts) and the held-out MAE with the bound is not worse
+        than without (for a target that is never negative, raising a negative prediction
+        to 0 can only bring it closer); otherwise no bound.
+    model_params : dict, default=None
+        Parameters given to every candidate's final estimator (e.g. ``{"device": "cuda"}``
+        or a training budget); by default each runs at its own defaults.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split and every candidate: the same value gives the same search.
+    verbose : int, default=0
+        Print each candidate's validation score as it is fitted.
+
+    Attributes
+    ----------
+    estimators_ : list of Pipeline
+        The chosen candidates, refitted on all rows; predictions are their mean.
+    chosen_ : list of str
+        Their names, best first.
+    best_candidate_ : str
+        The best single candidate on the held-out rows.
+    candidates_ : list of str
+        Every candidate tried.
+    cv_results_ : dict of lists
+        ``candidate``, ``validation_score`` (negative MAE), ``fit_time`` (s), ``error``
+        (why a candidate was left out, else ``""``).
+    ensemble_scores_ : dict of int -> float
+        Negative held-out MAE of the mean of the best k candidates.
+    validation_score_ : float
+        Negative held-out MAE of what was chosen.
+    lower_bound_ : float or None
+        The bound applied to predictions.
+    structures_ : bool
+        Whether the inputs were crystal structures.
+    n_validation_ : int
+        Number of held-out rows.
+
+    Examples
+    --------
+    >>> from skatomsets.auto import AutoAtomSetsRegressor
+    >>> X = ["Fe2O3", "NaCl", "MgO", "Al2O3", "SiO2", "TiO2", "ZnO", "CuO"]
+    >>> y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    >>> model = AutoAtomSetsRegressor(
+    ...     candidates=["atomsets-v0", "mlp-v0-stats"],
+    ...     model_params={"max_epochs": 3},
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> model.predict(["FeO"]).shape
+    (1,)
+    """
+
+    _parameter_constraints: dict = {
+        **AutoModelBase._parameter_constraints,
+        "lower_bound": [StrOptions({"auto"}), Real, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        candidates: str | list[str] = "auto",
+        validation_fraction: float = 0.2,
+        max_ensemble: int = 3,
+        lower_bound: str | float | None = "auto",
+        model_params: dict[str, Any] | None = None,
+        random_state: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.candidates = candidates
+        self.validation_fraction = validation_fraction
+        self.max_ensemble = max_ensemble
+        self.lower_bound = lower_bound
+        self.model_params = model_params
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
+        """Search the candidates on held-out rows, then refit the choice on all rows.
+
+        Parameters
+        ----------
+        X : sequence of materials, or DataFrame
+            Formulas / Compositions / Structures (or structure files); a DataFrame's extra
+            numeric columns are extra inputs of every candidate.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training loss and of the validation MAE.
+
+        Returns
+        -------
+        self
+        """
+        y = np.asarray(y, dtype=np.float64)
+        return self._fit(X, y, sample_weight)
+
+    def _metric_name(self) -> str:
+        return "MAE"
+
+    def _display(self, score: float) -> float:
+        return -score
+
+    def _score(self, y_true, pred, w) -> float:
+        return -float(np.average(np.abs(np.asarray(y_true) - pred), weights=w))
+
+    def _val_output(self, model: Any, X: Any) -> np.ndarray:
+        return np.asarray(model.predict(X), dtype=np.float64)
+
+    def _choose_rule(self, y_true, pred, y_train) -> None:
+        self.lower_bound_gain_ = 0.0
+        if self.lower_bound is None:
+            self.lower_bound_ = None
+        elif self.lower_bound != "auto":
+            self.lower_bound_ = float(self.lower_bound)
+        elif np.min(y_train) >= 0:
+            before = np.mean(np.abs(y_true - pred))
+            after = np.mean(np.abs(y_true - np.maximum(pred, 0.0)))
+            self.lower_bound_ = 0.0 if after <= before else None
+            self.lower_bound_gain_ = float(before - after)
+        else:
+            self.lower_bound_ = None
+
+    def _rule_text(self) -> str:
+        if self.lower_bound_ is None:
+            return "; predictions unbounded"
+        return (
+            f"; predictions >= {self.lower_bound_:g} (held-out MAE -{self.lower_bound_gain_:.3g})"
+        )
+
+    def predict(self, X: Any, return_std: bool = False):
+        """Mean prediction of the chosen models (raised to :attr:`lower_bound_`).
+
+        Parameters
+        ----------
+        X : sequence of materials, or DataFrame
+        return_std : bool, default=False
+            Also return the standard deviation over every network of every chosen model
+            (their ensembles pooled).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        std : ndarray of shape (n_samples,)
+            Only with ``return_std=True``.
+        """
+        check_is_fitted(self)
+        if not return_std:
+            pred = np.mean(
+                [np.asarray(m.predict(X), dtype=np.float64) for m in self.estimators_], 0
+            )
+            return self._bound(pred)
+        means, stds = zip(*(m.predict(X, return_std=True) for m in self.estimators_), strict=True)
+        means, stds = np.asarray(means, np.float64), np.asarray(stds, np.float64)
+        mean = means.mean(axis=0)
+        var = (stds**2 + means**2).mean(axis=0) - mean**2
+        return self._bound(mean), np.sqrt(np.maximum(var, 0.0))
+
+    def _bound(self, pred: np.ndarray) -> np.ndarray:
+        if self.lower_bound_ is None:
+            return pred
+        return np.maximum(pred, self.lower_bound_)
