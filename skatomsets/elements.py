@@ -22,11 +22,13 @@ Tables
     The 200-dim matscholar word embeddings of elements shipped with matminer (Tshitoyan et
     al., Nature 2019), each dimension standardised over the elements; Z = 1-103 are covered
     (matminer's loader gives Rf-Og the mean vector, which is not used).
-``chgnet64``
-    The 64-dim element embedding (rows Z = 1..94) of the pretrained CHGNet v0.3.0 universal
-    potential (Deng et al., Nat. Mach. Intell. 2023; trained on ~1.5 million MPtrj
-    structures): level 0 of :class:`~skatomsets.featurizers.CHGNetSiteFeaturizer`, read from
-    the weights in the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``).
+``chgnet64``, ``sevennet0``, ...
+    The element embeddings (level 0) of the parent networks of :mod:`skatomsets.parents`,
+    which register them here (:func:`register_element_table`): ``chgnet64`` is the 64-dim
+    embedding (Z = 1..94) of CHGNet v0.3.0 (optional ``chgnet`` package), ``sevennet0`` the
+    128-dim one (89 elements) of SevenNet-0 (optional ``sevenn`` package). This module
+    knows no parent: the registry is filled by the parents (importing :mod:`skatomsets`
+    does it).
 ``onehot``
     One-hot encoding of Z (118 columns).
 ``atomic_number``
@@ -36,21 +38,43 @@ Tables
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .inputs import MAX_Z
 
-__all__ = ["ELEMENT_TABLES", "MEGNET_WEIGHTS", "load_element_table"]
+__all__ = [
+    "BUILT_IN_TABLES",
+    "ELEMENT_TABLES",  # noqa: F822 - module __getattr__ (live)
+    "MEGNET_WEIGHTS",
+    "element_table_citations",
+    "element_tables",
+    "load_element_table",
+    "register_element_table",
+]
 
 _DATA = Path(__file__).parent / "data"
 #: The shipped pretrained MEGNet weights (npz of the Keras arrays).
 MEGNET_WEIGHTS = _DATA / "megnet" / "formation_energy_mp-2019.4.1.npz"
 
-#: Names accepted by :func:`load_element_table`.
-ELEMENT_TABLES = ("megnet16", "chgnet64", "magpie", "matscholar", "onehot", "atomic_number")
+#: The tables this module computes itself (the parents register theirs).
+BUILT_IN_TABLES = ("megnet16", "magpie", "matscholar", "onehot", "atomic_number")
+
+_MAGPIE_CITATION = (
+    "@article{ward2016magpie, title={A general-purpose machine learning framework for "
+    "predicting properties of inorganic materials}, author={Ward, Logan and Agrawal, "
+    "Ankit and Choudhary, Alok and Wolverton, Christopher}, journal={npj Comput. Mater.}, "
+    "volume={2}, pages={16028}, year={2016}}"
+)
+_MATSCHOLAR_CITATION = (
+    "@article{tshitoyan2019mat2vec, title={Unsupervised word embeddings capture latent "
+    "knowledge from materials science literature}, author={Tshitoyan, Vahe and others}, "
+    "journal={Nature}, volume={571}, pages={95--98}, year={2019}}"
+)
 
 _MAGPIE_PROPS = (
     "Number", "MendeleevNumber", "AtomicWeight", "MeltingT", "Column", "Row",
@@ -123,27 +147,64 @@ def _onehot() -> tuple[np.ndarray, list[str]]:
     return table, [f"is_{s}" for s in _symbols()]
 
 
-def _chgnet64() -> tuple[np.ndarray, list[str]]:
-    from .parents.chgnet import CHGNetParent
-
-    table, _ = CHGNetParent().element_table()
-    return table, [f"chgnet64_{j}" for j in range(table.shape[1])]
-
-
 def _atomic_number() -> tuple[np.ndarray, list[str]]:
     table = np.arange(MAX_Z + 1, dtype=np.float32)[:, None].copy()
     table[0] = np.nan
     return table, ["Z"]
 
 
-_LOADERS = {
+_LOADERS: dict[str, Callable[[], tuple[np.ndarray, list[str]]]] = {
     "megnet16": _megnet16,
-    "chgnet64": _chgnet64,
     "magpie": _magpie,
     "matscholar": _matscholar,
     "onehot": _onehot,
     "atomic_number": _atomic_number,
 }
+_CITATIONS: dict[str, tuple[str, ...]] = {
+    "magpie": (_MAGPIE_CITATION,),
+    "matscholar": (_MATSCHOLAR_CITATION,),
+}
+
+
+def register_element_table(
+    name: str,
+    loader: Callable[[], tuple[np.ndarray, list[str]]] | None,
+    citations: Sequence[str] = (),
+) -> None:
+    """Make ``load_element_table(name)`` work (called by the parents for their level 0).
+
+    Parameters
+    ----------
+    name : str
+    loader : callable or None
+        Returns ``(table (MAX_Z + 1, d) float32 with NaN rows, feature names)``; called once
+        per process. None keeps the current loader (e.g. a built-in table) and only records
+        the citations.
+    citations : sequence of str
+        BibTeX entries of the table's source.
+    """
+    if loader is not None:
+        _LOADERS[name] = loader
+        _cached.cache_clear()
+    elif name not in _LOADERS:
+        raise ValueError(f"element table {name!r} has no loader")
+    _CITATIONS[name] = tuple(citations)
+
+
+def element_tables() -> tuple[str, ...]:
+    """Names accepted by :func:`load_element_table` (built in and registered by parents)."""
+    return tuple(_LOADERS)
+
+
+def element_table_citations(name: str) -> list[str]:
+    """BibTeX entries of the source of table ``name`` (empty if none is known)."""
+    return list(_CITATIONS.get(name, ()))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ELEMENT_TABLES":  # live: parents register their tables after import
+        return element_tables()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
@@ -159,7 +220,7 @@ def load_element_table(name: str) -> tuple[np.ndarray, list[str]]:
     Parameters
     ----------
     name : str
-        One of :data:`ELEMENT_TABLES`.
+        One of :func:`element_tables` (``ELEMENT_TABLES``).
 
     Returns
     -------
@@ -168,6 +229,6 @@ def load_element_table(name: str) -> tuple[np.ndarray, list[str]]:
     feature_names : list of str
     """
     if name not in _LOADERS:
-        raise ValueError(f"unknown element table {name!r}; choose one of {ELEMENT_TABLES}")
+        raise ValueError(f"unknown element table {name!r}; choose one of {element_tables()}")
     table, names = _cached(name)
     return table, list(names)

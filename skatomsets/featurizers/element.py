@@ -6,31 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from ..elements import ELEMENT_TABLES, load_element_table
+from ..elements import element_table_citations, element_tables, load_element_table
 from ..exceptions import MissingFeaturesError
 from ..inputs import MAX_Z, parse_compositions
-from ..parents.chgnet import _CITATION as _CHGNET_CITATION
-from ..parents.megnet import _CITATION as _MEGNET_CITATION
 from ..sets import RaggedSets
 from ._base import ATOMSETS_CITATION, BaseSetFeaturizer, _FeaturizerMixin
 
 __all__ = ["ElementEmbeddingFeaturizer"]
-
-_CITATIONS = {
-    "megnet16": [_MEGNET_CITATION],
-    "chgnet64": [_CHGNET_CITATION],
-    "magpie": [
-        "@article{ward2016magpie, title={A general-purpose machine learning framework for "
-        "predicting properties of inorganic materials}, author={Ward, Logan and Agrawal, "
-        "Ankit and Choudhary, Alok and Wolverton, Christopher}, journal={npj Comput. Mater.}, "
-        "volume={2}, pages={16028}, year={2016}}"
-    ],
-    "matscholar": [
-        "@article{tshitoyan2019mat2vec, title={Unsupervised word embeddings capture latent "
-        "knowledge from materials science literature}, author={Tshitoyan, Vahe and others}, "
-        "journal={Nature}, volume={571}, pages={95--98}, year={2019}}"
-    ],
-}
 
 
 class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
@@ -45,8 +27,9 @@ class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
     Parameters
     ----------
     embedding : str or dict, default="megnet16"
-        A table name from :data:`~skatomsets.elements.ELEMENT_TABLES` (``"megnet16"``,
-        ``"magpie"``, ``"matscholar"``, ``"onehot"``, ``"atomic_number"``), or a dict mapping
+        A table name from :func:`~skatomsets.elements.element_tables` (``"megnet16"``,
+        ``"magpie"``, ``"matscholar"``, ``"onehot"``, ``"atomic_number"``, and the parents'
+        tables, e.g. ``"chgnet64"``, ``"sevennet0"``), or a dict mapping
         element symbols to equal-length feature vectors (elements absent from the dict have
         no features).
     n_jobs : int, default=None
@@ -93,9 +76,9 @@ class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
         if isinstance(self.embedding, dict):
             self.table_, self.feature_names_ = _table_from_dict(self.embedding)
         elif isinstance(self.embedding, str):
-            if self.embedding not in ELEMENT_TABLES:
+            if self.embedding not in element_tables():
                 raise ValueError(
-                    f"embedding must be one of {ELEMENT_TABLES} or a dict, got {self.embedding!r}"
+                    f"embedding must be one of {element_tables()} or a dict, got {self.embedding!r}"
                 )
             self.table_, self.feature_names_ = load_element_table(self.embedding)
         else:
@@ -108,7 +91,7 @@ class ElementEmbeddingFeaturizer(BaseSetFeaturizer):
     @property
     def _citations(self) -> list[str]:
         name = self.embedding if isinstance(self.embedding, str) else ""
-        return [ATOMSETS_CITATION, *_CITATIONS.get(name, [])]
+        return [ATOMSETS_CITATION, *element_table_citations(name)]
 
     def _featurize_chunk(self, items: list[Any]) -> RaggedSets:
         parsed = parse_compositions(items)

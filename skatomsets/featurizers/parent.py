@@ -4,7 +4,8 @@
 :class:`~skatomsets.sets.RaggedSets`, site weights as set weights) at a level of the parent's
 hierarchy; :class:`ParentStructureFeaturizer` gives its structure-level vectors.
 :class:`CHGNetSiteFeaturizer` and :class:`CHGNetStructureFeaturizer` are the same with the
-CHGNet v0.3.0 parent by default.
+CHGNet v0.3.0 parent by default. Every other parent (``"sevennet"``, your own) is served by
+the generic pair: ``ParentSiteFeaturizer("sevennet", level=2)``.
 
 Results are cached per structure content, parent identity and feature (the in-process and
 optional on-disk :class:`~skatomsets.megnet.cache.FeatureCache`). The parent's checksum is
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import _csr
+from ..exceptions import GraphConstructionError
 from ..inputs import parse_structures
 from ..megnet.cache import FeatureCache, structure_key
 from ..parents import Parent, resolve_parent
@@ -73,9 +75,18 @@ class _ParentMixin:
 
     def _compute(self, items: list[Any], wanted: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         """Per-structure arrays of the ``wanted`` features, from the cache or the parent."""
-        structures = parse_structures(items)
         parent = self.parent_
-        parent.check_structures(structures, range(len(structures)), wanted)
+        try:
+            structures = parse_structures(items)
+        except GraphConstructionError as exc:
+            # parse_structures speaks of MEGNet; name this featurizer's parent
+            text = str(exc).removeprefix(f"row {exc.row}: ")
+            if parent.title == "MEGNet" or "MEGNet features" not in text:
+                raise
+            text = text.replace("MEGNet features", f"{parent.title} features")
+            raise GraphConstructionError(text, exc.row) from None
+        # the same geometry checks for every parent, then its own: before the cache
+        parent.validate(structures, range(len(structures)), wanted)
         keys = [structure_key(s) for s in structures]
         cache = None
         if self.cache is True:

@@ -14,23 +14,219 @@ transferred to small tasks (the AtomSets idea). The featurizers of
 - :meth:`Parent.element_table`: its level-0 element embedding as a table indexed by Z, so
   that level 0 also works on formulas.
 
-A new parent is one module that subclasses :class:`Parent` and calls
-:func:`register_parent`; caching, ``n_jobs``, progress bars, bad-input checks and the
-scikit-learn API come from the featurizers.
+A new parent is one module that subclasses :class:`Parent` and registers a factory with
+:func:`register_parent` and a :class:`ParentInfo`: what the rest of the package needs to know
+about it *without* importing its (optional, heavy) package: titles, levels and widths, the
+citation, the optional dependency and its install hint, its element table (e.g.
+``"chgnet64"``, registered in :mod:`skatomsets.elements`). The ready models
+(:mod:`skatomsets.models`), the element featurizer, the estimator checks and the benchmarks
+read the registry; caching, ``n_jobs``, progress bars, bad-input checks and the
+scikit-learn API come from the featurizers. The structure geometry checks
+(:func:`check_geometry`: overlapping atoms, cells too small or too dense for the neighbour
+search) are the same for every parent, run by :meth:`Parent.validate` before any graph is
+built.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
+import importlib.util
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Parent", "available_parents", "register_parent", "resolve_parent"]
+from ..exceptions import GraphConstructionError
+
+__all__ = [
+    "MAX_NEIGHBOURS",
+    "MIN_DISTANCE",
+    "Parent",
+    "ParentInfo",
+    "available_parents",
+    "check_geometry",
+    "import_optional",
+    "missing_dependency",
+    "parent_info",
+    "register_parent",
+    "registered_parents",
+    "resolve_parent",
+    "shipped_copy",
+]
 
 _REGISTRY: dict[str, Callable[[], Parent]] = {}
+_INFO: dict[str, ParentInfo] = {}
+
+
+@dataclass(frozen=True)
+class ParentInfo:
+    """What the package knows about a registered parent without importing its package.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``"chgnet"``); also the middle of its ready-model names
+        (``atomsets-chgnet-v3``) unless ``paper``.
+    title : str
+        How messages call it (``"CHGNet"``).
+    label : str
+        Its row label in reports, with the version (``"CHGNet v0.3.0"``).
+    prefix : str
+        Prefix of its feature names (``chgnet_V2_17``).
+    n_levels : int
+        Highest site level (levels ``0..n_levels``; 0 = element embedding).
+    site_widths : tuple of int
+        Width of each level.
+    structure_widths : mapping of str to int
+        Structure vectors offered: name -> width.
+    default_structure_feature : str
+    cutoff : float
+        Neighbour cutoff radius (Å) of its graph, used by :func:`check_geometry`.
+    citation : str
+        BibTeX entry.
+    requires : str or None
+        Import name of the optional package it needs (``"chgnet"``), None if shipped.
+    extra : str or None
+        The ``pip install 'skatomsets[<extra>]'`` extra that installs ``requires``.
+    element_table : str or None
+        Name of its level-0 element table in :mod:`skatomsets.elements` (``"chgnet64"``).
+    mlp_features : tuple of str
+        Structure vectors that get a ready ``mlp-`` model.
+    descriptions : mapping of str to str
+        Short description of each structure vector (for the model catalogue).
+    paper : bool
+        The AtomSets paper's parent: its ready models keep the paper's unprefixed names
+        (``atomsets-v1``, ``mlp-f``).
+    paper_rows : mapping of str to str
+        Where the paper reports a level or vector (``"V1"`` -> ``"Table 2, AtomSets-V1"``).
+    """
+
+    name: str
+    title: str
+    label: str
+    prefix: str
+    n_levels: int
+    site_widths: tuple[int, ...]
+    structure_widths: Mapping[str, int]
+    default_structure_feature: str
+    cutoff: float
+    citation: str
+    requires: str | None = None
+    extra: str | None = None
+    element_table: str | None = None
+    mlp_features: tuple[str, ...] = ()
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    paper: bool = False
+    paper_rows: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def install_hint(self) -> str:
+        """``pip install 'skatomsets[<extra>]'`` (empty for a shipped parent)."""
+        return f"pip install 'skatomsets[{self.extra}]'" if self.extra else ""
+
+
+def missing_dependency(name: str) -> str | None:
+    """The optional package parent ``name`` needs and lacks (None when it has it).
+
+    Looked up with :func:`importlib.util.find_spec`: nothing is imported.
+    """
+    info = _INFO.get(name)
+    if info is None or info.requires is None:
+        return None
+    try:
+        found = importlib.util.find_spec(info.requires) is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else info.requires
+
+
+def import_optional(name: str, module: str) -> Any:
+    """Import ``module`` of parent ``name``'s optional package, or say how to install it.
+
+    Raises
+    ------
+    ImportError
+        Naming the parent, the package and the ``pip install`` extra.
+    """
+    import importlib
+
+    info = _INFO[name]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"{info.title} features need the optional {info.requires!r} package: "
+            f"{info.install_hint}"
+        ) from exc
+
+
+def shipped_copy(load: Callable[[], Any]) -> Any:
+    """A private copy of a shipped network.
+
+    ``load`` returns the network loaded once per process (a cached loader); that one stays
+    untouched and every parent gets its own deep copy (milliseconds, a few MB), so
+    fine-tuning the network of one parent in place never changes the features of another
+    parent: a default featurizer always uses the shipped weights.
+    """
+    return copy.deepcopy(load())
+
+
+#: Two sites closer than this (Å) are overlapping atoms (shortest real bond: H2, 0.74 Å).
+MIN_DISTANCE = 0.5
+#: Most neighbours an atom may have, on average, within a parent's cutoff (~60 in dense
+#: real solids at 6 Å; 500 allows 1.8 Å^3 per atom at 6 Å, 1.05 Å^3 at 5 Å). Denser cells
+#: are refused before the neighbour search: their graphs would take gigabytes.
+MAX_NEIGHBOURS = 500
+
+
+def check_geometry(structures: Sequence[Any], rows: Sequence[int], cutoff: float) -> None:
+    """Refuse structures no parent should build a graph of (the error names the row).
+
+    The same checks for every parent, before any neighbour search at the parent's cutoff:
+
+    - a cell with less volume per site than ``MAX_NEIGHBOURS`` neighbours within ``cutoff``
+      leave (a lattice in nm instead of Å, a 0.5 Å cell: the graph would need gigabytes);
+    - a site closer than :data:`MIN_DISTANCE` to its own periodic image;
+    - two sites closer than :data:`MIN_DISTANCE` (a neighbour search at that small radius),
+      or at the same position.
+
+    Parameters
+    ----------
+    structures : sequence of pymatgen Structure
+    rows : sequence of int
+        Row of each structure in the user's input.
+    cutoff : float
+        The parent's neighbour cutoff (Å).
+
+    Raises
+    ------
+    GraphConstructionError
+    """
+    from ..megnet.graph import _check_lattice, _check_overlap
+
+    sphere = 4.0 / 3.0 * math.pi * float(cutoff) ** 3
+    for s, row in zip(structures, rows, strict=True):
+        n = len(s)
+        if n == 0:
+            raise GraphConstructionError("structure has no sites", row)
+        per_site = abs(float(s.lattice.volume)) / n
+        if sphere / max(per_site, 1e-300) > MAX_NEIGHBOURS:
+            raise GraphConstructionError(
+                f"the cell holds {per_site:.3g} Å^3 per site: ~{sphere / max(per_site, 1e-300):.3g}"
+                f" neighbours per atom within the {cutoff:g} Å cutoff, more than "
+                f"{MAX_NEIGHBOURS} (real solids have ~5 Å^3 or more per site; is the lattice in "
+                "nm instead of Å?)",
+                row,
+            )
+        _check_lattice(s, row)
+        src, dst, _, dist = s.get_neighbor_list(r=MIN_DISTANCE, exclude_self=False)
+        keep = (src != dst) | (dist > 1e-8)
+        _check_overlap(s, src[keep], dst[keep], dist[keep], row)
 
 
 class Parent(ABC):
@@ -54,6 +250,8 @@ class Parent(ABC):
     default_structure_feature: str = ""
     #: BibTeX entries of the parent network.
     citations: tuple[str, ...] = ()
+    #: Neighbour cutoff radius (Å) of its graph (the density check of :func:`check_geometry`).
+    cutoff: float = 6.0
 
     @abstractmethod
     def site_width(self, level: int) -> int:
@@ -104,6 +302,15 @@ class Parent(ABC):
         """
         return None
 
+    def validate(self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]) -> None:
+        """Every check before features are computed or served from a cache.
+
+        :func:`check_geometry` (the same for every parent) and then the parent's own
+        :meth:`check_structures`.
+        """
+        check_geometry(structures, rows, self.cutoff)
+        self.check_structures(structures, rows, keys)
+
     @abstractmethod
     def element_table(self) -> tuple[np.ndarray, list[str]]:
         """Level 0 as a ``(MAX_Z + 1, width)`` float32 table (NaN rows: not covered)."""
@@ -131,19 +338,71 @@ class Parent(ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-def register_parent(name: str) -> Callable[[Callable[[], Parent]], Callable[[], Parent]]:
-    """Decorator registering a zero-argument factory of a :class:`Parent` under ``name``."""
+def register_parent(
+    name: str | ParentInfo,
+) -> Callable[[Callable[[], Parent]], Callable[[], Parent]]:
+    """Decorator registering a zero-argument factory of a :class:`Parent`.
+
+    Parameters
+    ----------
+    name : str or ParentInfo
+        The registry name, or a :class:`ParentInfo` (its ``name``): the built-in parents
+        give one, so that the ready models, the element table and the install hint are known
+        without importing the parent's package. A parent's element table is registered in
+        :mod:`skatomsets.elements` (loaded from the parent when first asked for).
+    """
+    info = name if isinstance(name, ParentInfo) else None
+    key = info.name if info is not None else str(name)
 
     def deco(factory: Callable[[], Parent]) -> Callable[[], Parent]:
-        _REGISTRY[name] = factory
+        _REGISTRY[key] = factory
+        if info is not None:
+            _INFO[key] = info
+            if info.element_table:
+                from .. import elements
+
+                if info.element_table not in elements.BUILT_IN_TABLES:
+                    elements.register_element_table(
+                        info.element_table,
+                        functools.partial(_element_table, key, info.element_table),
+                        citations=(info.citation,),
+                    )
+                else:
+                    elements.register_element_table(
+                        info.element_table, None, citations=(info.citation,)
+                    )
         return factory
 
     return deco
 
 
+def _element_table(name: str, table_name: str) -> tuple[np.ndarray, list[str]]:
+    table, _ = resolve_parent(name).element_table()
+    return table, [f"{table_name}_{j}" for j in range(table.shape[1])]
+
+
 def available_parents() -> list[str]:
     """Names accepted by :func:`resolve_parent`."""
     return sorted(_REGISTRY)
+
+
+def registered_parents() -> list[ParentInfo]:
+    """The :class:`ParentInfo` of every parent registered with one: the paper's parent
+    first, then by name."""
+    return sorted(_INFO.values(), key=lambda i: (not i.paper, i.name))
+
+
+def parent_info(name: str) -> ParentInfo:
+    """The :class:`ParentInfo` of a registered parent (nothing imported).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not registered with a :class:`ParentInfo`.
+    """
+    if name not in _INFO:
+        raise ValueError(f"no registered parent {name!r}; choose one of {list(_INFO)}")
+    return _INFO[name]
 
 
 def resolve_parent(parent: str | Parent) -> Parent:

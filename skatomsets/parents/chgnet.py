@@ -37,7 +37,7 @@ from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..inputs import MAX_Z
 from ._chgnet_graph import batch_graph
-from .base import Parent, register_parent
+from .base import Parent, ParentInfo, import_optional, register_parent, shipped_copy
 
 __all__ = ["CHGNetParent"]
 
@@ -49,19 +49,33 @@ _CITATION = (
 )
 
 
+INFO = ParentInfo(
+    name="chgnet",
+    title="CHGNet",
+    label="CHGNet v0.3.0",
+    prefix="chgnet",
+    n_levels=4,
+    site_widths=(64,) * 5,
+    structure_widths={"crystal": 64, "energy": 1},
+    default_structure_feature="crystal",
+    cutoff=6.0,
+    citation=_CITATION,
+    requires="chgnet",
+    extra="chgnet",
+    element_table="chgnet64",
+    mlp_features=("crystal",),
+    descriptions={"crystal": "mean site feature (crystal)", "energy": "predicted energy"},
+)
+
+
 def _import_chgnet() -> Any:
-    try:
-        from chgnet.model import CHGNet
-    except ImportError as exc:  # pragma: no cover - exercised when the extra is absent
-        raise ImportError(
-            "CHGNet features need the optional 'chgnet' package: pip install 'skatomsets[chgnet]'"
-        ) from exc
-    return CHGNet
+    return import_optional("chgnet", "chgnet.model").CHGNet
 
 
 @cache
 def _pretrained(version: str) -> Any:
-    """The pretrained CHGNet ``version`` (loaded once per process, evaluation mode)."""
+    """The pretrained CHGNet ``version`` (loaded once per process, evaluation mode; never
+    handed out: :class:`CHGNetParent` works on a copy)."""
     chgnet_cls = _import_chgnet()
     with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints on construction
         model = chgnet_cls.load(model_name=version, use_device="cpu", verbose=False)
@@ -87,11 +101,14 @@ class CHGNetParent(Parent):
     prefix = "chgnet"
     title = "CHGNet"
     citations = (_CITATION,)
+    cutoff = 6.0
 
     def __init__(
         self, model: Any = "0.3.0", batch_size: int = 32, allow_isolated: bool = False
     ) -> None:
-        self.model = _pretrained(model) if isinstance(model, str) else model
+        # a shipped version: a private copy (fine-tuning it in place changes no other
+        # parent, and no default featurizer); a module passed in is used as it is
+        self.model = shipped_copy(lambda: _pretrained(model)) if isinstance(model, str) else model
         self.batch_size = batch_size
         self.allow_isolated = allow_isolated
         version = self.model.version if isinstance(model, str) else "custom"
@@ -237,6 +254,6 @@ class CHGNetParent(Parent):
         return feats
 
 
-@register_parent("chgnet")
+@register_parent(INFO)
 def _chgnet() -> CHGNetParent:
     return CHGNetParent("0.3.0")

@@ -22,7 +22,7 @@ from ..inputs import MAX_Z
 from ..megnet.graph import build_graphs, check_full_occupancy
 from ..megnet.model import MEGNet
 from ..megnet.weights import resolve_model
-from .base import Parent, register_parent
+from .base import Parent, ParentInfo, register_parent, shipped_copy
 
 __all__ = ["MEGNetParent"]
 
@@ -72,11 +72,16 @@ class MEGNetParent(Parent):
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.model = resolve_model(model)
+        # a shipped name or a file: a private copy (fine-tuning it in place changes no other
+        # parent); a module passed in is the caller's own and used as it is
+        self.model = (
+            model if isinstance(model, MEGNet) else shipped_copy(lambda: resolve_model(model))
+        )
         self.batch_size = int(batch_size)
         self.allow_isolated = allow_isolated
         cfg = self.model.config
         self.name = "megnet"
+        self.cutoff = float(cfg.cutoff)
         self.n_levels = cfg.n_blocks
         width = cfg.block_units[-1]
         self.structure_widths = {f"u{k}": width for k in range(1, cfg.n_blocks + 1)}
@@ -161,6 +166,42 @@ class MEGNetParent(Parent):
         return out
 
 
-@register_parent("megnet")
+INFO = ParentInfo(
+    name="megnet",
+    title="MEGNet",
+    label="MEGNet mp-2019.4.1",
+    prefix="megnet",
+    n_levels=3,
+    site_widths=(16, 32, 32, 32),
+    structure_widths={"u1": 32, "u2": 32, "u3": 32, "v_r": 32, "e_r": 32, "f": 96,
+                      "prediction": 1},
+    default_structure_feature="f",
+    cutoff=5.0,
+    citation=_CITATION,
+    element_table="megnet16",
+    mlp_features=("u1", "u2", "u3", "f", "v_r"),
+    descriptions={
+        "u1": "block-1 state vector u1",
+        "u2": "block-2 state vector u2",
+        "u3": "block-3 state vector u3",
+        "f": "readout vector f",
+        "v_r": "atom Set2Set readout v_r",
+    },
+    paper=True,
+    paper_rows={
+        "V0": "Table 2, AtomSets-V0",
+        "V1": "Table 2, AtomSets-V1",
+        "V2": "Table 2, AtomSets-V2",
+        "V3": "Table 2, AtomSets-V3",
+        "u1": "Table S4, MLP-u1",
+        "u2": "Table S4, MLP-u2",
+        "u3": "Table S4, MLP-u3",
+        "f": "Table 2, MLP-f",
+        "v_r": "Table S4, MLP-v_r",
+    },
+)  # fmt: skip
+
+
+@register_parent(INFO)
 def _megnet() -> MEGNetParent:
     return MEGNetParent()
