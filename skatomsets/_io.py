@@ -4,9 +4,35 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "new_figure", "pyplot", "save_figure"]
+__all__ = ["atomic_path", "atomic_write_text", "new_figure", "pyplot", "save_figure"]
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path``.
+
+    Whatever writes the temporary file (``joblib.dump``, ``DataFrame.to_csv``, a figure's
+    ``savefig``) either completes and the file appears under ``path`` at once
+    (``os.replace``), or fails (a full disk, a file-size limit, Ctrl-C) and ``path`` is left
+    as it was; the temporary file is removed either way. The folder must exist.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

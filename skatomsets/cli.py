@@ -3,24 +3,32 @@
 ``train DATA`` has two routes, chosen by what DATA is:
 
 - a MatBench task name (``matbench_steels`` or ``steels``): the MatBench official 5-fold
-  protocol (:func:`skatomsets.protocols.run_matbench_folds`) for one model with the
+  protocol (:func:`skatomsets.protocols.matbench_fold_jobs`) for one model with the
   estimators' defaults (what the benchmark runs too; overridable by options), per-fold and
   mean test MAE / ROC-AUC, and optionally (``--save``) a model refitted on all rows;
-- an existing file or folder: **your own data**. A CSV / TSV / parquet table with a materials
-  column (formulas: a column named ``composition`` or ``formula``; structures: ``structure``
-  or ``cif``, holding CIF text or structure-file paths relative to the table; or name it
-  with ``--formula-column`` / ``--structure-column``) and a target column (``--target``;
-  default ``target`` or the only other column); or a folder of structure files (``.cif``,
-  POSCAR*, CONTCAR*, ``.vasp``) with ``--targets TABLE`` (a column naming each file, by name
-  or name without ending, and a target column). The task is ``--task auto`` by default: bool
-  or text targets and integer targets with at most 10 distinct values are classification,
-  anything else regression (the choice is printed). The model is
+- an existing file or folder: **your own data** (:mod:`skatomsets.tables`). A CSV / TSV /
+  parquet table with a materials column (formulas: a column named ``composition`` or
+  ``formula``; structures: ``structure`` or ``cif``, holding CIF text or structure-file
+  paths relative to the table; or name it with ``--formula-column`` /
+  ``--structure-column``) and a target column (``--target``; default ``target`` or the only
+  other column), optionally extra numeric inputs (``--features T,P``; the numeric columns
+  left out are named); or a folder of structure files (``.cif``, POSCAR*, CONTCAR*,
+  ``.vasp``) with ``--targets TABLE`` (a column naming each file, by name or name without
+  ending, and a target column). The task is ``--task auto`` by default: True/False or text
+  targets and integer targets with exactly 2 values are classification, anything else
+  regression (the choice and its reason are printed). The model is
   ``make_model(--model, classification=..., random_state=--random-state)`` with only the
   estimator options given on the command line (``--max-epochs``...). It is evaluated by
   shuffled 5-fold cross-validation (``KFold``; ``StratifiedKFold`` for classification;
   ``--cv K``, ``--cv 0`` for none; ``--random-state``), printing per-fold and mean test
   MAE / ROC-AUC (one-vs-rest macro for more than two classes), then refitted on all rows
-  for ``--save``.
+  for ``--save``. ``--predictions FILE`` writes the out-of-fold predictions (one row per
+  input row: fold, prediction, std, domain score), ``--plot FILE`` their parity plot.
+
+Every row is checked before any training (materials, targets, extra inputs, and the
+model's featurizer on every material); all bad rows are reported at once, as
+``file:line, column 'c': problem`` (lines as an editor counts them), or left out with
+``--drop-invalid``. Every option and output path is checked before any work too.
 
 A model that needs crystal structures (``atomsets-v1``..``v3``, ``mlp-u1``..``u3``,
 ``mlp-f``, ``mlp-v_r``; see ``skatomsets list``) given data with only formulas is refused
@@ -28,14 +36,14 @@ before any work.
 
 ``predict MODEL INPUT...`` loads a saved model and predicts formulas, structure files,
 folders of structure files, or one table (its materials column found by name or given
-with ``--column``). It prints (or writes with ``--output``) one row per material: the
-input (for a table: its columns), ``prediction``, ``std`` (the ensemble standard deviation,
-when the model has ``n_ensemble >= 2``), for classifiers ``p_<class>`` (and
-``p_<class>_std`` where the classifier gives it), and ``domain_score`` /
-``out_of_domain``: the distance to the training materials in the network's last hidden
-layer (1 = a typical training material) and whether it exceeds the model's threshold (the
-99th percentile of the training materials' own scores; see
-:mod:`skatomsets.uncertainty`). A line on stderr says how many materials are out of domain.
+with ``--column``; a model trained with ``--features`` reads the same columns). It prints
+(or writes with ``--output``) one row per material: the input (for a table: its columns;
+columns named like the model's outputs are replaced, with a note), ``prediction``, ``std``
+(the ensemble standard deviation, when the model has ``n_ensemble >= 2``), for classifiers
+``p_<class>`` (and ``p_<class>_std``), and ``domain_score`` / ``out_of_domain`` (see
+:func:`skatomsets.uncertainty.prediction_frame`). A row that cannot be predicted keeps an
+empty prediction and says why in an ``error`` column; the command then says how many
+failed and exits with status 1.
 
 ``list`` prints one line per ready model (inputs, paper row, what it is) and the datasets.
 ``benchmark`` runs several models x MatBench tasks on the official folds, resumably, and
@@ -48,10 +56,15 @@ models, one process for structure models, whose parent features are computed onc
 cached in that process); every fit starts from the same seed either way, so the printed
 scores and the saved model do not depend on ``--n-jobs``.
 
-Long steps show progress on stderr (folds, epochs of every network when one process
-trains, the final refit, reading many structure files); ``--quiet`` hides it. Bad
-arguments or bad data end with one line ``skatomsets: error: ...`` and exit code 2, never
-a traceback (``--debug`` re-raises).
+Long steps show progress on stderr (featurizing, folds with the time elapsed and left, the
+epochs of every network when one process trains, the final refit, reading many structure
+files); ``--quiet`` hides it. Files are written atomically (a temporary file in the same
+folder, then renamed): a failed or interrupted command leaves existing files as they were.
+
+Exit status: 0 done; 1 some rows could not be predicted (the rest are written) or a file
+could not be written; 2 a bad argument or bad data (one line ``skatomsets: error: ...``,
+or the list of bad rows; never a traceback, ``--debug`` re-raises); 130 interrupted
+(Ctrl-C: nothing is written).
 """
 
 from __future__ import annotations
@@ -59,32 +72,191 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+__all__ = ["DEFAULT_MODEL", "build_parser", "main"]
 
-__all__ = ["main"]
+#: The model ``skatomsets train`` fits when ``--model`` is not given.
+DEFAULT_MODEL = "atomsets-v0"
+#: Exit statuses (see the module docstring).
+EXIT_FAILED_ROWS = 1
+EXIT_WRITE_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+#: Units of the MatBench targets, for the printed summary.
+MATBENCH_UNITS = {
+    "matbench_steels": "MPa",
+    "matbench_jdft2d": "meV/atom",
+    "matbench_phonons": "cm^-1",
+    "matbench_expt_gap": "eV",
+    "matbench_dielectric": "(refractive index, no unit)",
+    "matbench_log_gvrh": "log10(GPa)",
+    "matbench_log_kvrh": "log10(GPa)",
+    "matbench_perovskites": "eV/unit cell",
+    "matbench_mp_gap": "eV",
+    "matbench_mp_e_form": "eV/atom",
+}
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .datasets import is_classification, load_matbench
-    from .models import make_model
-    from .protocols import matbench_fold_jobs
+# ----------------------------------------------------------------------------- interrupts
+class _Interrupted:
+    """Ctrl-C seen: the estimators catch it inside ``fit`` (and keep a usable model), so
+    the command remembers it and stops before anything is written."""
 
-    _n_jobs(args)  # a bad --n-jobs or model name: an error before any work
-    data = Path(args.dataset)
-    if data.exists():
-        return _train_own(args, data)
-    _check_matbench_args(args)
-    df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
-    if args.limit:
-        df = df.iloc[: args.limit]
-    classification = is_classification(args.dataset)
-    # the estimators' defaults (the benchmark's too), then what the command line says
-    params: dict[str, Any] = {"random_state": args.random_state}
+    hit = False
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    import warnings
+
+    _Interrupted.hit = True
+    # the estimators' "training interrupted in epoch k" warning: the command is stopping
+    warnings.filterwarnings("ignore", message="training interrupted")
+    raise KeyboardInterrupt
+
+
+def _stop_if_interrupted() -> None:
+    if _Interrupted.hit:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _catching_interrupts() -> Iterator[None]:
+    import signal
+    import warnings
+
+    _Interrupted.hit = False
+    try:
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+# ------------------------------------------------------------------------- output files
+@contextlib.contextmanager
+def _writing(path: str) -> Iterator[Path]:
+    """A temporary path that replaces ``path`` once written (nothing after Ctrl-C)."""
+    from ._io import atomic_path
+
+    _stop_if_interrupted()
+    try:
+        with atomic_path(path) as tmp:
+            yield tmp
+            _stop_if_interrupted()
+    except OSError as exc:
+        raise _WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class _WriteError(Exception):
+    """A file could not be written (exit status 1; the old file is unchanged)."""
+
+
+def _write_text(path: str, text: str) -> None:
+    with _writing(path) as tmp:
+        tmp.write_text(text)
+
+
+def _check_output(path: str | None, option: str) -> None:
+    """An output path that can be written, checked before any work."""
+    if path is None:
+        return
+    if not path:
+        raise ValueError(f"{option} needs a file name")
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{option} {path}: the folder {folder} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ValueError(f"{option} {path} exists and is not writable")
+
+
+def _check_outputs(pairs: list[tuple[str | None, str]]) -> None:
+    for path, option in pairs:
+        _check_output(path, option)
+    given = [(Path(p).resolve(), o) for p, o in pairs if p]
+    for i, (p, o) in enumerate(given):
+        for q, o2 in given[:i]:
+            if p == q:
+                raise ValueError(f"{o2} and {o} name the same file {p}")
+
+
+# ------------------------------------------------------------------------------- checks
+_POSITIVE = ("max_epochs", "patience", "batch_size", "n_ensemble", "threads", "limit")
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric option, checked before any work (one line, exit status 2)."""
+    for name in _POSITIVE:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    lr = getattr(args, "lr", None)
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {lr}")
+    if getattr(args, "n_jobs", None) == 0:
+        raise ValueError("--n-jobs must be a non-zero integer (-1: one process per CPU), got 0")
+    cv = getattr(args, "cv", None)
+    if cv is not None and cv != 0 and cv < 2:
+        raise ValueError(f"--cv must be 0 (no evaluation) or at least 2, got {cv}")
+
+
+def _n_jobs(args: argparse.Namespace) -> int | None:
+    """``--n-jobs``, or its default: every CPU for composition models, one process for
+    structure models (their parent features are cached in this process, not shared)."""
+    from .models import model_info
+
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a non-zero integer (-1: one process per CPU), got 0")
+    if args.n_jobs is not None:
+        return args.n_jobs
+    return 1 if model_info(args.model).inputs == "structure" else -1
+
+
+def _features(args: argparse.Namespace) -> list[str]:
+    if not args.features:
+        return []
+    names = [n.strip() for n in args.features.split(",")]
+    if not all(names):
+        raise ValueError(
+            f"--features expects column names separated by commas, got {args.features!r}"
+        )
+    return names
+
+
+# -------------------------------------------------------------------------------- train
+@dataclass
+class _Setup:
+    """What the two routes of ``train`` hand to the common part."""
+
+    model: Any  # the unfitted model (cloned by every fit)
+    X: Any  # the inputs of the model (materials, or a DataFrame with extra inputs)
+    y: Any
+    classification: bool
+    fold_jobs: list
+    record: dict[str, Any]  # the JSON's description of the data
+    unit: str = ""
+    labels: list[str] = field(default_factory=list)  # one per row of X, for --predictions
+    where: list[str] = field(default_factory=list)
+
+
+def _estimator_params(args: argparse.Namespace, classification: bool) -> dict[str, Any]:
+    """Only the estimator options given on the command line (the rest: estimator defaults)."""
     given = {
         "max_epochs": args.max_epochs,
         "patience": args.patience,
@@ -92,40 +264,110 @@ def _train(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "loss": None if classification else args.loss,
+        "device": None if args.device == "auto" else args.device,
     }
-    params.update({k: v for k, v in given.items() if v is not None})
-    params.update(device=args.device)
-    model = make_model(args.model, classification=classification, **params)
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _train(args: argparse.Namespace) -> int:
+    _check_numbers(args)
+    _check_outputs(
+        [(args.save, "--save"), (args.json, "--json"), (args.predictions, "--predictions"),
+         (args.plot, "--plot")]
+    )  # fmt: skip
+    if args.cv == 0 and not args.save:
+        raise ValueError("--cv 0 evaluates nothing: give --save FILE to fit and save a model")
+    if args.cv == 0 and (args.predictions or args.plot):
+        raise ValueError("--predictions and --plot show the cross-validation: not with --cv 0")
+    _n_jobs(args)  # a bad model name: an error before any work
+    data = Path(args.dataset)
+    setup = _own_setup(args, data) if data.exists() else _matbench_setup(args)
+    metric = "ROC-AUC" if setup.classification else "MAE"
+    unit = f" {setup.unit}" if setup.unit and not setup.classification else ""
+    results, final = _run_folds_and_refit(setup, args, metric, unit)
+    scores = [r.score for r in results]
+    if results:
+        import numpy as np
+
+        what = "test MAE" if not setup.classification else "test ROC-AUC"
+        print(
+            f"mean {metric} = {np.mean(scores):.4f} +/- {np.std(scores):.4f}{unit} over "
+            f"{len(scores)} folds ({what}; +/-: the standard deviation over the folds)"
+        )
+    if args.predictions:
+        _write_oof(args.predictions, setup, results)
+    if args.plot:
+        _write_parity(args.plot, setup, results, args.model)
+    if args.json:
+        import numpy as np
+
+        record = {
+            **setup.record,
+            "model": args.model,
+            "params": {
+                "random_state": args.random_state,
+                **_estimator_params(args, setup.classification),
+            },
+            "metric": metric,
+            "folds": [r.as_dict() for r in results],
+            "mean": float(np.mean(scores)) if scores else None,
+            "std": float(np.std(scores)) if scores else None,
+        }
+        _write_text(args.json, json.dumps(record, indent=1, default=str))
+    if args.save:
+        import joblib
+
+        with _writing(args.save) as tmp:
+            joblib.dump(final, tmp)
+        print(f"saved a model fitted on all {len(setup.y)} rows to {args.save}")
+    return 0
+
+
+def _make_model(args: argparse.Namespace, classification: bool) -> Any:
+    from .models import make_model
+
+    params = _estimator_params(args, classification)
+    return make_model(
+        args.model, classification=classification, random_state=args.random_state, **params
+    ), params
+
+
+def _matbench_setup(args: argparse.Namespace) -> _Setup:
+    """A MatBench task by name: the official folds."""
+    import numpy as np
+
+    from .datasets import is_classification, load_matbench, task_name
+    from .protocols import matbench_fold_jobs
+
+    _check_matbench_args(args)
+    df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
+    if args.limit:
+        df = df.iloc[: args.limit]
+    classification = is_classification(args.dataset)
+    _check_plot(args, classification)
+    model, params = _make_model(args, classification)
     metric = "ROC-AUC" if classification else "MAE"
+    present = sorted(int(k) for k in np.unique(df["test_fold"]))
+    folds = args.folds or present
+    bad = [k for k in folds if k not in present]
+    if bad:
+        raise ValueError(f"--folds {bad[0]} is not one of the official folds {present}")
+    task = task_name(args.dataset)
+    unit = MATBENCH_UNITS.get(task, "")
     print(
         f"{args.model} on {args.dataset}: {len(df)} rows, official MatBench folds "
-        f"{sorted(set(args.folds or df.test_fold))}, test {metric}",
+        f"{sorted(set(folds))}, test {metric}" + (f" in {unit}" if unit else ""),
         flush=True,
     )
-    folds = args.folds or sorted(int(k) for k in np.unique(df["test_fold"]))
-    jobs = matbench_fold_jobs(model, df, classification, folds=folds)
+    if params:
+        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
     X, y = df["composition"].to_numpy(), df["target"].to_numpy()
-    results, final = _run_folds_and_refit(jobs, model, X, y, args, metric)
-    scores = np.array([r.score for r in results])
-    print(f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds")
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "dataset": args.dataset,
-                    "model": args.model,
-                    "params": params,
-                    "metric": metric,
-                    "folds": [r.as_dict() for r in results],
-                    "mean": float(scores.mean()),
-                    "std": float(scores.std()),
-                },
-                indent=1,
-            )
-        )
-    if args.save:
-        _save(final, len(y), args)
-    return 0
+    return _Setup(
+        model, X, y, classification,
+        matbench_fold_jobs(model, df, classification, folds=folds),
+        {"dataset": args.dataset}, unit, [str(v) for v in X],
+        [f"{task} row {i}" for i in range(len(X))],
+    )  # fmt: skip
 
 
 def _check_matbench_args(args: argparse.Namespace) -> None:
@@ -146,7 +388,9 @@ def _check_matbench_args(args: argparse.Namespace) -> None:
             "(see `skatomsets list`)"
         ) from None
     own = [
-        k for k in ("target", "formula_column", "structure_column", "targets") if getattr(args, k)
+        k
+        for k in ("target", "formula_column", "structure_column", "targets", "features")
+        if getattr(args, k)
     ]
     if own:
         raise ValueError(
@@ -162,45 +406,140 @@ def _check_matbench_args(args: argparse.Namespace) -> None:
         )
 
 
-def _own_params(args: argparse.Namespace, classification: bool) -> dict[str, Any]:
-    """Only the estimator options given on the command line (the rest: estimator defaults)."""
-    given = {
-        "max_epochs": args.max_epochs,
-        "patience": args.patience,
-        "n_ensemble": args.n_ensemble,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "loss": None if classification else args.loss,
-        "device": None if args.device == "auto" else args.device,
+def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
+    """The user's own table or structure folder: every row checked, shuffled K-fold CV."""
+    from .models import composition_models, model_info
+    from .protocols import cv_fold_jobs
+    from .tables import check_classes, infer_task, load_training_data
+
+    need = model_info(args.model).inputs == "structure"
+    mats = load_training_data(
+        data,
+        target=args.target,
+        formula_column=args.formula_column,
+        structure_column=args.structure_column,
+        targets=Path(args.targets) if args.targets else None,
+        file_column=args.file_column,
+        need_structures=need,
+        progress=not args.quiet,
+        features=_features(args),
+        limit=args.limit,
+    )
+    if need and mats.kind != "structure":
+        raise ValueError(
+            f"model {args.model!r} needs crystal structures, but {mats.source} holds formulas; "
+            "give a structure column (CIF text or structure-file paths, --structure-column) "
+            "or a folder of CIF files with --targets, or use a composition model "
+            f"({', '.join(composition_models())})"
+        )
+    assert mats.y is not None and mats.target_name is not None
+    classification, y_all, reason = infer_task(mats.y, args.task, mats.target_name, mats)
+    _check_plot(args, classification)
+    model, params = _make_model(args, classification)
+    _check_featurizer(model, mats, args.quiet)
+    if mats.problems and not args.drop_invalid:
+        mats.raise_if_invalid(" (fix them, or leave them out with --drop-invalid)")
+    for note in mats.notes:
+        print(note)
+    if mats.problems:
+        print(f"left out {len(mats.problems)} bad rows (--drop-invalid):", file=sys.stderr)
+        for line in mats.problem_lines()[:20]:
+            print(f"  {line}", file=sys.stderr)
+        if len(mats.problems) > 20:
+            print(f"  ... and {len(mats.problems) - 20} more", file=sys.stderr)
+    rows = mats.valid
+    X, y = mats.inputs(rows), y_all[rows]
+    if len(y) < 2:
+        raise ValueError(f"{len(y)} usable rows in {mats.source}: too few to train a model")
+    if args.cv and len(y) < args.cv:
+        raise ValueError(f"{len(y)} rows are too few for {args.cv}-fold cross-validation")
+    if classification:
+        check_classes(y, args.cv)
+    metric = "ROC-AUC" if classification else "MAE"
+    print(f"{args.model} on {mats.source}: {len(y)} rows ({mats.kind}s)", flush=True)
+    if mats.extras is not None:
+        print(f"extra inputs: {', '.join(mats.extras.columns)} (--features)")
+    task = "classification" if classification else "regression"
+    print(f"task: {task} ({reason}; --task to override)")
+    if params:
+        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    fold_jobs = []
+    if args.cv:
+        cv_name = "StratifiedKFold" if classification else "KFold"
+        folds = args.folds if args.folds else list(range(args.cv))
+        bad = [k for k in folds if not 0 <= k < args.cv]
+        if bad:
+            raise ValueError(f"--folds {bad[0]} is not one of 0..{args.cv - 1}")
+        unit = f" in {args.units}" if args.units and not classification else ""
+        print(
+            f"{args.cv}-fold {cv_name} (shuffle, random_state={args.random_state}), "
+            f"test {metric}{unit}",
+            flush=True,
+        )
+        fold_jobs = cv_fold_jobs(
+            model, X, y, classification, args.cv, args.random_state, folds=folds
+        )
+    record = {
+        "data": str(data),
+        "task": task,
+        "target": mats.target_name,
+        "features": list(mats.extras.columns) if mats.extras is not None else [],
+        "dropped_rows": [mats.where[r] for r in sorted(mats.problems)],
+        "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
     }
-    return {k: v for k, v in given.items() if v is not None}
+    return _Setup(
+        model, X, y, classification, fold_jobs, record, args.units or "",
+        [mats.labels[r] for r in rows], [mats.where[r] for r in rows],
+    )  # fmt: skip
 
 
-def _n_jobs(args: argparse.Namespace) -> int | None:
-    """``--n-jobs``, or its default: every CPU for composition models, one process for
-    structure models (their parent features are cached in this process, not shared)."""
-    from .models import model_info
+def _check_featurizer(model: Any, mats: Any, quiet: bool) -> None:
+    """Featurize every row once before any fit: every row the featurizer refuses becomes a
+    bad row, and MEGNet / CHGNet features land in the in-memory cache that the folds and
+    the refit then reuse."""
+    import time
 
-    if args.n_jobs == 0:
-        raise ValueError("--n-jobs must be a non-zero integer (-1: one process per CPU), got 0")
-    if args.n_jobs is not None:
-        return args.n_jobs
-    return 1 if model_info(args.model).inputs == "structure" else -1
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+
+    from .tables import check_rows
+
+    if not isinstance(model, Pipeline) or len(model.steps) < 2 or not len(mats.valid):
+        return
+    t0 = time.perf_counter()
+    featurizer = clone(model.steps[0][1])
+    if "progress" in featurizer.get_params():
+        featurizer.set_params(progress=False)
+    featurizer.fit(mats.X[mats.valid[:1]])
+    check_rows(
+        featurizer.transform,
+        mats,
+        progress=not quiet,
+        column=mats.column if mats.kind == "composition" and mats.frame is not None else None,
+    )
+    if not quiet:
+        print(f"featurized {len(mats.X)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def _check_plot(args: argparse.Namespace, classification: bool) -> None:
+    if args.plot and classification:
+        raise ValueError(
+            "--plot draws a parity plot of a regression; this task is a classification"
+        )
 
 
 def _run_folds_and_refit(
-    fold_jobs: list, model: Any, X: Any, y: Any, args: argparse.Namespace, metric: str
+    setup: _Setup, args: argparse.Namespace, metric: str, unit: str
 ) -> tuple[list, Any]:
-    """Run the fold jobs and, with ``--save``, the refit on all rows (a clone of ``model``),
-    in ``--n-jobs`` processes; print each fold as it ends. Returns the fold results in fold
-    order and the refitted model (``None`` without ``--save``)."""
-    from tqdm.auto import tqdm
-
+    """Run the fold jobs and, with ``--save``, the refit on all rows, in ``--n-jobs``
+    processes; print each fold as it ends. Returns the fold results in fold order and the
+    refitted model (``None`` without ``--save``)."""
     from .protocols import effective_n_jobs, fit_all, run_jobs
 
+    fold_jobs, y = setup.fold_jobs, setup.y
     jobs = list(fold_jobs)
     if args.save:
-        jobs.append((fit_all, (model, X, y), {}))
+        jobs.append((fit_all, (setup.model, setup.X, y), {}))
     n = effective_n_jobs(_n_jobs(args), len(jobs))
     progress = not args.quiet and n == 1  # epoch bars only when one process trains
     jobs = [(func, a, {**kw, "progress": progress}) for func, a, kw in jobs]
@@ -211,165 +550,117 @@ def _run_folds_and_refit(
     elif args.save:
         then = " after the folds" if fold_jobs else ""
         print(f"refitting on all {len(y)} rows for {args.save}{then}", flush=True)
-    bar = tqdm(total=len(fold_jobs), desc="folds", unit="fold", disable=args.quiet or not fold_jobs)
+    with _fit_bar(len(jobs), n > 1, args.quiet, bool(args.save) and bool(fold_jobs)) as bar:
 
-    def report(i: int, res: Any) -> None:
-        if i < len(fold_jobs):
+        def report(i: int, res: Any) -> None:
+            _stop_if_interrupted()
+            if i < len(fold_jobs):
+                bar.write(
+                    f"fold {res.fold}: {metric} = {res.score:.4f}{unit}  "
+                    f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
+                )
+            else:
+                bar.write(f"refitted on all {len(y)} rows ({res[1]:.1f} s)")
             bar.update(1)
-            bar.write(
-                f"fold {res.fold}: {metric} = {res.score:.4f}  "
-                f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
-            )
-        else:
-            bar.write(f"refitted on all {len(y)} rows ({res[1]:.1f} s)")
 
-    results = run_jobs(jobs, n, report)
-    bar.close()
+        results = run_jobs(jobs, n, report)
+    _stop_if_interrupted()
     final = results[-1][0] if args.save else None
     return results[: len(fold_jobs)], final
 
 
-def _save(final: Any, n_rows: int, args: argparse.Namespace) -> None:
-    """``joblib.dump`` the refitted model to ``--save``."""
-    import joblib
-
-    joblib.dump(final, args.save)
-    print(f"saved a model fitted on all {n_rows} rows to {args.save}")
-
-
 @contextlib.contextmanager
-def _rows_named(labels: list[str] | None):
-    """Re-raise an input error of row ``i`` naming ``labels[i]`` too (a structure file)."""
-    from .exceptions import SkatomsetsInputError
+def _fit_bar(total: int, parallel: bool, quiet: bool, with_refit: bool) -> Iterator[Any]:
+    """The bar over the folds (and the refit): in parallel mode it ticks every second, so
+    the elapsed time moves, and estimates the time left once a fit has ended."""
+    import threading
 
-    if labels is None:
-        yield
-        return
+    from tqdm.auto import tqdm
+
+    desc = "folds + refit" if with_refit else ("folds" if total > 1 or not parallel else "fit")
+    bar = tqdm(total=total, desc=desc, unit="fit", disable=quiet or (total < 2 and not parallel))
+    stop = threading.Event()
+    ticker = None
+    if parallel and not bar.disable:
+
+        def tick() -> None:
+            while not stop.wait(1.0):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
     try:
-        yield
-    except SkatomsetsInputError as exc:
-        if exc.row is None or not 0 <= exc.row < len(labels):
-            raise
-        msg = str(exc).removeprefix(f"row {exc.row}: ")
-        err = type(exc)(msg, exc.row)
-        err.args = (f"row {exc.row} ({labels[exc.row]}): {msg}",)
-        raise err from None
+        yield bar
+    finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join()
+        bar.close()
 
 
-def _featurize_all(model: Any, X: Any, labels: list[str] | None, quiet: bool) -> None:
-    """Featurize every row once before any fit: errors name the data row (and file), and
-    MEGNet features land in the in-memory cache that the folds and the refit then reuse."""
-    import time
+def _write_oof(path: str, setup: _Setup, results: list) -> None:
+    """``--predictions``: one row per input row, its fold and out-of-fold prediction."""
+    import numpy as np
+    import pandas as pd
 
-    from sklearn.base import clone
-    from sklearn.pipeline import Pipeline
+    n = len(setup.y)
+    out = pd.DataFrame({"input": setup.labels, "where": setup.where, "target": setup.y})
+    fold = np.full(n, -1)
+    pred = np.full(n, np.nan, dtype=object if setup.classification else float)
+    std = np.full(n, np.nan)
+    dom = np.full(n, np.nan)
+    for r in results:
+        idx = np.asarray(r.test_index, dtype=int)
+        fold[idx] = r.fold
+        pred[idx] = r.predictions
+        if r.std:
+            std[idx] = r.std
+        if r.domain_score:
+            dom[idx] = r.domain_score
+    out["fold"] = pd.array(np.where(fold >= 0, fold, None), dtype="Int64")
+    if (
+        setup.classification
+        and results
+        and all(isinstance(p, float) for p in results[0].predictions)
+    ):
+        out["p_positive"] = pred
+    else:
+        out["prediction"] = pred
+    if not np.isnan(std).all():
+        out["std"] = std
+    if not np.isnan(dom).all():
+        out["domain_score"] = dom
+    with _writing(path) as tmp:
+        out.to_csv(tmp, index=False)
+    print(f"wrote the out-of-fold predictions of {int((fold >= 0).sum())} rows to {path}")
 
-    if not isinstance(model, Pipeline) or len(model.steps) < 2:
-        return
-    t0 = time.perf_counter()
-    featurizer = clone(model.steps[0][1])
-    if not quiet and "progress" in featurizer.get_params():
-        featurizer.set_params(progress=True)
-    with _rows_named(labels):
-        featurizer.fit_transform(X)
-    if not quiet:
-        print(f"featurized {len(X)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
 
+def _write_parity(path: str, setup: _Setup, results: list, name: str) -> None:
+    """``--plot``: the parity plot of the out-of-fold predictions (``ParityDisplay``)."""
+    import numpy as np
 
-def _train_own(args: argparse.Namespace, data: Path) -> int:
-    """``train`` on the user's own table or structure folder (see the module docstring)."""
-    from ._cli_data import check_classes, cv_fold_jobs, infer_task, load_training_data
-    from .models import composition_models, make_model, model_info
+    from ._io import new_figure
+    from .plotting import ParityDisplay
 
-    need = model_info(args.model).inputs == "structure"  # unknown model: error before work
-    if args.cv != 0 and args.cv < 2:
-        raise ValueError(f"--cv must be 0 (no evaluation) or at least 2, got {args.cv}")
-    if args.cv == 0 and not args.save:
-        raise ValueError("--cv 0 evaluates nothing: give --save FILE to fit and save a model")
-    mats = load_training_data(
-        data,
-        target=args.target,
-        formula_column=args.formula_column,
-        structure_column=args.structure_column,
-        targets=Path(args.targets) if args.targets else None,
-        file_column=args.file_column,
-        need_structures=need,
-        progress=not args.quiet,
+    idx = np.concatenate([np.asarray(r.test_index, dtype=int) for r in results])
+    pred = np.concatenate([np.asarray(r.predictions, dtype=float) for r in results])
+    std = None
+    if all(r.std for r in results):
+        std = np.concatenate([np.asarray(r.std, dtype=float) for r in results])
+    fig, axes = new_figure(figsize=(5, 5))
+    disp = ParityDisplay.from_predictions(
+        np.asarray(setup.y, dtype=float)[idx], pred, y_std=std, name=name, ax=axes[0][0]
     )
-    if need and mats.kind != "structure":
-        raise ValueError(
-            f"model {args.model!r} needs crystal structures, but {mats.source} holds formulas; "
-            "give a structure column (CIF text or structure-file paths, --structure-column) "
-            "or a folder of CIF files with --targets, or use a composition model "
-            f"({', '.join(composition_models())})"
-        )
-    X, y = mats.X, mats.y
-    if args.limit:
-        X, y = X[: args.limit], y[: args.limit]
-    classification, y, reason = infer_task(y, args.task, mats.target_name)
-    if args.cv and len(y) < args.cv:
-        raise ValueError(f"{len(y)} rows are too few for {args.cv}-fold cross-validation")
-    if classification:
-        check_classes(y, args.cv)
-    params = _own_params(args, classification)
-    model = make_model(
-        args.model, classification=classification, random_state=args.random_state, **params
-    )
-    metric = "ROC-AUC" if classification else "MAE"
-    print(f"{args.model} on {mats.source}: {len(y)} rows ({mats.kind}s)", flush=True)
-    for note in mats.notes:
-        print(note)
-    task = "classification" if classification else "regression"
-    print(f"task: {task} ({reason}; --task to override)")
-    if params:
-        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    labels = mats.labels[: len(y)] if mats.kind == "structure" else None
-    _featurize_all(model, X, labels, args.quiet)
-    fold_jobs = []
-    if args.cv:
-        cv_name = "StratifiedKFold" if classification else "KFold"
-        folds = args.folds if args.folds else list(range(args.cv))
-        bad = [k for k in folds if not 0 <= k < args.cv]
-        if bad:
-            raise ValueError(f"--folds {bad[0]} is not one of 0..{args.cv - 1}")
-        print(
-            f"{args.cv}-fold {cv_name} (shuffle, random_state={args.random_state}), test {metric}",
-            flush=True,
-        )
-        fold_jobs = cv_fold_jobs(
-            model, X, y, classification, args.cv, args.random_state, folds=folds
-        )
-    results, final = _run_folds_and_refit(fold_jobs, model, X, y, args, metric)
-    if results:
-        scores = np.array([r.score for r in results])
-        print(
-            f"mean {metric} = {scores.mean():.4f} +/- {scores.std():.4f} over {len(scores)} folds"
-        )
-    if args.json:
-        scores = np.array([r.score for r in results]) if results else np.zeros(0)
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "data": str(data),
-                    "model": args.model,
-                    "task": task,
-                    "target": mats.target_name,
-                    "params": params,
-                    "metric": metric,
-                    "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
-                    "folds": [r.as_dict() for r in results],
-                    "mean": float(scores.mean()) if len(scores) else None,
-                    "std": float(scores.std()) if len(scores) else None,
-                },
-                indent=1,
-                default=str,
-            )
-        )
-    if args.save:
-        _save(final, len(y), args)
-    return 0
+    if setup.unit:
+        disp.ax_.set_xlabel(f"true ({setup.unit})")
+        disp.ax_.set_ylabel(f"predicted ({setup.unit})")
+    fig.tight_layout()
+    with _writing(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=100)
+    print(f"wrote the parity plot to {path}")
 
 
+# ------------------------------------------------------------------------------ predict
 def _load_saved_model(path: str) -> Any:
     import joblib
 
@@ -378,83 +669,33 @@ def _load_saved_model(path: str) -> Any:
     try:
         model = joblib.load(path)
     except Exception as exc:
+        reason = str(exc).strip()
+        detail = f"{type(exc).__name__}: {reason}" if len(reason) > 8 else type(exc).__name__
         raise ValueError(
-            f"{path} is not a model saved by `skatomsets train --save`: {exc}"
+            f"{path} is not a model saved by `skatomsets train --save`: it cannot be read "
+            f"(truncated, or not a joblib file; {detail})"
         ) from None
     if not hasattr(model, "predict"):
         raise ValueError(f"{path} holds a {type(model).__name__}, not a model")
     return model
 
 
-def _prediction_frame(model: Any, X: Any) -> Any:
-    """prediction, std (ensembles), p_<class> (and p_<class>_std) for the materials ``X``."""
-    import pandas as pd
-    from sklearn.pipeline import Pipeline
-
-    final = model
-    if isinstance(model, Pipeline) and len(model.steps) > 1:
-        X, final = model[:-1].transform(X), model[-1]
-    out = pd.DataFrame(index=range(len(X)))
-    if hasattr(final, "predict_proba"):
-        proba_std = None
-        try:
-            proba, proba_std = final.predict_proba(X, return_std=True)
-        except (TypeError, ValueError):  # no return_std, or a single network
-            proba = final.predict_proba(X)
-        classes = final.classes_
-        out["prediction"] = classes[np.asarray(proba).argmax(axis=1)]
-        for j, c in enumerate(classes):
-            out[f"p_{c}"] = proba[:, j]
-            if proba_std is not None:
-                out[f"p_{c}_std"] = proba_std[:, j]
-        return _with_domain(out, final, X)
-    n_members = len(getattr(final, "nets_", []))
-    if n_members >= 2:
-        pred, std = final.predict(X, return_std=True)
-    else:
-        pred, std = final.predict(X), None
-    if np.ndim(pred) == 2:
-        for j in range(pred.shape[1]):
-            out[f"prediction_{j}"] = pred[:, j]
-            if std is not None:
-                out[f"std_{j}"] = std[:, j]
-        return out
-    out["prediction"] = pred
-    if std is not None:
-        out["std"] = std
-    return _with_domain(out, final, X)
-
-
-def _with_domain(out: Any, final: Any, X: Any) -> Any:
-    """Add ``domain_score`` and ``out_of_domain`` (models that have a fitted domain)."""
-    if not hasattr(final, "domain_threshold_"):
-        return out
-    score = final.domain_score(X)
-    out["domain_score"] = score
-    out["out_of_domain"] = score > final.domain_threshold_
-    n_far = int(out["out_of_domain"].sum())
-    if n_far:
-        print(
-            f"warning: {n_far} of {len(out)} materials are far from the training data "
-            f"(domain_score > {final.domain_threshold_:.3g}): their predictions are "
-            "extrapolations",
-            file=sys.stderr,
-        )
-    return out
-
-
 def _predict(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
-    from ._cli_data import prediction_inputs
+    from .exceptions import SkatomsetsInputError
     from .models import needs_structures
+    from .tables import check_rows, prediction_inputs
+    from .uncertainty import final_estimator, prediction_frame
 
-    model = _load_saved_model(args.model)
+    _check_outputs([(args.output, "--output")])
     inputs = list(args.inputs) + ([args.input] if args.input else [])
     if not inputs:
         raise ValueError(
             "nothing to predict: give formulas, structure files, a folder of them, or a table"
         )
+    model = _load_saved_model(args.model)
     need = needs_structures(model)
     mats = prediction_inputs(inputs, args.column, need, progress=not args.quiet)
     if need and mats.kind != "structure":
@@ -464,23 +705,115 @@ def _predict(args: argparse.Namespace) -> int:
         )
     if len(mats.X) == 0:
         raise ValueError(f"nothing to predict: {mats.source} has no rows")
-    with _rows_named(mats.labels if mats.kind == "structure" else None):
-        preds = _prediction_frame(model, mats.X)
+    extra = getattr(final_estimator(model), "extra_names_in_", None)
+    if extra is not None:
+        _extras_for_prediction(mats, [str(c) for c in extra])
+    if hasattr(model, "steps") and len(model.steps) > 1:
+        check_rows(model[0].transform, mats, column=mats.column if mats.frame is not None else None)
+    preds = None
+    for _ in range(100):  # the estimator may refuse a row too (a non-finite output)
+        rows = mats.valid
+        if not len(rows):
+            break
+        try:
+            preds = prediction_frame(model, mats.inputs(rows))
+            break
+        except SkatomsetsInputError as exc:
+            if exc.row is None or not 0 <= exc.row < len(rows):
+                raise
+            mats.add_problem(rows[exc.row], str(exc).removeprefix(f"row {exc.row}: "))
+    rows = mats.valid
     if mats.frame is not None:
         base = mats.frame.reset_index(drop=True).copy()
         if mats.kind == "structure":  # CIF text would fill the screen: file name or formula
             base[mats.column] = mats.labels
     else:
         base = pd.DataFrame({"input": mats.labels})
-    frame = pd.concat([base, preds.drop(columns=[c for c in preds if c in base])], axis=1)
+    if preds is None:
+        full = pd.DataFrame({"prediction": np.full(len(base), np.nan)})
+    else:  # the predicted rows in place, empty cells for the others
+        full = preds.set_axis(rows).reindex(range(len(base)))
+    stale = [c for c in full.columns if c in base.columns]
+    if "error" in base.columns:
+        stale.append("error")
+    if stale:
+        print(
+            f"note: the input's columns {', '.join(stale)} are replaced by this model's results",
+            file=sys.stderr,
+        )
+        base = base.drop(columns=stale)
+    frame = pd.concat([base, full], axis=1)
+    if mats.problems:
+        errors = [""] * len(frame)
+        for r, problems in mats.problems.items():
+            errors[r] = "; ".join(problems)
+        frame["error"] = errors
     if args.output:
-        frame.to_csv(args.output, index=False)
-        print(f"wrote {len(frame)} predictions to {args.output}")
+        with _writing(args.output) as tmp:
+            frame.to_csv(tmp, index=False)
+        print(f"wrote {len(rows)} predictions to {args.output}")
     else:
         print(frame.to_string(index=False))
+    _warn_far(preds, model)
+    if mats.problems:
+        print(
+            f"skatomsets: {len(mats.problems)} of {len(frame)} rows could not be predicted "
+            "(empty prediction; the error column says why):",
+            file=sys.stderr,
+        )
+        for line in mats.problem_lines()[:20]:
+            print(f"  {line}", file=sys.stderr)
+        if len(mats.problems) > 20:
+            print(f"  ... and {len(mats.problems) - 20} more", file=sys.stderr)
+        return EXIT_FAILED_ROWS
     return 0
 
 
+def _extras_for_prediction(mats: Any, names: list[str]) -> None:
+    """A model trained with ``--features``: the same columns of the table, by name."""
+    import numpy as np
+    import pandas as pd
+
+    if mats.frame is None:
+        raise ValueError(
+            f"this model was trained with the extra inputs {names} (--features): give a table "
+            "with those columns"
+        )
+    missing = [n for n in names if n not in mats.frame.columns]
+    if missing:
+        raise ValueError(
+            f"this model was trained with the extra inputs {names} (--features), but "
+            f"{mats.source.split(',')[0]} has no column {missing[0]!r}"
+        )
+    table = pd.DataFrame(index=mats.frame.index)
+    for name in names:
+        numbers = pd.to_numeric(mats.frame[name], errors="coerce")
+        for i in np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float))):
+            cell = mats.frame[name].iloc[i]
+            mats.add_problem(
+                i, "empty" if pd.isna(cell) else f"{cell!r} is not a finite number", name
+            )
+        table[name] = numbers
+    mats.extras = table
+
+
+def _warn_far(preds: Any, model: Any) -> None:
+    """One line on stderr when materials are far from the training data."""
+    from .uncertainty import domain_threshold
+
+    if preds is None or "out_of_domain" not in preds:
+        return
+    n_far = int(preds["out_of_domain"].sum())
+    if n_far:
+        print(
+            f"warning: {n_far} of {len(preds)} materials are far from the training data "
+            f"(domain_score > {domain_threshold(model):.3g}): their predictions are "
+            "extrapolations",
+            file=sys.stderr,
+        )
+
+
+# ---------------------------------------------------------------------------- benchmark
 def _parse_value(text: str) -> Any:
     """``--set`` values: JSON when it parses (numbers, true, null), else the string."""
     try:
@@ -580,6 +913,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skatomsets`` command."""
     p = argparse.ArgumentParser(prog="skatomsets", description=__doc__.splitlines()[0])
@@ -599,7 +933,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[debug],
         help="cross-validate a model on a MatBench task or your own data, then save it",
         description="Evaluate a model (MatBench task: official folds; your own table or "
-        "structure folder: shuffled 5-fold CV) and optionally save it refitted on all rows.",
+        "structure folder: shuffled 5-fold CV) and optionally save it refitted on all rows. "
+        "Every row and option is checked before any training; files are written atomically. "
+        "Exit status: 0 done, 1 a file could not be written, 2 bad arguments or data, "
+        "130 interrupted (nothing written).",
     )
     t.add_argument(
         "dataset",
@@ -610,8 +947,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument(
         "--model",
-        default="atomsets-v0",
-        help="model name (default atomsets-v0; `skatomsets list` says which need structures)",
+        default=DEFAULT_MODEL,
+        help=f"model name (default {DEFAULT_MODEL}; `skatomsets list` says which need structures)",
     )
     own = t.add_argument_group("your own data")
     own.add_argument(
@@ -637,17 +974,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="column of --targets naming each file (default: the column that does)",
     )
     own.add_argument(
+        "--features",
+        default=None,
+        metavar="COLS",
+        help="numeric columns to use as extra inputs of the model, comma-separated "
+        "(e.g. T,P); `predict` then reads the same columns",
+    )
+    own.add_argument(
         "--task",
         choices=["auto", "regression", "classification"],
         default="auto",
-        help="auto (default): bool / text targets and integer targets with <= 10 distinct "
-        "values are classification",
+        help="auto (default): True/False or text targets, and integer targets with exactly "
+        "2 values, are classification; all other numbers regression",
     )
     own.add_argument(
         "--cv",
         type=int,
         default=5,
         help="folds of the shuffled (Stratified)KFold (default 5; 0: no evaluation, only --save)",
+    )
+    own.add_argument(
+        "--drop-invalid",
+        action="store_true",
+        help="leave out the rows that cannot be used (listed) instead of stopping",
+    )
+    own.add_argument(
+        "--units", default=None, help="unit of the target, for the printed scores (e.g. eV)"
     )
     t.add_argument("--data-dir", default=None, help="folder of matbench_<task>.csv.gz files")
     t.add_argument("--download", action="store_true", help="allow fetching MatBench online")
@@ -670,6 +1022,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--folds", type=int, nargs="*", default=None, help="subset of folds")
     t.add_argument("--limit", type=int, default=None, help="use only the first N rows")
     t.add_argument("--json", default=None, help="write per-fold results to this JSON file")
+    t.add_argument(
+        "--predictions",
+        default=None,
+        metavar="CSV",
+        help="write the out-of-fold predictions here (one row per input row: fold, "
+        "prediction, std, domain_score)",
+    )
+    t.add_argument(
+        "--plot", default=None, metavar="PNG", help="write the parity plot of the folds here"
+    )
     t.add_argument("--save", default=None, help="refit on all rows and joblib.dump here")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
@@ -693,7 +1055,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[debug],
         help="predict formulas, structure files or a table with a saved model",
         description="Predict with a model saved by `skatomsets train --save`: prints "
-        "prediction, std (ensembles) and p_<class> (classifiers) per material.",
+        "prediction, std (ensembles) and p_<class> (classifiers) per material. Rows that "
+        "cannot be predicted get an empty prediction and an error column. Exit status: 0 "
+        "done, 1 some rows could not be predicted (the rest are written) or the output "
+        "could not be written, 2 bad arguments, 130 interrupted (nothing written).",
     )
     q.add_argument("model", help="a .joblib file written by `skatomsets train --save`")
     q.add_argument(
@@ -781,28 +1146,46 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error_line(exc: BaseException) -> str:
+    from .exceptions import InvalidRowsError
+
+    if isinstance(exc, InvalidRowsError):  # the summary, then one bad row per line
+        return f"skatomsets: error: {exc}"
+    return "skatomsets: error: " + " ".join(str(exc).split())  # one line, whatever the message
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``skatomsets`` command."""
-    from .exceptions import SkatomsetsInputError
-
+    """Entry point of the ``skatomsets`` command (returns the exit status)."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "threads", None):
-        import torch
+    debug = getattr(args, "debug", False)
+    with _catching_interrupts():
+        try:
+            if getattr(args, "threads", None):
+                _check_numbers(args)
+                import torch
 
-        torch.set_num_threads(args.threads)
-    try:
-        return args.func(args)
-    except BrokenPipeError:
-        # the reader went away (``skatomsets list | head``): stop quietly, as Unix tools do;
-        # stdout is pointed at devnull so that Python's exit flush does not fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except (SkatomsetsInputError, FileNotFoundError, ValueError) as exc:
-        if getattr(args, "debug", False):
-            raise
-        message = " ".join(str(exc).split())  # one line, whatever the message
-        print(f"skatomsets: error: {message}", file=sys.stderr)
-        return 2
+                torch.set_num_threads(args.threads)
+            return args.func(args)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            print("\nskatomsets: interrupted: nothing was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # the reader went away (``skatomsets list | head``): stop quietly, as Unix tools
+            # do; stdout is pointed at devnull so that Python's exit flush does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except (FileNotFoundError, ValueError) as exc:  # SkatomsetsInputError included
+            if debug:
+                raise
+            print(_error_line(exc), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except _WriteError as exc:
+            if debug:
+                raise
+            print(f"skatomsets: error: {exc}; an existing file is unchanged", file=sys.stderr)
+            return EXIT_WRITE_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ __all__ = [
     "GraphConstructionError",
     "InvalidExtraInputError",
     "InvalidFormulaError",
+    "InvalidRowsError",
     "InvalidSampleWeightError",
     "InvalidSetError",
     "InvalidTargetError",
@@ -108,6 +109,35 @@ class InvalidExtraInputError(SkatomsetsInputError):
 class InvalidSampleWeightError(SkatomsetsInputError):
     """``sample_weight`` of the wrong length, with negative / NaN / infinite entries, or
     all zero."""
+
+
+class InvalidRowsError(SkatomsetsInputError):
+    """Several rows of a user's table (or command line) are bad: all of them, at once.
+
+    Raised by :mod:`skatomsets.tables` (``skatomsets train`` / ``predict``) after every row
+    was checked, so one run lists every problem.
+
+    Parameters
+    ----------
+    message : str
+        The summary line (how many rows, where, what to do).
+    problems : list of str
+        One ``file:line, column 'c': problem`` line per bad row.
+    shown : int, default=20
+        How many problems ``str()`` lists after the summary (then a count of the rest).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None, shown: int = 20) -> None:
+        self.problems = list(problems or [])
+        self.summary = message
+        self.shown = shown
+        lines = [message, *(f"  {p}" for p in self.problems[:shown])]
+        if len(self.problems) > shown:
+            lines.append(f"  ... and {len(self.problems) - shown} more")
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.problems, self.shown))
 
 
 class WeightsChecksumError(ValueError):

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "FoldResult",
     "Split",
     "convergence_splits",
+    "cv_fold_jobs",
     "evaluate_splits",
     "extrapolation_split",
     "fit_all",
@@ -54,17 +56,47 @@ class FoldResult:
     #: ensemble standard deviation of each prediction (regressors whose ``predict`` takes
     #: ``return_std``; empty otherwise)
     std: list[float] = field(repr=False, default_factory=list)
+    #: positions of the test rows in the ``X`` given to the fold (empty where not recorded)
+    test_index: list[int] = field(repr=False, default_factory=list)
+    #: domain score of each test row (models with a domain of applicability; else empty)
+    domain_score: list[float] = field(repr=False, default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (the fields recorded since 0.1.0; ``test_index`` and
+        ``domain_score`` only where they were recorded)."""
+        out = asdict(self)
+        for key in ("test_index", "domain_score"):
+            if not out[key]:
+                del out[key]
+        return out
 
 
-def score_predictions(y_true: np.ndarray, y_pred: np.ndarray, classification: bool) -> float:
-    """MAE (regression) or ROC-AUC of the positive-class probability (classification)."""
-    if classification:
-        return float(roc_auc_score(y_true, y_pred))
-    return float(mean_absolute_error(y_true, y_pred))
+def score_predictions(y_true: Any, y_pred: Any, classification: bool, classes: Any = None) -> float:
+    """The one scorer of the package: MAE (regression) or ROC-AUC (classification).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_pred : array-like
+        Regression: the predictions. Classification: the positive-class probabilities
+        (1-D; or predicted labels, for MatBench's ROC-AUC of labels), or the class
+        probabilities of shape ``(n_samples, n_classes)`` in the order of ``classes``:
+        one-vs-rest macro ROC-AUC over the classes present in ``y_true``.
+    classification : bool
+    classes : array-like, optional
+        The columns of a 2-D ``y_pred`` (a classifier's ``classes_``).
+    """
+    if not classification:
+        return float(mean_absolute_error(y_true, y_pred))
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 1:
+        return float(roc_auc_score(np.asarray(y_true), y_pred))
+    classes = np.arange(y_pred.shape[1]) if classes is None else np.asarray(classes)
+    if len(classes) == 2:
+        return float(roc_auc_score(np.asarray(y_true) == classes[1], y_pred[:, 1]))
+    present = np.isin(classes, y_true)
+    p = y_pred[:, present] / y_pred[:, present].sum(axis=1, keepdims=True)
+    return float(roc_auc_score(y_true, p, multi_class="ovr", labels=classes[present]))
 
 
 def _predict_with_std(est: Any, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -150,11 +182,52 @@ def fit_fold(
 
     est = clone(model)
     t0 = time.perf_counter()
-    with training_progress(f"fold {fold}", enabled=progress):
-        est.fit(X[train], y[train])
+    with training_progress(f"fold {fold}", enabled=progress), rows_of(train):
+        est.fit(take(X, train), y[train])
     seconds = time.perf_counter() - t0
-    metric, value, pred, std = scorer(est, X[test], y[test])
-    return FoldResult(int(fold), metric, value, len(train), len(test), seconds, pred, std)
+    with rows_of(test):
+        metric, value, pred, std = scorer(est, take(X, test), y[test])
+    return FoldResult(
+        int(fold), metric, value, len(train), len(test), seconds, pred, std,
+        [int(i) for i in test], _domain_scores(est, take(X, test)),
+    )  # fmt: skip
+
+
+def take(X: Any, rows: np.ndarray) -> Any:
+    """Rows of an array, a list or a DataFrame (materials plus extra inputs)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows].reset_index(drop=True)
+    return np.asarray(X, dtype=object)[rows] if isinstance(X, list) else X[rows]
+
+
+@contextmanager
+def rows_of(rows: np.ndarray) -> Iterator[None]:
+    """Re-raise an input error about row ``i`` of a subset as one about ``rows[i]``: the
+    row of the ``X`` the user passed, not of a fold's training part."""
+    from .exceptions import SkatomsetsInputError
+
+    try:
+        yield
+    except SkatomsetsInputError as exc:
+        if exc.row is None or not 0 <= exc.row < len(rows):
+            raise
+        msg = str(exc).removeprefix(f"row {exc.row}: ")
+        try:
+            err = type(exc)(msg, int(rows[exc.row]))
+        except TypeError:  # a subclass with another signature: keep it as it is
+            raise exc from None
+        raise err from None
+
+
+def _domain_scores(est: Any, X: Any) -> list[float]:
+    """Domain score of each row where the model has a fitted domain, else ``[]``."""
+    from .uncertainty import final_estimator
+
+    if not hasattr(final_estimator(est), "domain_threshold_"):
+        return []
+    from .uncertainty import domain_score
+
+    return [float(v) for v in domain_score(est, X)]
 
 
 def fit_all(model: Any, X: Any, y: np.ndarray, progress: bool = False) -> tuple[Any, float]:
@@ -170,8 +243,13 @@ def fit_all(model: Any, X: Any, y: np.ndarray, progress: bool = False) -> tuple[
 
 def _in_worker(index: int, threads: int, func: Callable, args: tuple, kwargs: dict) -> Any:
     """Run one job in a worker process with ``threads`` torch threads."""
+    import signal
+
     import torch
 
+    # Ctrl-C is the parent's to handle: it stops the workers; a worker that caught it
+    # itself would finish its fit half-trained and print warnings of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     return index, func(*args, **kwargs)
 
@@ -241,6 +319,49 @@ def matbench_fold_jobs(
     for k in folds if folds is not None else sorted(np.unique(test_fold)):
         train, test = np.flatnonzero(test_fold != k), np.flatnonzero(test_fold == k)
         jobs.append((fit_fold, (model, X, y, int(k), train, test, scorer), {"progress": progress}))
+    return jobs
+
+
+def _own_score(
+    est: Any, X: Any, y: np.ndarray, classification: bool
+) -> tuple[str, float, list, list]:
+    """Metric, score, predictions (labels for classifiers) and std of a fitted fold model."""
+    if not classification:
+        pred, std = _predict_with_std(est, X)
+        value = score_predictions(y, pred, False)
+        return "mae", value, [float(p) for p in pred], [] if std is None else list(map(float, std))
+    proba = est.predict_proba(X)
+    classes = est.classes_
+    value = score_predictions(y, proba, True, classes)
+    labels = proba[:, 1].tolist() if len(classes) == 2 else classes[proba.argmax(1)].tolist()
+    return "roc_auc", value, labels, []
+
+
+def cv_fold_jobs(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    classification: bool,
+    n_splits: int = 5,
+    random_state: int | None = 0,
+    folds: list[int] | None = None,
+    progress: bool = False,
+) -> list[tuple[Callable, tuple, dict]]:
+    """Shuffled (Stratified)KFold as jobs for :func:`run_jobs`: a clone of ``model`` fitted
+    per fold, scored on the rest (MAE; ROC-AUC, one-vs-rest macro for more than two classes).
+
+    What ``skatomsets train`` runs on the user's own data.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cv = (StratifiedKFold if classification else KFold)(
+        n_splits=n_splits, shuffle=True, random_state=random_state
+    )
+    scorer = partial(_own_score, classification=classification)
+    jobs = []
+    for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y if classification else None)):
+        if folds is None or k in folds:
+            jobs.append((fit_fold, (model, X, y, k, train, test, scorer), {"progress": progress}))
     return jobs
 
 

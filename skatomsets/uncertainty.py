@@ -19,7 +19,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["domain_score", "domain_threshold", "out_of_domain"]
+__all__ = [
+    "domain_score",
+    "domain_threshold",
+    "final_estimator",
+    "out_of_domain",
+    "prediction_frame",
+]
+
+
+def final_estimator(model: Any) -> Any:
+    """The last step of a Pipeline, or ``model`` itself (the package's one such helper)."""
+    from sklearn.pipeline import Pipeline
+
+    return model[-1] if isinstance(model, Pipeline) else model
 
 
 def _split(model: Any) -> tuple[Any, Any]:
@@ -67,3 +80,55 @@ def domain_threshold(model: Any) -> float:
 def out_of_domain(model: Any, X: Any) -> np.ndarray:
     """True where the :func:`domain_score` exceeds the model's :func:`domain_threshold`."""
     return domain_score(model, X) > domain_threshold(model)
+
+
+def prediction_frame(model: Any, X: Any) -> Any:
+    """Everything a fitted model says about the materials ``X``, one row per material.
+
+    Columns: ``prediction``; ``std`` (the ensemble standard deviation, when the model has
+    ``n_ensemble >= 2``); for classifiers ``p_<class>`` (and ``p_<class>_std`` where the
+    classifier gives it); ``domain_score`` and ``out_of_domain`` for models with a fitted
+    domain of applicability. Multi-output regressors give ``prediction_<j>`` / ``std_<j>``.
+    ``X`` goes through the Pipeline's steps once.
+
+    Returns
+    -------
+    DataFrame
+    """
+    import pandas as pd
+
+    final, transform = _split(model)
+    X = transform(X)
+    out = pd.DataFrame(index=range(len(X)))
+    if hasattr(final, "predict_proba"):
+        proba_std = None
+        try:
+            proba, proba_std = final.predict_proba(X, return_std=True)
+        except (TypeError, ValueError):  # no return_std, or a single network
+            proba = final.predict_proba(X)
+        classes = final.classes_
+        out["prediction"] = classes[np.asarray(proba).argmax(axis=1)]
+        for j, c in enumerate(classes):
+            out[f"p_{c}"] = proba[:, j]
+            if proba_std is not None:
+                out[f"p_{c}_std"] = proba_std[:, j]
+    else:
+        n_members = len(getattr(final, "nets_", []))
+        if n_members >= 2:
+            pred, std = final.predict(X, return_std=True)
+        else:
+            pred, std = final.predict(X), None
+        if np.ndim(pred) == 2:
+            for j in range(pred.shape[1]):
+                out[f"prediction_{j}"] = pred[:, j]
+                if std is not None:
+                    out[f"std_{j}"] = std[:, j]
+            return out
+        out["prediction"] = pred
+        if std is not None:
+            out["std"] = std
+    if hasattr(final, "domain_threshold_"):
+        score = final.domain_score(X)
+        out["domain_score"] = score
+        out["out_of_domain"] = score > final.domain_threshold_
+    return out

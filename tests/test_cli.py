@@ -60,12 +60,19 @@ def test_classification_task_reports_roc_auc(capsys):
     assert "fold 0: ROC-AUC" in capsys.readouterr().out
 
 
-def test_predict_bad_formula_is_a_clear_error(tmp_path, capsys):
+def test_predict_predicts_the_good_rows_and_names_the_bad_formula_with_status_1(
+    tmp_path, capsys
+):
     model = tmp_path / "m.joblib"
     main(["train", "steels", "--max-epochs", "2", "--folds", "0", "--quiet", "--save", str(model)])
     capsys.readouterr()
-    assert main(["predict", str(model), "Fe", "Xx3"]) == 2
-    assert "row 1: 'Xx' is not a chemical element" in capsys.readouterr().err
+    assert main(["predict", str(model), "Fe", "Xx3"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split()[-1] == "error" and "nan" not in lines[1].lower()
+    assert "'Xx' is not a chemical element" in lines[2]
+    assert "1 of 2 rows could not be predicted" in captured.err
+    assert "input 2 'Xx3', 'Xx' is not a chemical element" in captured.err
 
 
 def test_list(capsys):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from skatomsets._cli_data import infer_task
+from skatomsets.tables import infer_task
 from skatomsets.cli import main
 from skatomsets.datasets import load_dataset
 from skatomsets.exceptions import InvalidTargetError
@@ -125,7 +125,7 @@ def test_refit_shows_progress_and_ensemble_std_is_predicted(steels_csv, tmp_path
     assert rc == 0
     captured = capsys.readouterr()
     assert "refitting on all 48 rows" in captured.out and "fold" not in captured.out
-    assert "refit on all rows, network 2" in captured.err  # the epoch bars of the refit
+    assert "refit on all rows, network" in captured.err  # the epoch bars of the refit
     assert main(["predict", str(model), "Fe0.7Cr0.2Ni0.1", "Fe", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["input", "prediction", "std", "domain_score", "out_of_domain"]
@@ -211,7 +211,6 @@ def test_structure_model_on_formulas_is_refused_before_any_work(steels_csv, caps
             "no materials column: name one with --column",
         ),
         (["predict", "{model}", "x.cif"], "no such structure file: x.cif"),
-        (["predict", "{model}", "Fe", "hello"], "row 1: cannot parse formula 'hello'"),
         (["predict", "{model}"], "nothing to predict"),
     ],
 )
@@ -255,20 +254,20 @@ def test_python_dash_m_runs_the_command():
 @pytest.mark.parametrize(
     ("y", "classification", "reason"),
     [
-        (np.array([True, False, True]), True, "auto: 2 distinct True/False values"),
-        (np.array(["metal", "insulator", "metal"]), True, "auto: 2 distinct text values"),
-        (np.array([0, 1, 2, 1]), True, "auto: 3 distinct integer values"),
+        (np.array([True, False, True]), True, "auto: True/False values"),
+        (np.array(["metal", "insulator", "metal"]), True, "auto: 2 distinct values, mostly text"),
+        (np.array([0, 1, 1, 0]), True, "auto: 2 distinct integer values, a 0/1 flag"),
         (np.array([0.5, 1.25, 2.0]), False, "auto: 3 distinct numeric values"),
-        (np.arange(50), False, "auto: 50 distinct numeric values"),
+        (np.arange(50), False, "auto: 50 distinct integer values; integers are classes only"),
     ],
 )
 def test_task_auto_detection(y, classification, reason):
     got, _, why = infer_task(y, "auto", "t")
-    assert (got, why) == (classification, reason)
+    assert got == classification and why.startswith(reason)
 
 
 def test_regression_on_text_targets_names_the_row():
-    with pytest.raises(InvalidTargetError, match="row 1: --task regression needs numbers"):
+    with pytest.raises(InvalidTargetError, match="row 1: target 'big' is not a number"):
         infer_task(np.array(["1.0", "big"], dtype=object), "regression", "t")
 
 
@@ -283,8 +282,10 @@ def test_a_bad_structure_is_named_by_row_and_file_before_any_fit(cif_folder, tmp
     pd.read_csv(targets).iloc[:10].to_csv(table, index=False)
     rc = main(["train", str(bad), "--targets", str(table), "--model", "mlp-f", *FAST])
     assert rc == 2
-    assert "row 5 (s05.cif): site 0 (Na) has no neighbour" in _one_error_line(capsys)
-    assert "fold 0" not in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "1 of 10 rows cannot be used" in captured.err and "Traceback" not in captured.err
+    assert f"{bad / 's05.cif'}, site 0 (Na) has no neighbour" in captured.err
+    assert "fold 0" not in captured.out
 
 
 def test_n_jobs_defaults_to_every_cpu_for_compositions_and_one_process_for_structures():
