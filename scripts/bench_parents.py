@@ -1,4 +1,4 @@
-"""Parent networks side by side on the real structure sets: CHGNet levels vs MEGNet levels.
+"""Parent networks side by side on the real structure sets: each parent's levels.
 
 A command line over :mod:`skatomsets.benchmarks.parents` (5-fold CV with the package's
 default estimator, only the per-site or structure features change; tasks and models in
@@ -8,7 +8,7 @@ default estimator, only the per-site or structure features change; tasks and mod
 Usage::
 
     python scripts/bench_parents.py --out results/parents --cache results/feature_cache \\
-        --tasks dielectric_n --models chgnet-v3 megnet-v1
+        --tasks dielectric_n --models atomsets-chgnet-v3 atomsets-v1
     python scripts/bench_parents.py --out docs/results/parents --report \\
         --plot docs/results/parents.png
 """

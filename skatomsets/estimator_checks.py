@@ -31,7 +31,6 @@ or :func:`check_estimator` to run every check on one estimator (the first failur
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
 import pickle
 from collections.abc import Callable, Iterator
@@ -147,11 +146,19 @@ def _material_input(estimator: Any) -> bool:
 
 def _missing_dependency(estimator: Any) -> str | None:
     """The optional package ``estimator`` needs and that is not installed, if any."""
+    from .parents import Parent, available_parents, missing_dependency, parent_info
+
     parent = getattr(estimator, "parent", None)
     if parent is None:
         parent = getattr(type(estimator), "_default_parent", None)
-    if isinstance(parent, str) and parent == "chgnet" and not importlib.util.find_spec("chgnet"):
-        return "chgnet"
+    if isinstance(parent, Parent) or not isinstance(parent, str):
+        return None
+    if parent in available_parents():
+        try:
+            parent_info(parent)
+        except ValueError:  # registered without a ParentInfo: nothing known
+            return None
+        return missing_dependency(parent)
     return None
 
 
@@ -192,8 +199,9 @@ def estimator_checks_generator(
         How to mark the checks of :func:`expected_failed_checks`: "xfail" wraps the pair in
         ``pytest.param(..., marks=pytest.mark.xfail(reason))`` (needs pytest), "skip"
         replaces the check by one that raises ``unittest.SkipTest`` with the reason, None
-        yields them unmarked. When an optional dependency of the estimator (``chgnet``) is
-        missing, every check raises ``SkipTest`` saying which (none is yielded with None).
+        yields them unmarked. When an optional dependency of the estimator (the package of
+        its parent, e.g. ``chgnet``, ``sevenn``: from the parent registry) is missing, every
+        check raises ``SkipTest`` saying which (none is yielded with None).
 
     Yields
     ------
@@ -269,8 +277,8 @@ def parametrize_with_checks(estimators: list[BaseEstimator]) -> Any:
     """Pytest decorator running every check on every estimator (one test per pair).
 
     Checks listed by :func:`expected_failed_checks` are marked xfail (non-strict), with
-    their reason; the checks of an estimator whose optional dependency (``chgnet``) is not
-    installed are skipped, saying which package is missing.
+    their reason; the checks of an estimator whose optional dependency (its parent's
+    package) is not installed are skipped, saying which package is missing.
 
     Parameters
     ----------

@@ -1,35 +1,51 @@
 """The paper's models as ready-made scikit-learn Pipelines, by name.
 
-==================  =======================================================================
-name                pipeline
-==================  =======================================================================
-``atomsets``        atomic numbers -> trainable 16-dim embedding -> AtomSets (no transfer)
-``atomsets-v0``     megnet16 element embedding (V0, transferred) -> AtomSets
-``mlp-v0-stats``    V0 -> weighted mean/std/min/max/range -> scaler -> MLP
-``atomsets-v1``     Structures -> MEGNet block-1 site features (V1) -> AtomSets (also v2, v3)
-``mlp-u1``          Structures -> MEGNet block-1 state vector (u1) -> scaler -> MLP (u2, u3)
-``mlp-f``           Structures -> MEGNet readout vector f -> scaler -> MLP
-``mlp-v_r``         Structures -> MEGNet atom Set2Set readout v_r -> scaler -> MLP
-``atomsets-chgnet`` Structures -> CHGNet v0.3.0 block-3 site features -> AtomSets (beyond
-                    the paper; ``atomsets-chgnet-v1``..``-v4`` for the other blocks)
-``atomsets-chgnet-  CHGNet's 64-dim element embedding (``chgnet64``) -> AtomSets; takes
-v0``                formulas too
-``mlp-chgnet``      Structures -> CHGNet mean site feature (``crystal``) -> scaler -> MLP
-==================  =======================================================================
+==========================  =============================================================
+name                        pipeline
+==========================  =============================================================
+``atomsets``                atomic numbers -> trainable 16-dim embedding -> AtomSets (no
+                            transfer)
+``atomsets-v0``             megnet16 element embedding (V0, transferred) -> AtomSets
+``mlp-v0-stats``            V0 -> weighted mean/std/min/max/range -> scaler -> MLP
+``atomsets-v1``             Structures -> MEGNet block-1 site features (V1) -> AtomSets
+                            (also v2, v3)
+``mlp-u1``                  Structures -> MEGNet block-1 state vector (u1) -> scaler -> MLP
+                            (u2, u3)
+``mlp-f``                   Structures -> MEGNet readout vector f -> scaler -> MLP
+``mlp-v_r``                 Structures -> MEGNet atom Set2Set readout v_r -> scaler -> MLP
+``atomsets-<parent>-v<k>``  level ``k`` of another parent -> AtomSets: ``k = 0`` is its
+                            element table (takes formulas too), ``k >= 1`` its site features
+                            after block ``k`` (``atomsets-chgnet-v0``..``-v4``,
+                            ``atomsets-sevennet-v0``..``-v5``)
+``mlp-<parent>``            Structures -> the parent's default structure vector -> scaler ->
+                            MLP (``mlp-chgnet``, ``mlp-sevennet``: the mean site feature
+                            ``crystal``)
+``megnet-scratch``          MEGNet trained end to end on the structures, from random weights
+``megnet-finetune``         the shipped MEGNet fine-tuned end to end (head re-initialised)
+==========================  =============================================================
 
-The CHGNet models need the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``).
+These names are the one naming authority: the command line, the benchmarks and the
+learning curves use them. The models of the parents (:mod:`skatomsets.parents`) come from one
+loop over the registered parents (:func:`~skatomsets.parents.registered_parents`); the
+paper's parent (MEGNet) keeps the paper's unprefixed names. ``atomsets-chgnet`` (= ``-v3``)
+is deprecated (a ``FutureWarning``; removed in the next release).
+
+The CHGNet models need the optional ``chgnet`` package (``pip install 'skatomsets[chgnet]'``),
+the SevenNet ones ``sevenn`` (``pip install 'skatomsets[sevennet]'``).
 
 The compositional models take formulas, Compositions or Structures; the structural ones
 (``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts, or
 structure files: see :mod:`skatomsets.io_structures`). :data:`MODEL_CATALOGUE` says, per
 name, what the model is, which inputs it takes and which row of the paper it reproduces
 (``skatomsets list`` prints it; :func:`needs_structures` checks a name or a fitted model).
+It is filled by :func:`register_model` (``info=``): there is no second list.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sklearn.pipeline import Pipeline
@@ -42,14 +58,13 @@ from .estimators import (
     AtomSetsRegressor,
 )
 from .featurizers import (
-    CHGNetSiteFeaturizer,
-    CHGNetStructureFeaturizer,
     ElementEmbeddingFeaturizer,
     MEGNetSiteFeaturizer,
     MEGNetStructureFeaturizer,
     ParentSiteFeaturizer,
     ParentStructureFeaturizer,
 )
+from .parents import ParentInfo, registered_parents
 from .transformers import SetStatsTransformer
 
 __all__ = [
@@ -57,28 +72,126 @@ __all__ = [
     "ModelInfo",
     "available_models",
     "composition_models",
+    "deprecated_models",
     "make_model",
     "model_info",
     "needs_structures",
+    "parent_models",
     "register_model",
 ]
 
-_REGISTRY: dict[str, Callable[..., Pipeline]] = {}
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a ready model is.
+
+    Attributes
+    ----------
+    name : str
+        Filled in by :func:`register_model`.
+    description : str
+        One line: features -> model.
+    inputs : str
+        ``"composition"`` (formulas, Compositions or Structures) or ``"structure"``
+        (crystal structures only), ``"unknown"`` for models registered without an info.
+    paper_row : str
+        Where the paper (Chen & Ong 2021) reports it.
+    parent : str or None
+        The registered parent network whose features (or architecture) it uses, if any.
+    level : int or None
+        The parent's site level it reads (``atomsets-<parent>-v<k>``), if any.
+    feature : str or None
+        The parent's structure vector it reads (``mlp-<parent>``), if any.
+    """
+
+    name: str = ""
+    description: str = "registered with register_model"
+    inputs: str = "unknown"
+    paper_row: str = "-"
+    parent: str | None = None
+    level: int | None = None
+    feature: str | None = None
 
 
-def register_model(name: str) -> Callable[[Callable[..., Pipeline]], Callable[..., Pipeline]]:
-    """Decorator registering a pipeline factory ``f(classification, **estimator_params)``."""
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+#: Name -> :class:`ModelInfo` of every model registered with an ``info`` (``skatomsets
+#: list`` prints it). Filled by :func:`register_model`.
+MODEL_CATALOGUE: dict[str, ModelInfo] = {}
+#: Deprecated name -> its current name (one release with a FutureWarning, then removed).
+_ALIASES: dict[str, str] = {}
 
-    def deco(factory: Callable[..., Pipeline]) -> Callable[..., Pipeline]:
-        _REGISTRY[name] = factory
-        return factory
 
-    return deco
+def register_model(
+    name: str,
+    factory: Callable[..., Any] | None = None,
+    *,
+    info: ModelInfo | None = None,
+    replaces: tuple[str, ...] = (),
+) -> Any:
+    """Register a pipeline factory ``f(classification, **estimator_params)`` under ``name``.
+
+    Used as a decorator (``@register_model("name", info=ModelInfo(...))``) or called with
+    the factory. ``info`` enters :data:`MODEL_CATALOGUE` (its ``name`` is set here);
+    ``replaces`` are deprecated names that keep building this model for one release, with a
+    ``FutureWarning``.
+
+    Returns
+    -------
+    callable
+        The factory (or, without ``factory``, the decorator).
+    """
+
+    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = f
+        if info is not None:
+            MODEL_CATALOGUE[name] = replace(info, name=name)
+        for old in replaces:
+            _ALIASES[old] = name
+        return f
+
+    return deco if factory is None else deco(factory)
+
+
+def _resolve_name(name: str) -> str:
+    """``name``, or the current name of a deprecated one (with a FutureWarning)."""
+    if name in _ALIASES:
+        new = _ALIASES[name]
+        warnings.warn(
+            f"model name {name!r} is deprecated and will be removed in the next release; "
+            f"use {new!r}",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return new
+    return name
+
+
+def parent_models(parent: str) -> list[str]:
+    """The ready models on parent ``parent``'s features, in catalogue order: its site levels
+    (``level``) and then the MLP on its default structure vector.
+
+    Examples
+    --------
+    >>> parent_models("chgnet")
+    ['atomsets-chgnet-v0', 'atomsets-chgnet-v1', 'atomsets-chgnet-v2', 'atomsets-chgnet-v3', \
+'atomsets-chgnet-v4', 'mlp-chgnet']
+    """
+    from .parents import parent_info
+
+    default = parent_info(parent).default_structure_feature
+    infos = [i for i in MODEL_CATALOGUE.values() if i.parent == parent]
+    levels = sorted((i for i in infos if i.level is not None), key=lambda i: i.level or 0)
+    return [i.name for i in levels] + [i.name for i in infos if i.feature == default]
 
 
 def available_models() -> list[str]:
-    """Names accepted by :func:`make_model`."""
+    """Names accepted by :func:`make_model` (deprecated names aside)."""
     return sorted(_REGISTRY)
+
+
+def deprecated_models() -> dict[str, str]:
+    """Deprecated model names that still work (with a ``FutureWarning``) -> current name."""
+    return dict(_ALIASES)
 
 
 def make_model(name: str, classification: bool = False, **params: Any) -> Pipeline:
@@ -87,7 +200,7 @@ def make_model(name: str, classification: bool = False, **params: Any) -> Pipeli
     Parameters
     ----------
     name : str
-        One of :func:`available_models`.
+        One of :func:`available_models` (a deprecated name works, with a ``FutureWarning``).
     classification : bool, default=False
         Build the classifier variant.
     **params
@@ -98,6 +211,7 @@ def make_model(name: str, classification: bool = False, **params: Any) -> Pipeli
     >>> make_model("atomsets-v0", max_epochs=10).steps[-1][1].max_epochs
     10
     """
+    name = _resolve_name(name)
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; choose one of {available_models()}")
     return _REGISTRY[name](classification, **params)
@@ -113,28 +227,145 @@ def mlp_estimator(classification: bool, **params: Any):
     return (AtomSetsMLPClassifier if classification else AtomSetsMLPRegressor)(**params)
 
 
-@register_model("atomsets")
+def _site_pipeline(featurizer: Any, classification: bool, **params: Any) -> Pipeline:
+    return Pipeline([("featurize", featurizer), ("model", set_estimator(classification, **params))])
+
+
+def _vector_pipeline(featurizer: Any, classification: bool, **params: Any) -> Pipeline:
+    return Pipeline(
+        [
+            ("featurize", featurizer),
+            ("scale", StandardScaler()),
+            ("model", mlp_estimator(classification, **params)),
+        ]
+    )
+
+
+def _featurizer_class(base: type, parent: str) -> type | None:
+    """The published featurizer class whose default parent is ``parent`` (e.g.
+    ``MEGNetSiteFeaturizer``, ``CHGNetSiteFeaturizer``), if any: the ready models keep
+    the classes they were published with."""
+    for cls in base.__subclasses__():
+        if getattr(cls, "_default_parent", None) == parent and cls.__module__.startswith(
+            "skatomsets."
+        ):
+            return cls
+    return None
+
+
+def _site_featurizer(parent: str, level: int) -> Any:
+    cls = _featurizer_class(ParentSiteFeaturizer, parent)
+    return ParentSiteFeaturizer(parent, level=level) if cls is None else cls(level=level)
+
+
+def _vector_featurizer(parent: str, feature: str) -> Any:
+    cls = _featurizer_class(ParentStructureFeaturizer, parent)
+    if cls is None:
+        return ParentStructureFeaturizer(parent, features=(feature,))
+    return cls(features=(feature,))
+
+
+def _register_parent_models(info: ParentInfo) -> None:
+    """The ready models of one parent: AtomSets on each level, an MLP on its vectors.
+
+    Names: ``atomsets-<parent>-v<k>`` and ``mlp-<parent>`` (its default structure vector) /
+    ``mlp-<parent>-<vector>``; the paper's parent keeps the paper's ``atomsets-v<k>`` and
+    ``mlp-<vector>``.
+    """
+    stem = "" if info.paper else f"{info.name}-"
+    who = info.label if not info.paper else info.title
+    beyond = f"beyond the paper ({info.title} parent)"
+    for level in range(info.n_levels + 1):
+        row = info.paper_rows.get(f"V{level}", beyond)
+        if level == 0 and info.element_table:
+            table = info.element_table
+
+            def v0(classification: bool, _table: str = table, **params: Any) -> Pipeline:
+                return _site_pipeline(ElementEmbeddingFeaturizer(_table), classification, **params)
+
+            register_model(
+                f"atomsets-{stem}v0",
+                v0,
+                info=ModelInfo(
+                    description=f"{who} element embedding V0 ({table}) -> AtomSets",
+                    inputs="composition",
+                    paper_row=row,
+                    parent=info.name,
+                    level=0,
+                ),
+            )
+            continue
+
+        def site(
+            classification: bool, _p: str = info.name, _level: int = level, **params: Any
+        ) -> Pipeline:
+            return _site_pipeline(_site_featurizer(_p, _level), classification, **params)
+
+        register_model(
+            f"atomsets-{stem}v{level}",
+            site,
+            info=ModelInfo(
+                description=f"{who} block-{level} site features V{level} -> AtomSets",
+                inputs="structure",
+                paper_row=row,
+                parent=info.name,
+                level=level,
+            ),
+        )
+    for feature in info.mlp_features:
+        if info.paper:
+            name = f"mlp-{feature}"
+        elif feature == info.default_structure_feature:
+            name = f"mlp-{info.name}"
+        else:
+            name = f"mlp-{info.name}-{feature}"
+
+        def vector(
+            classification: bool, _p: str = info.name, _f: str = feature, **params: Any
+        ) -> Pipeline:
+            return _vector_pipeline(_vector_featurizer(_p, _f), classification, **params)
+
+        register_model(
+            name,
+            vector,
+            info=ModelInfo(
+                description=f"{who} {info.descriptions.get(feature, feature)} -> MLP",
+                inputs="structure",
+                paper_row=info.paper_rows.get(feature, beyond),
+                parent=info.name,
+                feature=feature,
+            ),
+        )
+
+
+@register_model(
+    "atomsets",
+    info=ModelInfo(
+        description="trainable 16-dim element embedding -> AtomSets (no transfer)",
+        inputs="composition",
+        paper_row="Table 2, AtomSets",
+    ),
+)
 def _atomsets(classification: bool, **params: Any) -> Pipeline:
     params.setdefault("embedding_dim", 16)
-    return Pipeline(
-        [
-            ("featurize", ElementEmbeddingFeaturizer("atomic_number")),
-            ("model", set_estimator(classification, **params)),
-        ]
-    )
+    return _site_pipeline(ElementEmbeddingFeaturizer("atomic_number"), classification, **params)
 
 
-@register_model("atomsets-v0")
-def _atomsets_v0(classification: bool, **params: Any) -> Pipeline:
-    return Pipeline(
-        [
-            ("featurize", ElementEmbeddingFeaturizer("megnet16")),
-            ("model", set_estimator(classification, **params)),
-        ]
-    )
+for _info in registered_parents():
+    _register_parent_models(_info)
+#: 0.1.0 published ``atomsets-chgnet`` for CHGNet's block 3 (``atomsets`` is another model)
+_ALIASES["atomsets-chgnet"] = "atomsets-chgnet-v3"
 
 
-@register_model("mlp-v0-stats")
+@register_model(
+    "mlp-v0-stats",
+    info=ModelInfo(
+        description="V0 -> weighted mean/std/min/max/range -> MLP",
+        inputs="composition",
+        paper_row="Table S4, MLP-V0-stats",
+        parent="megnet",
+    ),
+)
 def _mlp_v0_stats(classification: bool, **params: Any) -> Pipeline:
     return Pipeline(
         [
@@ -146,142 +377,37 @@ def _mlp_v0_stats(classification: bool, **params: Any) -> Pipeline:
     )
 
 
-def _register_structure_models() -> None:
-    """AtomSets-V1..V3 and MLP-u1..u3 / MLP-f / MLP-v_r on the pretrained MEGNet parent."""
-    for level in (1, 2, 3):
+def _megnet_end_to_end(init: str | None) -> Callable[..., Pipeline]:
+    def factory(classification: bool, **params: Any) -> Pipeline:
+        from .estimators import MEGNetClassifier, MEGNetRegressor
 
-        def site_model(classification: bool, _level: int = level, **params: Any) -> Pipeline:
-            return Pipeline(
-                [
-                    ("featurize", MEGNetSiteFeaturizer(level=_level)),
-                    ("model", set_estimator(classification, **params)),
-                ]
-            )
+        params.setdefault("init", init)
+        cls = MEGNetClassifier if classification else MEGNetRegressor
+        return Pipeline([("model", cls(**params))])
 
-        register_model(f"atomsets-v{level}")(site_model)
-    for feature in ("u1", "u2", "u3", "f", "v_r"):
-
-        def vector_model(classification: bool, _feature: str = feature, **params: Any) -> Pipeline:
-            return Pipeline(
-                [
-                    ("featurize", MEGNetStructureFeaturizer(features=(_feature,))),
-                    ("scale", StandardScaler()),
-                    ("model", mlp_estimator(classification, **params)),
-                ]
-            )
-
-        register_model(f"mlp-{feature}")(vector_model)
+    return factory
 
 
-_register_structure_models()
-
-
-def _register_chgnet_models() -> None:
-    """AtomSets on CHGNet v0.3.0 features (levels 0-4) and an MLP on its crystal vector."""
-
-    @register_model("atomsets-chgnet-v0")
-    def _chgnet_v0(classification: bool, **params: Any) -> Pipeline:
-        return Pipeline(
-            [
-                ("featurize", ElementEmbeddingFeaturizer("chgnet64")),
-                ("model", set_estimator(classification, **params)),
-            ]
-        )
-
-    for level in (1, 2, 3, 4):
-
-        def site_model(classification: bool, _level: int = level, **params: Any) -> Pipeline:
-            return Pipeline(
-                [
-                    ("featurize", CHGNetSiteFeaturizer(level=_level)),
-                    ("model", set_estimator(classification, **params)),
-                ]
-            )
-
-        register_model(f"atomsets-chgnet-v{level}")(site_model)
-    register_model("atomsets-chgnet")(_REGISTRY["atomsets-chgnet-v3"])
-
-    @register_model("mlp-chgnet")
-    def _mlp_chgnet(classification: bool, **params: Any) -> Pipeline:
-        return Pipeline(
-            [
-                ("featurize", CHGNetStructureFeaturizer(features=("crystal",))),
-                ("scale", StandardScaler()),
-                ("model", mlp_estimator(classification, **params)),
-            ]
-        )
-
-
-_register_chgnet_models()
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a ready model is.
-
-    Attributes
-    ----------
-    name : str
-    description : str
-        One line: features -> model.
-    inputs : str
-        ``"composition"`` (formulas, Compositions or Structures) or ``"structure"``
-        (crystal structures only), ``"unknown"`` for models registered elsewhere.
-    paper_row : str
-        Where the paper (Chen & Ong 2021) reports it.
-    """
-
-    name: str
-    description: str
-    inputs: str
-    paper_row: str
-
-
-def _catalogue() -> dict[str, ModelInfo]:
-    rows = [
-        ("atomsets", "trainable 16-dim element embedding -> AtomSets (no transfer)",
-         "composition", "Table 2, AtomSets"),
-        ("atomsets-v0", "MEGNet element embedding V0 (transferred) -> AtomSets",
-         "composition", "Table 2, AtomSets-V0"),
-        ("mlp-v0-stats", "V0 -> weighted mean/std/min/max/range -> MLP",
-         "composition", "Table S4, MLP-V0-stats"),
-    ]  # fmt: skip
-    for level in (1, 2, 3):
-        rows.append(
-            (f"atomsets-v{level}", f"MEGNet block-{level} site features V{level} -> AtomSets",
-             "structure", f"Table 2, AtomSets-V{level}")
-        )  # fmt: skip
-    for level in (1, 2, 3):
-        rows.append(
-            (f"mlp-u{level}", f"MEGNet block-{level} state vector u{level} -> MLP",
-             "structure", f"Table S4, MLP-u{level}")
-        )  # fmt: skip
-    rows.append(("mlp-f", "MEGNet readout vector f -> MLP", "structure", "Table 2, MLP-f"))
-    rows.append(
-        ("mlp-v_r", "MEGNet atom Set2Set readout v_r -> MLP", "structure", "Table S4, MLP-v_r")
-    )
-    rows.append(
-        ("atomsets-chgnet-v0", "CHGNet v0.3.0 element embedding (chgnet64) -> AtomSets",
-         "composition", "beyond the paper (CHGNet parent)")
-    )  # fmt: skip
-    for level in (1, 2, 3, 4):
-        rows.append(
-            (f"atomsets-chgnet-v{level}", f"CHGNet v0.3.0 block-{level} site features -> AtomSets",
-             "structure", "beyond the paper (CHGNet parent)")
-        )  # fmt: skip
-    rows.append(
-        ("atomsets-chgnet", "= atomsets-chgnet-v3: CHGNet v0.3.0 block-3 site features -> AtomSets",
-         "structure", "beyond the paper (CHGNet parent)")
-    )  # fmt: skip
-    rows.append(
-        ("mlp-chgnet", "CHGNet v0.3.0 mean site feature (crystal) -> MLP", "structure",
-         "beyond the paper (CHGNet parent)")
-    )  # fmt: skip
-    return {r[0]: ModelInfo(*r) for r in rows}
-
-
-#: Name -> :class:`ModelInfo` for every model built in (``skatomsets list`` prints it).
-MODEL_CATALOGUE: dict[str, ModelInfo] = _catalogue()
+register_model(
+    "megnet-scratch",
+    _megnet_end_to_end(None),
+    info=ModelInfo(
+        description="MEGNet trained end to end on the structures, from random weights",
+        inputs="structure",
+        paper_row="Fig. 3, MEGNet (no transfer)",
+        parent="megnet",
+    ),
+)
+register_model(
+    "megnet-finetune",
+    _megnet_end_to_end("pretrained"),
+    info=ModelInfo(
+        description="the shipped MEGNet fine-tuned end to end (head re-initialised)",
+        inputs="structure",
+        paper_row="Fig. 3, MEGNet fine-tuned",
+        parent="megnet",
+    ),
+)
 
 
 def model_info(name: str) -> ModelInfo:
@@ -297,6 +423,7 @@ def model_info(name: str) -> ModelInfo:
     >>> model_info("atomsets-v1").inputs
     'structure'
     """
+    name = _resolve_name(name)
     if name in MODEL_CATALOGUE:
         return MODEL_CATALOGUE[name]
     if name in _REGISTRY:

@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_TASKS",
     "LEARNING_CURVE_MODELS",
     "PARENT_MODELS",
+    "PARENT_RECORD_NAMES",
     "PARENT_TASKS",
     "PROTOCOLS",
     "QUICK_TASKS",
@@ -227,15 +228,32 @@ PARENT_TASKS: dict[str, tuple[str, str]] = {
     "dielectric_n": ("dielectric_constant.json.gz", "n"),
     "flla_e_form": ("flla_2015.json.gz", "formation_energy_per_atom"),
 }
-#: Parent comparison: per-site levels of each parent, the structure-vector MLPs, then MEGNet
-#: trained end to end from random weights (the learning curves' budget).
-PARENT_MODELS: tuple[str, ...] = (
-    *(f"chgnet-v{k}" for k in range(5)),
-    *(f"megnet-v{k}" for k in range(4)),
-    "mlp-chgnet",
-    "mlp-f",
-    "megnet-scratch",
-)
 
-#: Learning curves (paper Fig. 3): MEGNet from scratch / fine-tuned vs AtomSets-V1 / -V0.
+
+def _parent_models() -> tuple[str, ...]:
+    """Every registered parent's ready models (site levels, then the MLP on its default
+    structure vector; the paper's parent last), then MEGNet trained from scratch."""
+    from ..models import parent_models
+    from ..parents import registered_parents
+
+    names: list[str] = []
+    for info in sorted(registered_parents(), key=lambda i: i.paper):
+        names += parent_models(info.name)
+    return (*names, "megnet-scratch")
+
+
+#: Parent comparison: ``make_model`` names of every parent's levels and structure-vector
+#: MLP (one loop over the registered parents), then MEGNet trained end to end from random
+#: weights (the learning curves' budget).
+PARENT_MODELS: tuple[str, ...] = _parent_models()
+#: Names under which the parent comparison stored its records before it used
+#: ``make_model`` names (0.1.0): ``make_model`` name -> record name. Those records are read
+#: (and resumed) under their old names, so no cached result is lost or re-run.
+PARENT_RECORD_NAMES: dict[str, str] = {
+    **{f"atomsets-chgnet-v{k}": f"chgnet-v{k}" for k in range(5)},
+    **{f"atomsets-v{k}": f"megnet-v{k}" for k in range(4)},
+}
+
+#: Learning curves (paper Fig. 3): MEGNet from scratch / fine-tuned vs AtomSets-V1 / -V0
+#: (``make_model`` names).
 LEARNING_CURVE_MODELS = ("megnet-scratch", "megnet-finetune", "atomsets-v1", "atomsets-v0")

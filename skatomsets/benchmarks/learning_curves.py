@@ -10,12 +10,13 @@ skipped when it can be read back, so an interrupted run resumes where it stopped
 every point the Markdown table and the plot are rewritten (when paths are given) from all
 the records under ``OUT`` (:func:`report_learning_curves`).
 
-Models (:data:`~skatomsets.benchmarks.config.LEARNING_CURVE_MODELS`): ``megnet-scratch``
-(``MEGNetRegressor(init=None)``, the shipped parent's architecture), ``megnet-finetune``
-(``MEGNetRegressor(init="pretrained")``, all blocks trained, head re-initialised),
-``atomsets-v1`` and ``atomsets-v0`` (``make_model``); any other ready model of
+Models (:data:`~skatomsets.benchmarks.config.LEARNING_CURVE_MODELS`, ``make_model`` names):
+``megnet-scratch`` (``MEGNetRegressor(init=None)``, the shipped parent's architecture),
+``megnet-finetune`` (``MEGNetRegressor(init="pretrained")``, all blocks trained, head
+re-initialised), ``atomsets-v1`` and ``atomsets-v0``; any other ready model of
 :func:`skatomsets.models.make_model` can be added (:func:`curve_models`), e.g. the CHGNet
-levels ``atomsets-chgnet-v1`` .. ``-v4`` and ``mlp-chgnet``. The AtomSets featurizers are fixed (not
+levels ``atomsets-chgnet-v1`` .. ``-v4`` and ``mlp-chgnet``; points recorded under a
+deprecated name (``atomsets-chgnet``) are still read. The AtomSets featurizers are fixed (not
 fitted to data), so each dataset is featurized once and the sets are indexed per split;
 this is equivalent to fitting the pipeline per split.
 
@@ -85,19 +86,20 @@ def model_params(name: str, budget: dict[str, Any] | None = None) -> dict[str, A
     0.0001
     """
     b = {**BUDGET, **(budget or {})}
-    if name.startswith("megnet"):
+    final = _make(name).steps[-1][1]
+    if _end_to_end(name):
         p: dict[str, Any] = {
             "batch_size": b["megnet_batch_size"],
             "max_epochs": b["megnet_epochs"],
             "patience": b["megnet_patience"],
-            "lr": b["megnet_lr"] if name == "megnet-scratch" else b["finetune_lr"],
+            "lr": b["megnet_lr"] if final.init is None else b["finetune_lr"],
             "loss": "mse",
             "validation_fraction": b["validation_fraction"],
             "allow_isolated": True,
             "device": "cpu",
         }
-        if name == "megnet-finetune":
-            p.update(init="pretrained", freeze=0)
+        if final.init is not None:
+            p.update(init=final.init, freeze=0)
         return p
     return {
         "batch_size": b["atomsets_batch_size"],
@@ -110,33 +112,45 @@ def model_params(name: str, budget: dict[str, Any] | None = None) -> dict[str, A
     }
 
 
-def curve_models() -> tuple[str, ...]:
-    """Every model a learning curve can run: MEGNet trained end to end, and every
-    ready model of :func:`skatomsets.models.make_model` (the AtomSets and MLP models of both
-    parents)."""
-    from ..models import available_models
+def _make(name: str, **params: Any) -> Any:
+    """``make_model(name, **params)``; a deprecated name (points recorded under it are still
+    read) without its FutureWarning."""
+    import warnings
 
-    return ("megnet-scratch", "megnet-finetune", *available_models())
+    from ..models import deprecated_models, make_model
+
+    with warnings.catch_warnings():
+        if name in deprecated_models():
+            warnings.simplefilter("ignore", FutureWarning)
+        return make_model(name, **params)
+
+
+def _end_to_end(name: str) -> bool:
+    """Whether ``make_model(name)`` trains a graph network on the structures themselves
+    (no featurizer step: ``megnet-scratch``, ``megnet-finetune``)."""
+    return "featurize" not in dict(_make(name).steps)
+
+
+def curve_models() -> tuple[str, ...]:
+    """Every model a learning curve can run: every ready model of
+    :func:`skatomsets.models.make_model` (MEGNet trained end to end, the AtomSets and MLP
+    models of every parent), and the deprecated names points were recorded under."""
+    from ..models import available_models, deprecated_models
+
+    return (*available_models(), *deprecated_models())
 
 
 def build_estimator(name: str, params: dict[str, Any], seed: int) -> Any:
-    """The unfitted final estimator of ``name``."""
-    if name.startswith("megnet"):
-        from .. import MEGNetRegressor
-
-        return MEGNetRegressor(random_state=seed, **params)
-    from ..models import make_model
-
-    return make_model(name, random_state=seed, **params).steps[-1][1]
+    """The unfitted final estimator of ``make_model(name)``."""
+    return _make(name, random_state=seed, **params).steps[-1][1]
 
 
 def featurize(name: str, structures: np.ndarray) -> Any:
     """Inputs of ``name``'s estimator for all structures (fixed featurizers, run once)."""
-    if name.startswith("megnet"):
+    pipe = _make(name)
+    if len(pipe.steps) == 1:  # trained on the structures themselves
         return structures
-    from ..models import make_model
-
-    featurizer = make_model(name)[:-1]
+    featurizer = pipe[:-1]
     if "featurize__allow_isolated" in featurizer.get_params():  # MEGNet's sparse cells
         featurizer.set_params(featurize__allow_isolated=True)
     return featurizer.fit_transform(list(structures))
@@ -295,7 +309,7 @@ def run_learning_curves(
             for sp in by_draw[draw]:
                 point = f"n{len(sp.train)}_d{draw}"
                 params = model_params(m, b)
-                if m.startswith("megnet") and megnet_min_steps:
+                if megnet_min_steps and _end_to_end(m):
                     n_fit = len(sp.train) - round(b["validation_fraction"] * len(sp.train))
                     per_epoch = -(-n_fit // b["megnet_batch_size"])
                     params["max_epochs"] = max(

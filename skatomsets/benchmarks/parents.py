@@ -1,7 +1,9 @@
-"""Parent networks side by side on the real structure sets: CHGNet levels vs MEGNet levels.
+"""Parent networks side by side on the real structure sets: each parent's levels.
 
 For each task of :data:`~skatomsets.benchmarks.config.PARENT_TASKS` (a file of the structure
-data folder and a target) and model of :data:`~skatomsets.benchmarks.config.PARENT_MODELS`,
+data folder and a target) and model of :data:`~skatomsets.benchmarks.config.PARENT_MODELS`
+(``make_model`` names: ``atomsets-chgnet-v3``, ``atomsets-v1``, ``mlp-f``, ...; the
+featurizer and the estimator are those of :func:`skatomsets.models.make_model`),
 5-fold cross-validation on the set's folds (the file's MatBench ``test_fold`` for the
 perovskites, else ``KFold(5, shuffle=True, random_state=18012019)``), with the package's
 **default** estimator (``AtomSetsRegressor(random_state=0)`` on site sets, ``StandardScaler``
@@ -10,14 +12,17 @@ perovskites, else ``KFold(5, shuffle=True, random_state=18012019)``), with the p
 Features are computed once per structure through the featurizers' on-disk cache, before
 splitting (they are per-structure and unsupervised: nothing leaks); the estimator is fitted
 on the training folds only. One record per task/model/fold
-(``OUT/<task>__<model>__fold<k>.json``, :mod:`~skatomsets.benchmarks.records`; resumable,
+(``OUT/<task>__<model>__fold<k>.json``, :mod:`~skatomsets.benchmarks.records`; the models
+run before the comparison used ``make_model`` names keep their record names,
+:data:`~skatomsets.benchmarks.config.PARENT_RECORD_NAMES`; resumable,
 with the training budget the defaults resolved to, so that a record made under other size
 rules is refitted rather than reused);
 :func:`~skatomsets.benchmarks.reporting.parents_table` is the Markdown table. The command
 line is ``scripts/bench_parents.py``.
 
-Leakage caveat: both parents were trained on Materials Project data (MEGNet: ~133k formation
-energies; CHGNet: the MPtrj relaxation trajectories), which overlap these structure sets.
+Leakage caveat: every parent was trained on Materials Project data (MEGNet: ~133k formation
+energies; CHGNet and SevenNet-0: the MPtrj relaxation trajectories), which overlap these
+structure sets.
 """
 
 from __future__ import annotations
@@ -33,58 +38,74 @@ from typing import Any
 import numpy as np
 
 from .baselines import final_estimator, resolved_training_params, same_defaults
-from .config import PARENT_TASKS
+from .config import PARENT_RECORD_NAMES, PARENT_TASKS
 from .records import RecordStore
 from .reporting import parents_table
 
-__all__ = ["estimator", "featurizer", "report_parents", "run_parent_task"]
+__all__ = [
+    "estimator",
+    "featurizer",
+    "model_name",
+    "record_name",
+    "report_parents",
+    "run_parent_task",
+]
 
 
 def featurizer(model: str, cache: bool | str | os.PathLike[str] | None = True) -> Any:
-    """The featurizer of a parent-comparison model (``chgnet-v3``, ``megnet-v1``, ``mlp-f``...).
+    """The featurizer of ``make_model(model)`` with the benchmark's ``cache`` (and
+    ``allow_isolated=True`` where it has one: MEGNet's sparse cells).
 
-    ``megnet-scratch`` trains on the structures themselves: its featurizer passes them through.
+    A model trained on the structures themselves (``megnet-scratch``) has none: its
+    featurizer passes them through.
     """
     from sklearn.preprocessing import FunctionTransformer
 
-    from ..featurizers import (
-        CHGNetSiteFeaturizer,
-        CHGNetStructureFeaturizer,
-        MEGNetSiteFeaturizer,
-        MEGNetStructureFeaturizer,
-    )
+    from ..models import make_model
 
-    if model == "megnet-scratch":
+    steps = dict(make_model(model).steps)
+    if "featurize" not in steps:
         return FunctionTransformer()
-    if model == "mlp-chgnet":
-        return CHGNetStructureFeaturizer(features=("crystal",), cache=cache)
-    if model == "mlp-f":
-        return MEGNetStructureFeaturizer(features=("f",), cache=cache, allow_isolated=True)
-    parent, level = model.split("-v")
-    if parent == "chgnet":
-        return CHGNetSiteFeaturizer(level=int(level), cache=cache)
-    return MEGNetSiteFeaturizer(level=int(level), cache=cache, allow_isolated=True)
+    feat = steps["featurize"]
+    params = feat.get_params()
+    if "cache" in params:
+        feat.set_params(cache=cache)
+    if "allow_isolated" in params:
+        feat.set_params(allow_isolated=True)
+    return feat
 
 
 def estimator(model: str) -> Any:
-    """The default estimator on the model's features (site sets or structure vectors).
+    """The default estimator on the model's features: ``make_model(model, random_state=0)``
+    after its featurizer (``AtomSetsRegressor`` on site sets, ``StandardScaler`` +
+    ``AtomSetsMLPRegressor`` on structure vectors).
 
     ``megnet-scratch`` is ``MEGNetRegressor(init=None)`` with the learning curves' budget
     (:data:`~skatomsets.benchmarks.learning_curves.BUDGET`: 60 epochs, batch 32), a short
     CPU budget next to the paper's 1000 epochs.
     """
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.pipeline import Pipeline
 
-    from .. import AtomSetsMLPRegressor, AtomSetsRegressor
+    from ..models import make_model
 
-    if model == "megnet-scratch":
+    pipe = make_model(model, random_state=0)
+    if "featurize" not in dict(pipe.steps):
         from .learning_curves import build_estimator, model_params
 
         return build_estimator(model, model_params(model), seed=0)
-    if model.startswith("mlp-"):
-        return make_pipeline(StandardScaler(), AtomSetsMLPRegressor(random_state=0))
-    return AtomSetsRegressor(random_state=0)
+    rest = pipe.steps[1:]
+    return rest[0][1] if len(rest) == 1 else Pipeline(rest)
+
+
+def record_name(model: str) -> str:
+    """The name ``model``'s records are stored under (see
+    :data:`~skatomsets.benchmarks.config.PARENT_RECORD_NAMES`)."""
+    return PARENT_RECORD_NAMES.get(model, model)
+
+
+def model_name(record: str) -> str:
+    """The ``make_model`` name of a record name (the inverse of :func:`record_name`)."""
+    return {v: k for k, v in PARENT_RECORD_NAMES.items()}.get(record, record)
 
 
 #: The 400-1,999-row size rule before session 12 (records of that time carry no budget).
@@ -134,6 +155,7 @@ def run_parent_task(
     task : str
         A key of :data:`~skatomsets.benchmarks.config.PARENT_TASKS`.
     models : sequence of str
+        ``make_model`` names.
     data_dir : path
         Folder with the structure files.
     out_dir : path
@@ -157,7 +179,7 @@ def run_parent_task(
             for k in (folds or sorted(set(df["test_fold"])))
             if not store.exists(
                 task,
-                model,
+                record_name(model),
                 f"fold{k}",
                 required=("mae",),
                 valid=functools.partial(_current, model=template),
@@ -177,7 +199,7 @@ def run_parent_task(
             pred = est.predict(X[te])
             rec = {
                 "task": task,
-                "model": model,
+                "model": record_name(model),
                 "fold": int(k),
                 "mae": float(np.mean(np.abs(pred - y[~train]))),
                 "n_train": int(train.sum()),
@@ -186,7 +208,7 @@ def run_parent_task(
                 "featurize_seconds": feat_s,
                 "resolved": resolved_training_params(template, int(train.sum())),
             }
-            store.write(rec, task, model, f"fold{k}")
+            store.write(rec, task, record_name(model), f"fold{k}")
             log(json.dumps(rec))
 
 
@@ -199,6 +221,8 @@ def report_parents(
     marked in the table (:func:`~skatomsets.benchmarks.reporting.parents_table`).
     """
     records = RecordStore(out_dir).load_all()
+    for r in records:
+        r["model"] = model_name(r["model"])
     templates = {m: estimator(m) for m in {r["model"] for r in records}}
     for r in records:
         r["stale"] = not _current(r, templates[r["model"]])

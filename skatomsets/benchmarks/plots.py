@@ -289,11 +289,21 @@ def learning_curves_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike
     save_figure(fig, path)
 
 
+#: Bar colour of each parent's models in :func:`parents_plot`.
+_PARENT_COLOURS = {"chgnet": "tab:orange", "megnet": "tab:blue", "sevennet": "tab:green"}
+
+
+def _parent_of(model: str) -> str | None:
+    from ..models import model_info
+
+    return model_info(model).parent
+
+
 def parents_plot(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> None:
     """One panel per structure set: test MAE (mean ± std over folds) of every parent level.
 
     Horizontal bars, one per model in :data:`~skatomsets.benchmarks.config.PARENT_MODELS`
-    order that has records; CHGNet's in one colour, MEGNet's in another, the best marked.
+    order that has records, one colour per parent, the best marked.
     A model with a record marked ``"stale"`` (another budget than today's defaults) gets a
     hatched bar and a dagger on its label, and its panel marks no best.
 
@@ -325,7 +335,7 @@ def parents_plot(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]
                 label = m if len(maes) == 5 else f"{m} ({len(maes)})"
                 labels.append(f"{label} †" if stale[-1] else label)
         y = np.arange(len(models))[::-1]
-        colours = ["tab:orange" if "chgnet" in m else "tab:blue" for m in models]
+        colours = [_PARENT_COLOURS.get(_parent_of(m), "tab:gray") for m in models]
         bars = ax.barh(y, means, xerr=stds, color=colours, alpha=0.8, capsize=2)
         for bar, old in zip(bars, stale, strict=True):
             if old:

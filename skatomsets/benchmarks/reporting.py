@@ -296,25 +296,34 @@ def structures_table(summary: dict[str, Any]) -> str:
 
 
 #: Columns of the parent comparison (the site levels, the structure vector, MEGNet from scratch).
-PARENT_COLUMNS = ("V0", "V1", "V2", "V3", "V4", "structure vector -> MLP", "trained from scratch")
+#: The columns of the parent table after the site levels ``V0``..``V<n>``.
+PARENT_COLUMNS = ("structure vector -> MLP", "trained from scratch")
 
 
-def _parent_cell(model: str) -> tuple[str, int]:
-    """The row label and column (of :data:`PARENT_COLUMNS`) of a parent-comparison model."""
-    label = "CHGNet v0.3.0" if "chgnet" in model else "MEGNet mp-2019.4.1"
-    if "-v" in model:
-        return label, int(model.rsplit("-v", 1)[1])
-    return label, 5 if model.startswith("mlp-") else 6
+def _parent_cell(model: str) -> tuple[str, int | str]:
+    """The row label (the parent's) and column (a site level, or one of
+    :data:`PARENT_COLUMNS`) of a parent-comparison model, from the model catalogue."""
+    from ..models import model_info
+    from ..parents import parent_info
+
+    info = model_info(model)
+    label = parent_info(info.parent).label if info.parent else model
+    if info.level is not None:
+        return label, info.level
+    return label, PARENT_COLUMNS[0] if info.feature is not None else PARENT_COLUMNS[1]
 
 
 def parents_table(records: Sequence[dict[str, Any]]) -> str:
     """The parent comparison: one row per set and parent, one column per level.
 
     Cells are the test MAE, mean ± population std over folds (with the number of folds when
-    it is not 5); the best cell of each set is in bold. Columns: the site levels V0-V4
-    (``chgnet-v<k>`` / ``megnet-v<k>``), the structure vector under an MLP (``mlp-chgnet``:
+    it is not 5); the best cell of each set is in bold. Columns: the site levels V0-V4 (V5
+    too when a parent with a fifth block has records: ``atomsets-<parent>-v<k>``,
+    ``atomsets-v<k>`` for MEGNet), the structure vector under an MLP (``mlp-chgnet``:
     CHGNet's ``crystal``, ``mlp-f``: MEGNet's ``f``) and MEGNet trained end to end from
-    random weights (``megnet-scratch``). A cell with a fold record marked ``"stale"`` (made
+    random weights (``megnet-scratch``); one row per parent (its label in the parent
+    registry), placed by the model catalogue (:class:`~skatomsets.models.ModelInfo`). A
+    cell with a fold record marked ``"stale"`` (made
     with another budget than the defaults resolve to today) ends in a dagger, explained
     under the table, and a set with such a cell has no bold (its cells are not comparable).
 
@@ -331,14 +340,22 @@ def parents_table(records: Sequence[dict[str, Any]]) -> str:
     stale = {(r["task"], r["model"]) for r in records if r.get("stale")}
     for r in records:
         maes.setdefault((r["task"], r["model"]), []).append(float(r["mae"]))
+    cells = {m: _parent_cell(m) for m in PARENT_MODELS}
+    present = {m for _, m in maes}
+    deepest = max([c for m, (_, c) in cells.items() if isinstance(c, int) and m in present] + [4])
+    columns = [*range(deepest + 1), *PARENT_COLUMNS]
     lines = [
-        "| set | parent | " + " | ".join(PARENT_COLUMNS) + " |",
-        "|---|---|" + "---|" * len(PARENT_COLUMNS),
+        "| set | parent | "
+        + " | ".join(f"V{c}" if isinstance(c, int) else c for c in columns)
+        + " |",
+        "|---|---|" + "---|" * len(columns),
     ]
     layout: dict[str, list[str | None]] = {}
     for model in PARENT_MODELS:
-        label, column = _parent_cell(model)
-        layout.setdefault(label, [None] * len(PARENT_COLUMNS))[column] = model
+        label, column = cells[model]
+        if column not in columns:  # a level deeper than any with records
+            continue
+        layout.setdefault(label, [None] * len(columns))[columns.index(column)] = model
     for task in PARENT_TASKS:
         means = {m: float(np.mean(v)) for (t, m), v in maes.items() if t == task}
         if not means:
