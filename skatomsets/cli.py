@@ -216,6 +216,14 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise ValueError(f"--cv must be 0 (no evaluation) or at least 2, got {cv}")
 
 
+def _set_threads(args: argparse.Namespace) -> None:
+    """``--threads`` torch threads (after every check: importing torch takes seconds)."""
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
 def _n_jobs(args: argparse.Namespace) -> int | None:
     """``--n-jobs``, or its default: every CPU for composition models, one process for
     structure models (their parent features are cached in this process, not shared)."""
@@ -279,8 +287,11 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError("--cv 0 evaluates nothing: give --save FILE to fit and save a model")
     if args.cv == 0 and (args.predictions or args.plot):
         raise ValueError("--predictions and --plot show the cross-validation: not with --cv 0")
-    _n_jobs(args)  # a bad model name: an error before any work
     data = Path(args.dataset)
+    if not data.exists():
+        _check_matbench_args(args)
+    _n_jobs(args)  # a bad model name: an error before any work
+    _set_threads(args)
     setup = _own_setup(args, data) if data.exists() else _matbench_setup(args)
     metric = "ROC-AUC" if setup.classification else "MAE"
     unit = f" {setup.unit}" if setup.unit and not setup.classification else ""
@@ -339,7 +350,6 @@ def _matbench_setup(args: argparse.Namespace) -> _Setup:
     from .datasets import is_classification, load_matbench, task_name
     from .protocols import matbench_fold_jobs
 
-    _check_matbench_args(args)
     df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
     if args.limit:
         df = df.iloc[: args.limit]
@@ -372,14 +382,13 @@ def _matbench_setup(args: argparse.Namespace) -> _Setup:
 
 def _check_matbench_args(args: argparse.Namespace) -> None:
     """A MatBench task name and a composition model, checked before any work."""
-    from .datasets import task_name
-    from .models import composition_models, model_info
-
     if Path(args.dataset).suffix or "/" in args.dataset or "\\" in args.dataset:
         raise FileNotFoundError(
             f"no such file or folder: {args.dataset} (DATA is a MatBench task name, or an "
             "existing CSV / TSV / parquet file, or a folder of structure files)"
         )
+    from .datasets import task_name
+
     try:
         task = task_name(args.dataset)
     except ValueError:
@@ -397,6 +406,8 @@ def _check_matbench_args(args: argparse.Namespace) -> None:
             f"--{own[0].replace('_', '-')} is for your own data (a file or folder), not for "
             f"the MatBench task {task}"
         )
+    from .models import composition_models, model_info
+
     if model_info(args.model).inputs == "structure":
         raise ValueError(
             f"model {args.model!r} needs crystal structures, but the MatBench data of {task} "
@@ -662,10 +673,10 @@ def _write_parity(path: str, setup: _Setup, results: list, name: str) -> None:
 
 # ------------------------------------------------------------------------------ predict
 def _load_saved_model(path: str) -> Any:
-    import joblib
-
     if not Path(path).is_file():
         raise FileNotFoundError(f"no such model file: {path}")
+    import joblib
+
     try:
         model = joblib.load(path)
     except Exception as exc:
@@ -684,11 +695,6 @@ def _predict(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from .exceptions import SkatomsetsInputError
-    from .models import needs_structures
-    from .tables import check_rows, prediction_inputs
-    from .uncertainty import final_estimator, prediction_frame
-
     _check_outputs([(args.output, "--output")])
     inputs = list(args.inputs) + ([args.input] if args.input else [])
     if not inputs:
@@ -696,6 +702,12 @@ def _predict(args: argparse.Namespace) -> int:
             "nothing to predict: give formulas, structure files, a folder of them, or a table"
         )
     model = _load_saved_model(args.model)
+
+    from .exceptions import SkatomsetsInputError
+    from .models import needs_structures
+    from .tables import check_rows, prediction_inputs
+    from .uncertainty import final_estimator, prediction_frame
+
     need = needs_structures(model)
     mats = prediction_inputs(inputs, args.column, need, progress=not args.quiet)
     if need and mats.kind != "structure":
@@ -854,6 +866,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     from .benchmarks.protocols import run_protocols
     from .benchmarks.reporting import markdown_table, protocols_table
 
+    _set_threads(args)
     overrides: dict[str, Any] = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")
@@ -1160,11 +1173,6 @@ def main(argv: list[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
     with _catching_interrupts():
         try:
-            if getattr(args, "threads", None):
-                _check_numbers(args)
-                import torch
-
-                torch.set_num_threads(args.threads)
             return args.func(args)
         except KeyboardInterrupt:
             if debug:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
+
+if TYPE_CHECKING:  # pandas is imported where a frame is read (a fast `skatomsets` start)
+    import pandas as pd
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -75,6 +76,8 @@ def load_matbench_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no MatBench CSV at {path}")
+    import pandas as pd
+
     df = pd.read_csv(path)
     missing = {"composition", "target"} - set(df.columns)
     if missing:
@@ -127,6 +130,8 @@ def assign_matbench_folds(target: Any, classification: bool) -> np.ndarray:
     ndarray of int, shape (n_samples,)
     """
     y = np.asarray(target)
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     cv = (StratifiedKFold if classification else KFold)(
         n_splits=5, shuffle=True, random_state=MATBENCH_SEED
     )
@@ -197,6 +202,8 @@ def matbench_frame_from_matminer(raw: pd.DataFrame, task: str) -> pd.DataFrame:
     target_col = [c for c in raw.columns if c != input_col][-1]
     n = len(raw)
     short = task.removeprefix("matbench_").replace("_", "")
+    import pandas as pd
+
     df = pd.DataFrame(
         {
             "mbid": [f"mb-{short}-{i + 1:0{max(3, len(str(n)))}d}" for i in range(n)],
@@ -210,7 +217,7 @@ def matbench_frame_from_matminer(raw: pd.DataFrame, task: str) -> pd.DataFrame:
     return df
 
 
-def matbench_cv(df: pd.DataFrame) -> PredefinedSplit:
+def matbench_cv(df: pd.DataFrame) -> Any:
     """A scikit-learn CV splitter yielding the official MatBench folds of ``df``.
 
     Examples
@@ -221,4 +228,6 @@ def matbench_cv(df: pd.DataFrame) -> PredefinedSplit:
     """
     if "test_fold" not in df.columns:
         raise ValueError("the DataFrame has no test_fold column")
+    from sklearn.model_selection import PredefinedSplit
+
     return PredefinedSplit(df["test_fold"].to_numpy())
