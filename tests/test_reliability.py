@@ -10,7 +10,7 @@ import pytest
 
 from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer
 from skatomsets.datasets import load_dataset
-from skatomsets.estimators import _base
+from skatomsets.estimators import _base, _ensemble
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,36 @@ def data():
     return ElementEmbeddingFeaturizer().fit_transform(df.composition), df.target.to_numpy()
 
 
-def test_ctrl_c_during_fit_keeps_best_weights_and_stops_the_ensemble(data, monkeypatch):
+def test_ctrl_c_during_fit_keeps_every_members_best_weights(data, monkeypatch):
+    X, y = data
+    calls = {"n": 0}
+    original = _ensemble.EnsembleTrainer.train_step
+
+    def interrupt_at_step_40(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 40:
+            raise KeyboardInterrupt
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(_ensemble.EnsembleTrainer, "train_step", interrupt_at_step_40)
+    reg = AtomSetsRegressor(
+        max_epochs=100, batch_size=32, n_ensemble=3, random_state=0, device="cpu"
+    )
+    with pytest.warns(UserWarning, match="training interrupted in epoch 10 .*best weights"):
+        reg.fit(X, y)
+    # the members train together: all three are kept, each with the completed epochs
+    assert len(reg.nets_) == 3
+    assert [len(h) for h in reg.history_] == [9, 9, 9]  # 4 steps per epoch (112 rows)
+    pred = reg.predict(X)
+    assert np.isfinite(pred).all()
+    # the kept weights are those of each member's best validation epoch, not the last one
+    for hist, best in zip(reg.history_, reg.best_epochs_, strict=True):
+        valid = np.array([h["valid_mae"] for h in hist])
+        assert best == int(np.argmin(valid)) + 1
+
+
+def test_ctrl_c_in_a_sequentially_trained_ensemble_stops_at_that_member(data, monkeypatch):
+    """The sequential path (MEGNet estimators, ``_ensemble.VECTORISED = False``)."""
     X, y = data
     calls = {"n": 0}
     original = _base._SetNet.train_step
@@ -31,6 +60,7 @@ def test_ctrl_c_during_fit_keeps_best_weights_and_stops_the_ensemble(data, monke
         return original(self, batch, **kw)
 
     monkeypatch.setattr(_base._SetNet, "train_step", interrupt_at_step_40)
+    monkeypatch.setattr(_ensemble, "VECTORISED", False)
     reg = AtomSetsRegressor(
         max_epochs=100, batch_size=32, n_ensemble=3, random_state=0, device="cpu"
     )
@@ -39,9 +69,6 @@ def test_ctrl_c_during_fit_keeps_best_weights_and_stops_the_ensemble(data, monke
     assert len(reg.nets_) == 1  # the ensemble stopped at the interrupted member
     hist = reg.history_[0]
     assert len(hist) < 100
-    pred = reg.predict(X)
-    assert np.isfinite(pred).all()
-    # the kept weights are those of the best validation epoch, not the last one
     valid = np.array([h["valid_mae"] for h in hist if "valid_mae" in h])
     assert reg.best_epochs_[0] == int(np.argmin(valid)) + 1
 

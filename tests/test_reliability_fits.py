@@ -15,7 +15,7 @@ from skatomsets import (
     ElementEmbeddingFeaturizer,
     MEGNetSiteFeaturizer,
 )
-from skatomsets.estimators import _base
+from skatomsets.estimators import _ensemble
 
 FORMULAS = ["Fe2O3", "NaCl", "MgO", "Al2O3", "SiO2", "TiO2", "CuO", "ZnO", "NiO", "CoO"]
 
@@ -108,18 +108,18 @@ def test_ctrl_c_without_early_stopping_keeps_the_last_completed_epoch(sets, monk
     kw = dict(max_epochs=30, batch_size=8, patience=None, random_state=0, device="cpu")
     kw.update(n_ensemble=1, validation_fraction=0.1)
     calls = {"n": 0}
-    original = _base._SetNet.train_step
+    original = _ensemble.EnsembleTrainer.train_step
 
-    def interrupt_mid_epoch_4(self, batch, **k):
+    def interrupt_mid_epoch_4(self, *args, **k):
         calls["n"] += 1
         if calls["n"] == 3 * 7 + 4:  # 7 batches per epoch (54 training rows / 8)
             raise KeyboardInterrupt
-        return original(self, batch, **k)
+        return original(self, *args, **k)
 
-    monkeypatch.setattr(_base._SetNet, "train_step", interrupt_mid_epoch_4)
+    monkeypatch.setattr(_ensemble.EnsembleTrainer, "train_step", interrupt_mid_epoch_4)
     with pytest.warns(UserWarning, match=r"last completed epoch \(3\)"):
         interrupted = AtomSetsRegressor(**kw).fit(X, y)
-    monkeypatch.setattr(_base._SetNet, "train_step", original)
+    monkeypatch.setattr(_ensemble.EnsembleTrainer, "train_step", original)
     three = AtomSetsRegressor(**{**kw, "max_epochs": 3}).fit(X, y)
     assert interrupted.best_epochs_ == [3]
     assert len(interrupted.history_[0]) == 3
@@ -127,10 +127,10 @@ def test_ctrl_c_without_early_stopping_keeps_the_last_completed_epoch(sets, monk
 
 
 def test_ctrl_c_before_any_epoch_completes_propagates(sets, monkeypatch):
-    def interrupt(self, batch, **k):
+    def interrupt(self, *args, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_base._SetNet, "train_step", interrupt)
+    monkeypatch.setattr(_ensemble.EnsembleTrainer, "train_step", interrupt)
     reg = AtomSetsRegressor(max_epochs=5, device="cpu")
     with pytest.warns(UserWarning, match="no epoch completed"), pytest.raises(KeyboardInterrupt):
         reg.fit(sets, np.arange(10.0))

@@ -10,6 +10,7 @@ trains ``n_ensemble`` skorch networks (:mod:`._net`) with a held-out validation 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -28,8 +29,15 @@ from ..sets import RaggedSets, sets_from_column, to_sets
 from ._auto import LR_SCHEDULES, denormals_flushed, resolve_training_params, torch_threads
 from ._data import TensorData
 from ._domain import DomainMixin
-from ._net import _check_trained, _SetNet, _ValidationScore, _warn_interrupted
-from ._progress import progress_callbacks
+from ._ensemble import EnsembleTrainer, can_vectorise
+from ._net import (
+    _check_trained,
+    _SetNet,
+    _ValidationScore,
+    _warn_interrupted,
+    _warn_interrupted_together,
+)
+from ._progress import ensemble_progress, progress_callbacks
 from ._split import _HoldOut
 from ._targets import ClassifierMixinNN, RegressorMixinNN
 
@@ -114,29 +122,110 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
     def _fit_nets(
         self, data: TensorData, n_features: int, n_outputs: int, criterion: Any, score: Any
     ) -> None:
-        """Train ``n_ensemble`` networks on ``data``; ``score`` = (name, fn, lower_is_better)."""
+        """Train ``n_ensemble`` networks on ``data``; ``score`` = (name, fn, lower_is_better).
+
+        Set and MLP networks are trained together as one stacked network
+        (:mod:`._ensemble`); other networks (MEGNet) one after another.
+        """
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble_)
+        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble_)]
+        if can_vectorise(self._module_class(), data):
+            self._fit_nets_together(seeds, data, n_features, n_outputs, criterion, score)
+            _check_trained(self)
+            self.skatomsets_version_ = __version__
+            return
         self.nets_ = []
         for seed in seeds:
-            net = self._fit_one(int(seed), data, n_features, n_outputs, criterion, score)
+            net = self._fit_one(seed, data, n_features, n_outputs, criterion, score)
             if getattr(net, "interrupted_", False):
                 _warn_interrupted(self, net)
                 if net.completed_epochs_ > 0:
                     self.nets_.append(net)
                 if not self.nets_:
                     del self.nets_
-                    raise KeyboardInterrupt("training interrupted before any epoch completed")
+                    raise KeyboardInterrupt(
+                        "training interrupted before any epoch completed"
+                    ) from None
                 break
             self.nets_.append(net)
         _check_trained(self)
         self.skatomsets_version_ = __version__
 
-    def _fit_one(self, seed, data, n_features, n_outputs, criterion, score) -> _SetNet:
+    def _uses_validation(self, data: Any) -> bool:
+        return bool(self.validation_fraction_) and len(data) >= 2
+
+    def _fit_nets_together(self, seeds, data, n_features, n_outputs, criterion, score) -> None:
+        """Every member at once (:class:`._ensemble.EnsembleTrainer`), then one net each."""
+        module_params = self._make_module_params(n_features, n_outputs)
+        module_class = self._module_class()
+        modules = []
+        for seed in seeds:  # each member's initial weights, as the sequential path makes them
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                modules.append(module_class(**module_params))
+        use_valid = self._uses_validation(data)
+        splits = []
+        for seed in seeds:
+            if use_valid:
+                holdout = _HoldOut(self.validation_fraction_, self._is_classifier(), seed)
+                splits.append(holdout.indices(data))
+            else:
+                splits.append((np.arange(len(data)), None))
+        trainer = EnsembleTrainer(
+            modules,
+            data,
+            splits,
+            [np.random.default_rng(seed) for seed in seeds],
+            criterion,
+            score,
+            lr=self.lr_,
+            weight_decay=self.weight_decay,
+            batch_size=self.batch_size_,
+            max_epochs=self.max_epochs_,
+            patience=self.patience_ if use_valid else None,
+            cosine=self.lr_schedule_ == "cosine",
+            device=self._device(),
+            verbose=self.verbose,
+            progress=ensemble_progress(),
+        )
+        self.__dict__.pop("nets_", None)
+        with torch.random.fork_rng(devices=[]):  # dropout draws; the caller's RNG untouched
+            torch.manual_seed(seeds[0])
+            try:
+                result = trainer.run()
+            except KeyboardInterrupt:
+                _warn_interrupted_together(self, 1, None)
+                raise KeyboardInterrupt("training interrupted before any epoch completed") from None
+        nets = []
+        for k, seed in enumerate(seeds):
+            net = self._make_net(
+                seed, n_features, n_outputs, criterion, score, use_valid, progress=False
+            )
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                net.initialize()
+            net.module_.load_state_dict(result.states[k])
+            net.history = result.histories[k]
+            net.shuffle_rng_ = result.shuffle_rngs[k]
+            net.interrupted_ = result.interrupted_epoch is not None
+            net.completed_epochs_ = len(net.history)
+            net.last_epoch_state_ = None
+            if self.lr_schedule_ == "cosine":  # where skorch's scheduler would have left it
+                done = len(net.history) / self.max_epochs_
+                for group in net.optimizer_.param_groups:
+                    group["lr"] = self.lr_ * (1 + math.cos(math.pi * done)) / 2
+            nets.append(net)
+        self.nets_ = nets
+        if result.interrupted_epoch is not None:
+            _warn_interrupted_together(self, result.interrupted_epoch, nets[0])
+
+    def _make_net(
+        self, seed, n_features, n_outputs, criterion, score, use_valid, progress: bool = True
+    ) -> _SetNet:
+        """The skorch net of one member (not initialised)."""
         device = self._device()
         callbacks: list[Any] = []
         train_split = None
-        use_valid = bool(self.validation_fraction_) and len(data) >= 2
         name, fn, lower_is_better = score
         if self.lr_schedule_ == "cosine":
             callbacks.append(
@@ -166,8 +255,9 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
                         ),
                     )
                 )
-        callbacks.extend(progress_callbacks())  # epoch bars inside training_progress()
-        net = _SetNet(
+        if progress:
+            callbacks.extend(progress_callbacks())  # epoch bars inside training_progress()
+        return _SetNet(
             module=self._module_class(),
             criterion=criterion,
             optimizer=torch.optim.Adam,
@@ -186,6 +276,10 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
                 for k, v in self._make_module_params(n_features, n_outputs).items()
             },
         )
+
+    def _fit_one(self, seed, data, n_features, n_outputs, criterion, score) -> _SetNet:
+        use_valid = self._uses_validation(data)
+        net = self._make_net(seed, n_features, n_outputs, criterion, score, use_valid)
         net.shuffle_rng_ = np.random.default_rng(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

@@ -20,7 +20,13 @@ from ._data import BatchIterator, TensorData
 from ._fastloop import LeanLoopMixin
 from ._weights import weighted_loss
 
-__all__ = ["_SetNet", "_ValidationScore", "_check_trained", "_warn_interrupted"]
+__all__ = [
+    "_SetNet",
+    "_ValidationScore",
+    "_check_trained",
+    "_warn_interrupted",
+    "_warn_interrupted_together",
+]
 
 
 class _SetNet(LeanLoopMixin, NeuralNet):
@@ -113,6 +119,24 @@ def _warn_interrupted(est: Any, net: _SetNet) -> None:
         kept = f"keeping the weights of the last completed epoch ({net.completed_epochs_})"
     warnings.warn(
         f"training interrupted in epoch {net.interrupted_epoch_} of {member}; {kept}",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _warn_interrupted_together(est: Any, epoch: int, net: _SetNet | None) -> None:
+    """Ctrl-C while the members trained together: what each of them keeps."""
+    members = f"the ensemble of {est.n_ensemble_} networks trained together"
+    if net is None or net.completed_epochs_ == 0:
+        kept = "no epoch completed, so no network is kept"
+    elif "early_stopping" in dict(net.callbacks_):
+        kept = "each network keeps its best weights so far"
+    else:
+        kept = (
+            f"each network keeps the weights of the last completed epoch ({net.completed_epochs_})"
+        )
+    warnings.warn(
+        f"training interrupted in epoch {epoch} of {members}; {kept}",
         UserWarning,
         stacklevel=4,
     )

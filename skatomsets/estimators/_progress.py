@@ -16,7 +16,7 @@ from typing import Any
 
 from skorch.callbacks import Callback
 
-__all__ = ["progress_callbacks", "training_progress"]
+__all__ = ["ensemble_progress", "progress_callbacks", "training_progress"]
 
 
 class _Sink:
@@ -52,6 +52,21 @@ class _Sink:
         }
         if scores:
             self.bar.set_postfix({k: f"{v:.4g}" for k, v in scores.items()}, refresh=False)
+
+    def begin_together(self, total: int, members: int) -> None:
+        """One bar for ``members`` networks trained together (``_ensemble``)."""
+        from tqdm.auto import tqdm
+
+        first = self.member + 1
+        self.member += members
+        label = f"network {first}" if members == 1 else f"networks {first}-{self.member}"
+        self.bar = tqdm(
+            total=total,
+            desc=f"{self.desc}, {label}",
+            unit="epoch",
+            leave=False,
+            disable=not self.enabled,
+        )
 
     def end(self) -> None:
         if self.bar is not None:
@@ -100,6 +115,37 @@ def training_progress(desc: str = "training", enabled: bool = True) -> Iterator[
     finally:
         sink.end()
         _ACTIVE.reset(token)
+
+
+class _TogetherProgress:
+    """What :class:`._ensemble.EnsembleTrainer` reports to the active bars."""
+
+    def __init__(self, sink: _Sink) -> None:
+        self.sink = sink
+
+    def begin(self, total: int, members: int) -> None:
+        self.sink.begin_together(total, members)
+
+    def step(self, epoch: int, n_active: int, name: str, best: Any, lower: bool) -> None:
+        bar = self.sink.bar
+        if bar is None:
+            return
+        bar.update(1)
+        postfix = {"training": n_active}
+        if best is not None:
+            finite = [b for b in best if b == b and abs(b) != float("inf")]
+            if finite:
+                postfix[f"best {name}"] = f"{(min if lower else max)(finite):.4g}"
+        bar.set_postfix(postfix, refresh=False)
+
+    def end(self) -> None:
+        self.sink.end()
+
+
+def ensemble_progress() -> _TogetherProgress | None:
+    """The reporter of a stacked ensemble inside ``training_progress``, else None."""
+    sink = _ACTIVE.get()
+    return None if sink is None else _TogetherProgress(sink)
 
 
 def progress_callbacks() -> list[tuple[str, Callback]]:

@@ -21,6 +21,11 @@ class _HoldOut:
         self.seed = seed
 
     def __call__(self, dataset: TensorData, y: Any = None, **kwargs: Any):
+        train, valid = self.indices(dataset)
+        return dataset.subset(train), dataset.subset(valid)
+
+    def indices(self, dataset: TensorData) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted training and validation row indices of ``dataset`` (what ``__call__`` cuts)."""
         n = len(dataset)
         n_valid = max(1, round(self.fraction * n))
         rng = np.random.default_rng(self.seed)
@@ -31,10 +36,10 @@ class _HoldOut:
                 self._check_train_size(n, n_valid)
                 split = StratifiedShuffleSplit(1, test_size=n_valid, random_state=self.seed)
                 train, valid = next(split.split(np.zeros(n), dataset.y))
-                return dataset.subset(np.sort(train)), dataset.subset(np.sort(valid))
+                return np.sort(train), np.sort(valid)
         self._check_train_size(n, n_valid)
         perm = rng.permutation(n)
-        return dataset.subset(np.sort(perm[n_valid:])), dataset.subset(np.sort(perm[:n_valid]))
+        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
     def _check_train_size(self, n: int, n_valid: int) -> None:
         """At least 2 training samples (batch normalisation, and any learning at all)."""
