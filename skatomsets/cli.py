@@ -692,9 +692,6 @@ def _load_saved_model(path: str) -> Any:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import numpy as np
-    import pandas as pd
-
     _check_outputs([(args.output, "--output")])
     inputs = list(args.inputs) + ([args.input] if args.input else [])
     if not inputs:
@@ -702,6 +699,9 @@ def _predict(args: argparse.Namespace) -> int:
             "nothing to predict: give formulas, structure files, a folder of them, or a table"
         )
     model = _load_saved_model(args.model)
+
+    import numpy as np
+    import pandas as pd
 
     from .exceptions import SkatomsetsInputError
     from .models import needs_structures

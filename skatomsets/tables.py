@@ -541,7 +541,8 @@ def infer_task(
         bad = rows[~np.isfinite(numeric)]
         for i in bad:
             what = "not a number" if not is_num[rows.searchsorted(i)] else "not finite"
-            problem = f"target {y[i]!r} is {what} (regression needs numbers)"
+            value = y[i].item() if isinstance(y[i], np.generic) else y[i]
+            problem = f"target {value!r} is {what} (regression needs numbers)"
             if mats is None:
                 raise InvalidTargetError(f"{problem} in the target column {name!r}", int(i))
             mats.add_problem(i, problem, name)
