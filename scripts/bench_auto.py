@@ -9,6 +9,11 @@ and the fit time with the CPU it ran on.
 
     python scripts/bench_auto.py --tasks matbench_steels matbench_jdft2d \
         --data-dir ../shared/data/matbench --out docs/results/auto
+    python scripts/bench_auto.py --tasks dielectric_n elastic_log10_G \
+        --structures-dir ../shared/data/structures --out docs/results/auto
+
+Structure sets are those of the parent comparison (``docs/benchmarks_structures.md``), with
+the same folds.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, mean_absolute_error, roc_auc_score
 
 import skatomsets.auto  # noqa: F401 - registers make_model("auto")
+from skatomsets.benchmarks.config import PARENT_TASKS
 from skatomsets.datasets import is_classification, load_matbench
 from skatomsets.models import make_model
 
@@ -41,15 +47,26 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def run_fold(task: str, df, fold: int, threads: int) -> dict:
+def load_task(task: str, data_dir: str | None, structures_dir: str | None):
+    """A MatBench task (compositions) or a structure set of the parent comparison."""
+    if task in PARENT_TASKS:
+        from skatomsets.structure_data import load_structure_set
+
+        file, target = PARENT_TASKS[task]
+        df = load_structure_set(Path(structures_dir) / file, target)
+        return df.rename(columns={"structure": "material"}), False
+    df = load_matbench(task, data_dir=data_dir)
+    return df.rename(columns={"composition": "material"}), is_classification(task)
+
+
+def run_fold(task: str, df, clf: bool, fold: int, threads: int) -> dict:
     import torch
 
     torch.set_num_threads(threads)
-    clf = is_classification(task)
     train, test = df[df.test_fold != fold], df[df.test_fold == fold]
     model = make_model("auto", classification=clf, random_state=0)
     t0, c0 = time.perf_counter(), time.process_time()
-    model.fit(train.composition, train.target.to_numpy())
+    model.fit(train.material.tolist(), train.target.to_numpy())
     fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     rec = {
         "task": task,
@@ -65,14 +82,14 @@ def run_fold(task: str, df, fold: int, threads: int) -> dict:
     }
     y = test.target.to_numpy()
     if clf:
-        proba = model.predict_proba(test.composition)[:, 1]
-        labels = model.predict(test.composition)
+        proba = model.predict_proba(test.material.tolist())[:, 1]
+        labels = model.predict(test.material.tolist())
         rec["label_auc"] = float(balanced_accuracy_score(y, labels))
         rec["label_auc_0.5"] = float(balanced_accuracy_score(y, (proba >= 0.5).astype(int)))
         rec["proba_auc"] = float(roc_auc_score(y, proba))
         rec["threshold"] = model.threshold_
     else:
-        pred = model.predict(test.composition)
+        pred = model.predict(test.material.tolist())
         rec["mae"] = float(mean_absolute_error(y, pred))
         rec["lower_bound"] = model.lower_bound_
     return rec
@@ -82,7 +99,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", required=True)
     ap.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--data-dir", default=None, help="folder of the MatBench csv.gz files")
+    ap.add_argument(
+        "--structures-dir",
+        default="../shared/data/structures",
+        help="folder of the structure sets (tasks named as in the parent comparison)",
+    )
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--report-only", action="store_true")
@@ -90,12 +112,12 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for task in args.tasks:
-        df = load_matbench(task, data_dir=args.data_dir)
+        df, clf = load_task(task, args.data_dir, args.structures_dir)
         for fold in args.folds:
             path = out / f"{task}_fold{fold}.json"
             if path.exists() or args.report_only:
                 continue
-            rec = run_fold(task, df, fold, args.threads)
+            rec = run_fold(task, df, clf, fold, args.threads)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(rec, indent=1))
             os.replace(tmp, path)

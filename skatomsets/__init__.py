@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .auto import AutoAtomSetsClassifier, AutoAtomSetsRegressor
     from .estimators import (
         AtomSetsClassifier,
         AtomSetsMLPClassifier,
@@ -32,12 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         MEGNetStructureFeaturizer,
         ParentSiteFeaturizer,
         ParentStructureFeaturizer,
+        SetFeatureUnion,
     )
     from .sets import RaggedSets
     from .transformers import SetStatsTransformer
 
 #: Where each public name lives (imported on first access).
 _LAZY = {
+    "AutoAtomSetsClassifier": ".auto",
+    "AutoAtomSetsRegressor": ".auto",
     "AtomSetsClassifier": ".estimators",
     "AtomSetsMLPClassifier": ".estimators",
     "AtomSetsMLPRegressor": ".estimators",
@@ -52,6 +56,7 @@ _LAZY = {
     "ParentSiteFeaturizer": ".featurizers",
     "ParentStructureFeaturizer": ".featurizers",
     "RaggedSets": ".sets",
+    "SetFeatureUnion": ".featurizers",
     "SetStatsTransformer": ".transformers",
 }
 
@@ -60,6 +65,8 @@ __all__ = [
     "AtomSetsMLPClassifier",
     "AtomSetsMLPRegressor",
     "AtomSetsRegressor",
+    "AutoAtomSetsClassifier",
+    "AutoAtomSetsRegressor",
     "CHGNetSiteFeaturizer",
     "CHGNetStructureFeaturizer",
     "ElementEmbeddingFeaturizer",
@@ -70,6 +77,7 @@ __all__ = [
     "ParentSiteFeaturizer",
     "ParentStructureFeaturizer",
     "RaggedSets",
+    "SetFeatureUnion",
     "SetStatsTransformer",
     "__version__",
 ]

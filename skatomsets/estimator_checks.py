@@ -123,12 +123,29 @@ def tiny_instance(cls: type, **params: Any) -> BaseEstimator:
     Neural estimators train briefly on one CPU thread; the featurizers use no feature cache
     (so that every ``transform`` computes).
     """
+    from .auto._base import AutoModelBase
     from .estimators._base import NeuralEstimatorBase
     from .estimators._megnet_base import MEGNetBase
+    from .featurizers import ElementEmbeddingFeaturizer, SetFeatureUnion
 
     names = set(inspect.signature(cls.__init__).parameters)
     base: dict[str, Any] = {}
-    if issubclass(cls, MEGNetBase):
+    if issubclass(cls, AutoModelBase):
+        # two candidates, trained briefly: the search, the choice and the refit all run
+        tiny = {k: v for k, v in _NEURAL_TINY.items() if k != "random_state"}
+        base = {
+            "candidates": ["atomsets-v0", "mlp-v0-stats"],
+            "model_params": tiny,
+            "random_state": 0,
+        }
+    elif issubclass(cls, SetFeatureUnion):
+        base = {
+            "featurizer_list": [
+                ("megnet16", ElementEmbeddingFeaturizer("megnet16")),
+                ("magpie", ElementEmbeddingFeaturizer("magpie")),
+            ]
+        }
+    elif issubclass(cls, MEGNetBase):
         base = dict(_MEGNET_TINY)
     elif issubclass(cls, NeuralEstimatorBase):
         base = dict(_NEURAL_TINY)

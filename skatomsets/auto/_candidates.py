@@ -8,9 +8,10 @@ size rule on the number of training rows (never the name of a task):
   and in an MLP on its set statistics (``mlp-v0-stats``), the same two on the concatenated
   element features of every available source (``atomsets-elements``,
   ``mlp-elements-stats``), and from 10,000 rows on the learned embedding (``atomsets``);
-- structures: the site features of each installed parent at its default level, the union
-  of those parents' site features in one set, MEGNet's readout vector (``mlp-f``), and the
-  element-feature set model of the compositions.
+- structures: the site features of each installed parent at its default level and an MLP
+  on its structure vector (MEGNet's readout ``f``, CHGNet's ``crystal``), the union of the
+  parents' site features in one set (``atomsets-parents``), and the element-feature set
+  model of the compositions.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ def default_candidates(structures: bool, n_rows: int) -> list[str]:
         if n_rows >= SET_MODELS_ONLY_MIN_ROWS:
             names = [n for n in names if not n.startswith("mlp-")]
         return names
-    names = ["atomsets-v1"]
+    names = ["atomsets-v1", "mlp-f"]
     if _installed("chgnet"):
-        names += ["atomsets-chgnet-v3", "atomsets-parents"]
-    names += ["mlp-f", "atomsets-elements"]
+        names += ["atomsets-chgnet-v3", "mlp-chgnet", "atomsets-parents"]
+    names.append("atomsets-elements")
     return names
 
 

@@ -8,6 +8,7 @@ from .parent import (
     ParentSiteFeaturizer,
     ParentStructureFeaturizer,
 )
+from .union import SetFeatureUnion, make_set_union
 
 __all__ = [
     "CHGNetSiteFeaturizer",
@@ -17,4 +18,6 @@ __all__ = [
     "MEGNetStructureFeaturizer",
     "ParentSiteFeaturizer",
     "ParentStructureFeaturizer",
+    "SetFeatureUnion",
+    "make_set_union",
 ]
