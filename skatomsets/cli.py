@@ -156,11 +156,9 @@ def _writing(path: str) -> Iterator[Path]:
             yield tmp
             _stop_if_interrupted()
     except OSError as exc:
-        raise _WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+        from .exceptions import OutputWriteError
 
-
-class _WriteError(Exception):
-    """A file could not be written (exit status 1; the old file is unchanged)."""
+        raise OutputWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_text(path: str, text: str) -> None:
@@ -1189,7 +1187,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print(_error_line(exc), file=sys.stderr)
             return EXIT_BAD_INPUT
-        except _WriteError as exc:
+        except OSError as exc:  # OutputWriteError: a file could not be written
             if debug:
                 raise
             print(f"skatomsets: error: {exc}; an existing file is unchanged", file=sys.stderr)

@@ -33,7 +33,7 @@ __all__ = [
 _BUILTIN_DIR = Path(__file__).parent / "data" / "matbench"
 #: Seed of the official MatBench v0.1 folds.
 MATBENCH_SEED = 18012019
-#: All 13 MatBench v0.1 tasks.
+#: All 13 MatBench v0.1 tasks, smallest first (the one task list; `benchmarks.config.ALL_TASKS`).
 MATBENCH_TASKS = (
     "matbench_steels", "matbench_jdft2d", "matbench_phonons", "matbench_expt_gap",
     "matbench_dielectric", "matbench_expt_is_metal", "matbench_glass", "matbench_log_gvrh",

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidSetError",
     "InvalidTargetError",
     "MissingFeaturesError",
+    "OutputWriteError",
     "SkatomsetsInputError",
     "StructureFileError",
     "UnknownElementError",
@@ -138,6 +139,11 @@ class InvalidRowsError(SkatomsetsInputError):
 
     def __reduce__(self):
         return (type(self), (self.summary, self.problems, self.shown))
+
+
+class OutputWriteError(OSError):
+    """An output file could not be written (a full disk, a file-size limit, no permission);
+    it was written atomically, so an existing file under that name is unchanged."""
 
 
 class WeightsChecksumError(ValueError):

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import RocCurveDisplay
 
+from .uncertainty import final_estimator
+
 __all__ = ["LearningCurveDisplay", "ParityDisplay", "ROCDisplay"]
 
 
@@ -225,8 +227,7 @@ class ParityDisplay:
         else:
             pred = estimator.predict(X)
         if name is None:
-            final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-            name = type(final).__name__
+            name = type(final_estimator(estimator)).__name__
         return cls.from_predictions(y, pred, y_std=std, name=name, ax=ax, **kwargs)
 
 
@@ -236,7 +237,7 @@ class LearningCurveDisplay:
     Build it with :meth:`from_estimator` (runs scikit-learn's
     :func:`~sklearn.model_selection.learning_curve`) or :meth:`from_scores` (scores you
     already have, e.g. the convergence protocol of
-    :func:`skatomsets.benchmark_protocols.run_protocols`). Several models go on one axes
+    :func:`skatomsets.benchmarks.protocols.run_protocols`). Several models go on one axes
     by calling ``from_*`` with the same ``ax`` and different ``name``.
 
     Parameters
@@ -435,8 +436,7 @@ class LearningCurveDisplay:
             test, label = -test, scoring[4:]
         label = {"mean_absolute_error": "MAE", "roc_auc": "ROC-AUC"}.get(label, label)
         if name is None:
-            final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-            name = type(final).__name__
+            name = type(final_estimator(estimator)).__name__
         return cls.from_scores(sizes, test, score_name=f"test {label}", name=name, ax=ax, **kwargs)
 
 

@@ -30,9 +30,7 @@ __all__ = [
 
 def final_estimator(model: Any) -> Any:
     """The last step of a Pipeline, or ``model`` itself (the package's one such helper)."""
-    from sklearn.pipeline import Pipeline
-
-    return model[-1] if isinstance(model, Pipeline) else model
+    return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
 def _split(model: Any) -> tuple[Any, Any]:

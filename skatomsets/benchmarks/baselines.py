@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from ..datasets import is_classification
+from ..uncertainty import final_estimator
 from .records import jsonable
 
 __all__ = [
@@ -102,11 +103,6 @@ def make_benchmark_model(name: str, task: str, params: dict[str, Any]) -> Any:
     from ..models import make_model
 
     return make_model(name, classification=classification, **params)
-
-
-def final_estimator(model: Any) -> Any:
-    """The last step of a Pipeline, or ``model`` itself."""
-    return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
 def resolved_training_params(model: Any, n_train: int) -> dict[str, Any] | None:

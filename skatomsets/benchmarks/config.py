@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..datasets import is_classification
+from ..datasets import MATBENCH_TASKS, is_classification
 
 __all__ = [
     "ALL_TASKS",
@@ -61,21 +61,7 @@ QUICK_TASKS = (
     "matbench_glass",
 )
 #: All 13 MatBench v0.1 tasks (in compositional form), smallest first.
-ALL_TASKS = (
-    "matbench_steels",
-    "matbench_jdft2d",
-    "matbench_phonons",
-    "matbench_expt_gap",
-    "matbench_dielectric",
-    "matbench_expt_is_metal",
-    "matbench_glass",
-    "matbench_log_gvrh",
-    "matbench_log_kvrh",
-    "matbench_perovskites",
-    "matbench_mp_gap",
-    "matbench_mp_is_metal",
-    "matbench_mp_e_form",
-)
+ALL_TASKS = MATBENCH_TASKS  # the one task list: skatomsets.datasets
 DEFAULT_TASKS = QUICK_TASKS
 #: Names the command line expands (``--tasks all``, ``--tasks quick``).
 TASK_GROUPS: dict[str, tuple[str, ...]] = {"all": ALL_TASKS, "quick": QUICK_TASKS}

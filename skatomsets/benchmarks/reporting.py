@@ -39,10 +39,11 @@ __all__ = [
 
 # ------------------------------------------------------------------------------- MatBench
 def label_auc(y_true: Sequence[float], proba: Sequence[float]) -> float:
-    """ROC-AUC of the labels ``proba >= 0.5`` (what MatBench scores; = balanced accuracy)."""
-    from sklearn.metrics import roc_auc_score
+    """ROC-AUC of the labels ``proba >= 0.5`` (what MatBench scores; = balanced accuracy),
+    by the package's one scorer, :func:`skatomsets.protocols.score_predictions`."""
+    from ..protocols import score_predictions
 
-    return float(roc_auc_score(np.asarray(y_true), np.asarray(proba) >= 0.5))
+    return score_predictions(np.asarray(y_true), np.asarray(proba) >= 0.5, classification=True)
 
 
 def _fmt(value: float, task: str, scale: float | None = None) -> str:
