@@ -1,0 +1,131 @@
+"""SevenNet-0 featurization throughput: the package's featurizer vs sevenn's own call, one run.
+
+Loads structures (default: the dielectric set, ``../shared/data/structures``), then times, on
+the same structures and alternating the two (``--repeats`` rounds, the median reported):
+
+- **sevenn calculator**: ``SevenNetCalculator("7net-0")`` on each structure in turn
+  (``atoms.get_potential_energy()``: sevenn's own per-structure call, which also computes
+  forces and stress), the node features read by a forward hook on its last interaction
+  block;
+- **ours**: ``ParentSiteFeaturizer("sevennet", level=--level, cache=False)`` (energies' path
+  only, no autograd, batched graphs) in one process with the same torch threads;
+- **ours, n_jobs**: the same with ``n_jobs=--jobs`` worker processes of one thread each.
+
+Both give the same features (checked, to 1e-4 of float32). Prints the CPU model, structures/s
+and the ratios.
+
+Usage::
+
+    python scripts/bench_sevennet_featurize.py [--limit 200] [--jobs 2] [--level 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DEFAULT = DATA / "structures" / "dielectric_constant.json.gz"
+
+
+def _load(path: Path, limit: int | None) -> list:
+    from pymatgen.core import Structure
+
+    with gzip.open(path, "rt") as fh:
+        records = json.load(fh)[:limit]
+    return [Structure.from_dict(r["structure"]) for r in records]
+
+
+def _cpu() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown CPU"
+    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line]
+    return names[0] if names else "unknown CPU"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT)
+    parser.add_argument("--limit", type=int, default=200, help="number of structures")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--level", type=int, default=5, help="SevenNet level (1..5)")
+    parser.add_argument("--batch-size", type=int, default=16, help="our structures per pass")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for n_jobs")
+    args = parser.parse_args()
+
+    import torch
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from sevenn.calculator import SevenNetCalculator
+
+    from skatomsets.featurizers import ParentSiteFeaturizer
+    from skatomsets.parents.sevennet import SevenNetParent
+
+    warnings.filterwarnings("ignore")
+    structures = _load(args.data, args.limit)
+    n = len(structures)
+    print(f"CPU: {_cpu()}")
+    print(
+        f"{n} structures ({sum(len(s) for s in structures)} sites) from {args.data.name}; "
+        f"torch threads {torch.get_num_threads()}; level V{args.level}"
+    )
+
+    calc = SevenNetCalculator("7net-0", device="cpu")
+    gate = f"{args.level - 1}_equivariant_gate"
+    captured: list[np.ndarray] = []
+
+    def hook(module, inputs, output) -> None:
+        captured.append(output["x"][:, :128].detach().numpy().copy())
+
+    calc.model._modules[gate].register_forward_hook(hook)
+    atoms = [AseAtomsAdaptor.get_atoms(s) for s in structures]
+
+    def sevenn() -> np.ndarray:
+        captured.clear()
+        for a in atoms:
+            a.calc = calc
+            a.get_potential_energy()
+        return np.concatenate(captured)
+
+    def ours(jobs: int | None) -> np.ndarray:
+        parent = SevenNetParent(batch_size=args.batch_size, allow_isolated=True)
+        feat = ParentSiteFeaturizer(parent, level=args.level, cache=False, n_jobs=jobs)
+        if jobs:
+            feat.set_params(chunk_size=-(-n // jobs))
+        return feat.fit_transform(structures).values
+
+    runs = {"sevenn calculator": sevenn, "ours": lambda: ours(None)}
+    runs[f"ours, n_jobs={args.jobs}"] = lambda: ours(args.jobs)
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    ref = None
+    for _ in range(args.repeats):
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            out = fn()
+            times[name].append(time.perf_counter() - t)
+            if ref is None:
+                ref = out
+            else:
+                err = np.abs(out - ref).max() / max(1.0, np.abs(ref).max())
+                if err > 1e-4:
+                    raise SystemExit(f"{name}: features differ from sevenn's by {err:.2e}")
+    base = statistics.median(times["sevenn calculator"])
+    print(f"{'':24s} {'structures/s':>12s} {'vs sevenn':>9s}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"{name:24s} {n / med:12.1f} {base / med:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
