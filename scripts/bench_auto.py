@@ -59,12 +59,13 @@ def load_task(task: str, data_dir: str | None, structures_dir: str | None):
     return df.rename(columns={"composition": "material"}), is_classification(task)
 
 
-def run_fold(task: str, df, clf: bool, fold: int, threads: int) -> dict:
+def run_fold(task: str, df, clf: bool, fold: int, threads: int, candidates=None) -> dict:
     import torch
 
     torch.set_num_threads(threads)
     train, test = df[df.test_fold != fold], df[df.test_fold == fold]
-    model = make_model("auto", classification=clf, random_state=0)
+    params = {} if candidates is None else {"candidates": candidates}
+    model = make_model("auto", classification=clf, random_state=0, **params)
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(train.material.tolist(), train.target.to_numpy())
     fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
@@ -108,6 +109,12 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument(
+        "--candidates",
+        nargs="+",
+        default=None,
+        help="ablation only: these candidates instead of the default search (use another --out)",
+    )
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,7 +124,7 @@ def main() -> None:
             path = out / f"{task}_fold{fold}.json"
             if path.exists() or args.report_only:
                 continue
-            rec = run_fold(task, df, clf, fold, args.threads)
+            rec = run_fold(task, df, clf, fold, args.threads, args.candidates)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(rec, indent=1))
             os.replace(tmp, path)
