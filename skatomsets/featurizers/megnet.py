@@ -35,7 +35,7 @@ from typing import Any
 from sklearn.utils._param_validation import Interval
 
 from ..megnet.model import MEGNet
-from ..parents.megnet import _CITATION as _MEGNET_CITATION
+from ..parents import parent_info
 from ..parents.megnet import MEGNetParent
 from ._base import ATOMSETS_CITATION
 from .parent import ParentSiteFeaturizer, ParentStructureFeaturizer
@@ -60,7 +60,7 @@ class _MEGNetParentMixin:
     model: Any
     batch_size: int
     allow_isolated: bool
-    _citations = [_MEGNET_CITATION, ATOMSETS_CITATION]
+    _citations = [parent_info("megnet").citation, ATOMSETS_CITATION]
 
     def _resolve_parent(self) -> MEGNetParent:
         return MEGNetParent(self.model, self.batch_size, bool(self.allow_isolated))
