@@ -419,7 +419,7 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     """The user's own table or structure folder: every row checked, shuffled K-fold CV."""
     from .models import composition_models, model_info
     from .protocols import cv_fold_jobs
-    from .tables import check_classes, infer_task, load_training_data
+    from .tables import check_classes, check_featurizer, infer_task, load_training_data
 
     need = model_info(args.model).inputs == "structure"
     mats = load_training_data(
@@ -445,7 +445,9 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     classification, y_all, reason = infer_task(mats.y, args.task, mats.target_name, mats)
     _check_plot(args, classification)
     model, params = _make_model(args, classification)
-    _check_featurizer(model, mats, args.quiet)
+    seconds = check_featurizer(model, mats, progress=not args.quiet)
+    if seconds is not None and not args.quiet:
+        print(f"featurized {len(mats.valid)} rows in {seconds:.1f} s", flush=True)
     if mats.problems and not args.drop_invalid:
         mats.raise_if_invalid(" (fix them, or leave them out with --drop-invalid)")
     for note in mats.notes:
@@ -500,34 +502,6 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
         model, X, y, classification, fold_jobs, record, args.units or "",
         [mats.labels[r] for r in rows], [mats.where[r] for r in rows],
     )  # fmt: skip
-
-
-def _check_featurizer(model: Any, mats: Any, quiet: bool) -> None:
-    """Featurize every row once before any fit: every row the featurizer refuses becomes a
-    bad row, and MEGNet / CHGNet features land in the in-memory cache that the folds and
-    the refit then reuse."""
-    import time
-
-    from sklearn.base import clone
-    from sklearn.pipeline import Pipeline
-
-    from .tables import check_rows
-
-    if not isinstance(model, Pipeline) or len(model.steps) < 2 or not len(mats.valid):
-        return
-    t0 = time.perf_counter()
-    featurizer = clone(model.steps[0][1])
-    if "progress" in featurizer.get_params():
-        featurizer.set_params(progress=False)
-    featurizer.fit(mats.X[mats.valid[:1]])
-    check_rows(
-        featurizer.transform,
-        mats,
-        progress=not quiet,
-        column=mats.column if mats.kind == "composition" and mats.frame is not None else None,
-    )
-    if not quiet:
-        print(f"featurized {len(mats.X)} rows in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
 def _check_plot(args: argparse.Namespace, classification: bool) -> None:
@@ -609,39 +583,12 @@ def _fit_bar(total: int, parallel: bool, quiet: bool, with_refit: bool) -> Itera
 
 def _write_oof(path: str, setup: _Setup, results: list) -> None:
     """``--predictions``: one row per input row, its fold and out-of-fold prediction."""
-    import numpy as np
-    import pandas as pd
+    from .protocols import out_of_fold_frame
 
-    n = len(setup.y)
-    out = pd.DataFrame({"input": setup.labels, "where": setup.where, "target": setup.y})
-    fold = np.full(n, -1)
-    pred = np.full(n, np.nan, dtype=object if setup.classification else float)
-    std = np.full(n, np.nan)
-    dom = np.full(n, np.nan)
-    for r in results:
-        idx = np.asarray(r.test_index, dtype=int)
-        fold[idx] = r.fold
-        pred[idx] = r.predictions
-        if r.std:
-            std[idx] = r.std
-        if r.domain_score:
-            dom[idx] = r.domain_score
-    out["fold"] = pd.array(np.where(fold >= 0, fold, None), dtype="Int64")
-    if (
-        setup.classification
-        and results
-        and all(isinstance(p, float) for p in results[0].predictions)
-    ):
-        out["p_positive"] = pred
-    else:
-        out["prediction"] = pred
-    if not np.isnan(std).all():
-        out["std"] = std
-    if not np.isnan(dom).all():
-        out["domain_score"] = dom
+    out = out_of_fold_frame(results, setup.y, setup.labels, setup.where)
     with _writing(path) as tmp:
         out.to_csv(tmp, index=False)
-    print(f"wrote the out-of-fold predictions of {int((fold >= 0).sum())} rows to {path}")
+    print(f"wrote the out-of-fold predictions of {int(out['fold'].notna().sum())} rows to {path}")
 
 
 def _write_parity(path: str, setup: _Setup, results: list, name: str) -> None:
@@ -698,13 +645,8 @@ def _predict(args: argparse.Namespace) -> int:
         )
     model = _load_saved_model(args.model)
 
-    import numpy as np
-    import pandas as pd
-
-    from .exceptions import SkatomsetsInputError
     from .models import needs_structures
-    from .tables import check_rows, prediction_inputs
-    from .uncertainty import final_estimator, prediction_frame
+    from .tables import predict_table, prediction_inputs
 
     need = needs_structures(model)
     mats = prediction_inputs(inputs, args.column, need, progress=not args.quiet)
@@ -715,49 +657,13 @@ def _predict(args: argparse.Namespace) -> int:
         )
     if len(mats.X) == 0:
         raise ValueError(f"nothing to predict: {mats.source} has no rows")
-    extra = getattr(final_estimator(model), "extra_names_in_", None)
-    if extra is not None:
-        _extras_for_prediction(mats, [str(c) for c in extra])
-    if hasattr(model, "steps") and len(model.steps) > 1:
-        check_rows(model[0].transform, mats, column=mats.column if mats.frame is not None else None)
-    preds = None
-    for _ in range(100):  # the estimator may refuse a row too (a non-finite output)
-        rows = mats.valid
-        if not len(rows):
-            break
-        try:
-            preds = prediction_frame(model, mats.inputs(rows))
-            break
-        except SkatomsetsInputError as exc:
-            if exc.row is None or not 0 <= exc.row < len(rows):
-                raise
-            mats.add_problem(rows[exc.row], str(exc).removeprefix(f"row {exc.row}: "))
-    rows = mats.valid
-    if mats.frame is not None:
-        base = mats.frame.reset_index(drop=True).copy()
-        if mats.kind == "structure":  # CIF text would fill the screen: file name or formula
-            base[mats.column] = mats.labels
-    else:
-        base = pd.DataFrame({"input": mats.labels})
-    if preds is None:
-        full = pd.DataFrame({"prediction": np.full(len(base), np.nan)})
-    else:  # the predicted rows in place, empty cells for the others
-        full = preds.set_axis(rows).reindex(range(len(base)))
-    stale = [c for c in full.columns if c in base.columns]
-    if "error" in base.columns:
-        stale.append("error")
-    if stale:
+    frame, preds, replaced = predict_table(model, mats)
+    if replaced:
         print(
-            f"note: the input's columns {', '.join(stale)} are replaced by this model's results",
+            f"note: the input's columns {', '.join(replaced)} are replaced by this model's results",
             file=sys.stderr,
         )
-        base = base.drop(columns=stale)
-    frame = pd.concat([base, full], axis=1)
-    if mats.problems:
-        errors = [""] * len(frame)
-        for r, problems in mats.problems.items():
-            errors[r] = "; ".join(problems)
-        frame["error"] = errors
+    rows = mats.valid
     if args.output:
         with _writing(args.output) as tmp:
             frame.to_csv(tmp, index=False)
@@ -777,34 +683,6 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"  ... and {len(mats.problems) - 20} more", file=sys.stderr)
         return EXIT_FAILED_ROWS
     return 0
-
-
-def _extras_for_prediction(mats: Any, names: list[str]) -> None:
-    """A model trained with ``--features``: the same columns of the table, by name."""
-    import numpy as np
-    import pandas as pd
-
-    if mats.frame is None:
-        raise ValueError(
-            f"this model was trained with the extra inputs {names} (--features): give a table "
-            "with those columns"
-        )
-    missing = [n for n in names if n not in mats.frame.columns]
-    if missing:
-        raise ValueError(
-            f"this model was trained with the extra inputs {names} (--features), but "
-            f"{mats.source.split(',')[0]} has no column {missing[0]!r}"
-        )
-    table = pd.DataFrame(index=mats.frame.index)
-    for name in names:
-        numbers = pd.to_numeric(mats.frame[name], errors="coerce")
-        for i in np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float))):
-            cell = mats.frame[name].iloc[i]
-            mats.add_problem(
-                i, "empty" if pd.isna(cell) else f"{cell!r} is not a finite number", name
-            )
-        table[name] = numbers
-    mats.extras = table
 
 
 def _warn_far(preds: Any, model: Any) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "fit_all",
     "fit_fold",
     "matbench_fold_jobs",
+    "out_of_fold_frame",
     "random_splits",
     "run_jobs",
     "run_matbench_folds",
@@ -363,6 +364,47 @@ def cv_fold_jobs(
         if folds is None or k in folds:
             jobs.append((fit_fold, (model, X, y, k, train, test, scorer), {"progress": progress}))
     return jobs
+
+
+def out_of_fold_frame(
+    results: list[FoldResult],
+    y: Any,
+    labels: list[str] | None = None,
+    where: list[str] | None = None,
+) -> pd.DataFrame:
+    """The out-of-fold predictions of cross-validation folds, one row per row of ``X``.
+
+    Columns: ``input`` / ``where`` (when given), ``target``, ``fold`` (empty for a row in
+    no test fold), ``prediction`` (the positive-class probability ``p_positive`` for a
+    binary classifier), and ``std`` / ``domain_score`` where the folds recorded them.
+    """
+    n = len(y)
+    out = pd.DataFrame(index=range(n))
+    if labels is not None:
+        out["input"] = labels
+    if where is not None:
+        out["where"] = where
+    out["target"] = np.asarray(y)
+    fold = np.full(n, -1)
+    pred = np.full(n, np.nan, dtype=object)
+    std, dom = np.full(n, np.nan), np.full(n, np.nan)
+    for r in results:
+        idx = np.asarray(r.test_index, dtype=int)
+        fold[idx] = r.fold
+        pred[idx] = r.predictions
+        if r.std:
+            std[idx] = r.std
+        if r.domain_score:
+            dom[idx] = r.domain_score
+    out["fold"] = pd.array(np.where(fold >= 0, fold, None), dtype="Int64")
+    binary = bool(results) and results[0].metric == "roc_auc"
+    binary = binary and all(isinstance(p, float) for r in results for p in r.predictions)
+    out["p_positive" if binary else "prediction"] = pd.Series(pred).infer_objects()
+    if not np.isnan(std).all():
+        out["std"] = std
+    if not np.isnan(dom).all():
+        out["domain_score"] = dom
+    return out
 
 
 def run_matbench_folds(

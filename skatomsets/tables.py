@@ -44,9 +44,11 @@ __all__ = [
     "STRUCTURE_COLUMNS",
     "Materials",
     "check_classes",
+    "check_featurizer",
     "check_rows",
     "infer_task",
     "load_training_data",
+    "predict_table",
     "prediction_inputs",
     "read_table",
 ]
@@ -338,6 +340,19 @@ def _target_values(mats: Materials, frame: pd.DataFrame, column: str) -> np.ndar
     return values.to_numpy()
 
 
+def _numeric_extras(mats: Materials, frame: pd.DataFrame, names: Sequence[str]) -> None:
+    """``mats.extras``: the columns ``names`` as numbers; other cells are bad rows."""
+    table = pd.DataFrame(index=frame.index)
+    for name in names:
+        numbers = pd.to_numeric(frame[name], errors="coerce")
+        for i in np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float))):
+            cell = frame[name].iloc[i]
+            what = "empty" if pd.isna(cell) else f"{cell!r} is not a finite number"
+            mats.add_problem(i, what, name)
+        table[name] = numbers
+    mats.extras = table
+
+
 def _extra_columns(
     mats: Materials, frame: pd.DataFrame, features: Sequence[str] | None, used: Sequence[str]
 ) -> None:
@@ -350,15 +365,7 @@ def _extra_columns(
         if name in used:
             raise ValueError(f"--features {name!r} is the materials or the target column")
     if features:
-        table = pd.DataFrame(index=frame.index)
-        for name in features:
-            numbers = pd.to_numeric(frame[name], errors="coerce")
-            for i in np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float))):
-                cell = frame[name].iloc[i]
-                what = "empty" if pd.isna(cell) else f"{cell!r} is not a finite number"
-                mats.add_problem(i, what, name)
-            table[name] = numbers
-        mats.extras = table
+        _numeric_extras(mats, frame, features)
     rest = [c for c in frame.columns if c not in (*used, *features)]
     numeric = [str(c) for c in rest if is_numeric_dtype(frame[c])]
     text = [str(c) for c in rest if not is_numeric_dtype(frame[c])]
@@ -638,7 +645,106 @@ def check_rows(
         bar.close()
 
 
+def check_featurizer(model: Any, mats: Materials, progress: bool = False) -> float | None:
+    """Featurize every valid row once with (a clone of) the model's first Pipeline step, so
+    that every row it refuses becomes a problem of ``mats`` before any fit; MEGNet / CHGNet
+    features land in the in-memory cache that the fits then reuse.
+
+    Returns the seconds it took (``None`` when ``model`` has no featurizer step).
+    """
+    import time
+
+    from sklearn.base import clone
+
+    if not hasattr(model, "steps") or len(model.steps) < 2 or not len(mats.valid):
+        return None
+    t0 = time.perf_counter()
+    featurizer = clone(model.steps[0][1])
+    if "progress" in featurizer.get_params():
+        featurizer.set_params(progress=False)  # one bar over the chunks instead
+    featurizer.fit(mats.X[mats.valid[:1]])
+    column = mats.column if mats.kind == "composition" and mats.frame is not None else None
+    check_rows(featurizer.transform, mats, progress=progress, column=column)
+    return time.perf_counter() - t0
+
+
 # ------------------------------------------------------------------------------ predict
+def use_extra_inputs(mats: Materials, names: Sequence[str]) -> None:
+    """A model fitted with extra inputs: take the same columns of the table, by name."""
+    if mats.frame is None:
+        raise ValueError(
+            f"this model was trained with the extra inputs {list(names)} (--features): give "
+            "a table with those columns"
+        )
+    missing = [n for n in names if n not in mats.frame.columns]
+    if missing:
+        raise ValueError(
+            f"this model was trained with the extra inputs {list(names)} (--features), but "
+            f"{mats.source.split(',')[0]} has no column {missing[0]!r}"
+        )
+    _numeric_extras(mats, mats.frame, names)
+
+
+def predict_table(model: Any, mats: Materials) -> tuple[pd.DataFrame, Any, list[str]]:
+    """Predict every row of ``mats`` that can be predicted.
+
+    The model's featurizer checks every row first (:func:`check_rows`), then the valid rows
+    are predicted together (:func:`skatomsets.uncertainty.prediction_frame`); a row the
+    estimator refuses becomes a problem too. A model fitted with extra inputs reads the same
+    columns of the table.
+
+    Returns
+    -------
+    frame : DataFrame
+        One row per input row: the input (a table's columns, CIF text shown as its file name
+        or formula; columns named like the results are replaced), the results (empty for
+        bad rows) and, when a row failed, an ``error`` column saying why.
+    predictions : DataFrame or None
+        The results of the predicted rows only (``None`` when none could be predicted).
+    replaced : list of str
+        The input's columns that the results replaced.
+    """
+    from .exceptions import SkatomsetsInputError
+    from .uncertainty import final_estimator, prediction_frame
+
+    extra = getattr(final_estimator(model), "extra_names_in_", None)
+    if extra is not None:
+        use_extra_inputs(mats, [str(c) for c in extra])
+    if hasattr(model, "steps") and len(model.steps) > 1:
+        check_rows(model[0].transform, mats, column=mats.column if mats.frame is not None else None)
+    preds = None
+    for _ in range(100):  # the estimator may refuse a row too (a non-finite output)
+        rows = mats.valid
+        if not len(rows):
+            break
+        try:
+            preds = prediction_frame(model, mats.inputs(rows))
+            break
+        except SkatomsetsInputError as exc:
+            if exc.row is None or not 0 <= exc.row < len(rows):
+                raise
+            mats.add_problem(rows[exc.row], _error_text(exc))
+    rows = mats.valid
+    if mats.frame is not None:
+        base = mats.frame.reset_index(drop=True).copy()
+        if mats.kind == "structure":  # CIF text would fill the screen: file name or formula
+            base[mats.column] = mats.labels
+    else:
+        base = pd.DataFrame({"input": mats.labels})
+    if preds is None:
+        results = pd.DataFrame({"prediction": np.full(len(base), np.nan)})
+    else:  # the predicted rows in place, empty cells for the others
+        results = preds.set_axis(rows).reindex(range(len(base)))
+    replaced = [c for c in [*results.columns, "error"] if c in base.columns]
+    frame = pd.concat([base.drop(columns=replaced), results], axis=1)
+    if mats.problems:
+        errors = [""] * len(frame)
+        for r, problems in mats.problems.items():
+            errors[r] = "; ".join(problems)
+        frame["error"] = errors
+    return frame, preds, replaced
+
+
 def prediction_inputs(
     inputs: Sequence[str],
     column: str | None,
