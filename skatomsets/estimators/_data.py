@@ -256,20 +256,25 @@ class TensorData:
             for a, b in bounds:
                 yield SetBatch(rows[a:b]), target(a, b)
 
-    def _table_and_mix(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def _table_and_mix(
+        self, batch_size: int, min_rows: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(table, mix)`` of the whole dataset when they pay (module docstring), else None.
 
-        They pay with fewer distinct rows than half an average batch's members; ``mix`` is
-        built once and kept (at most :data:`MAX_MIX_ENTRIES` entries).
+        They pay with fewer distinct rows than half an average batch's members, or (for
+        the stacked ensembles of ``_ensemble``, where per-operation overhead dominates and
+        the member path needs a gather and padding per batch) with at most ``min_rows``
+        distinct rows; ``mix`` is built once and kept (at most :data:`MAX_MIX_ENTRIES`
+        entries).
         """
         if not USE_VOCABULARY or not isinstance(self.X, RaggedSets) or len(self.X) == 0:
             return None
         # the members of an average batch (the whole dataset when it is smaller than one)
         members_per_batch = min(batch_size, len(self.X)) * self.X.n_members / len(self.X)
-        if members_per_batch < 2 * 2:  # nothing to gain on sets of one or two members
+        if members_per_batch < 2 * 2 and not min_rows:  # little to gain on tiny sets
             return None
         vocab = self.vocabulary()
-        if vocab is None or 2 * len(vocab[0]) > members_per_batch:
+        if vocab is None or 2 * len(vocab[0]) > max(members_per_batch, 2 * min_rows):
             return None
         if len(self.X) * len(vocab[0]) > MAX_MIX_ENTRIES:
             return None

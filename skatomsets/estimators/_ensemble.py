@@ -74,6 +74,10 @@ __all__ = [
 
 #: Train the members of set and MLP ensembles together (False: one after another).
 VECTORISED = True
+#: Stacked training reads sets from their distinct member rows (``SetBatch.table`` /
+#: ``mix``) whenever there are at most this many (element embeddings: ~80), even when a
+#: single network would gather the members: per-operation cost, not arithmetic, dominates.
+STACKED_MIX_ROWS = 256
 
 
 def can_vectorise(module_class: type, data: Any) -> bool:
@@ -327,7 +331,7 @@ class _Batcher:
 
         self.mix = self.table = None
         if self.is_set:
-            mixed = data._table_and_mix(batch_size) if on_mix else None
+            mixed = data._table_and_mix(batch_size, STACKED_MIX_ROWS) if on_mix else None
             if mixed is not None:
                 self.table, self.mix = mixed[0].to(device), mixed[1].to(device)
             self.offsets = X.offsets
@@ -337,24 +341,25 @@ class _Batcher:
             self.rows = put(np.asarray(X, dtype=np.float32))
             self.extras = None
 
-    def batch(self, idx: torch.Tensor, idx_np: np.ndarray) -> _StackedBatch:
-        """The batch of sets ``idx`` (E, b) (a tensor on the device and its numpy copy)."""
-        n_members, n_sets = idx.shape
+    def batch(self, flat: torch.Tensor, idx_np: np.ndarray) -> _StackedBatch:
+        """The batch of sets ``idx_np`` (E, b), also given flat (member by member) as
+        ``flat`` (a tensor on the device): gathers are ``index_select`` on it."""
+        n_members, n_sets = idx_np.shape
         out = _StackedBatch(n_members, n_sets)
         if not self.is_set:
-            out.rows = self.rows[idx]
+            out.rows = self.rows.index_select(0, flat).view(n_members, n_sets, -1)
             return out
         if self.extras is not None:
-            out.extras = self.extras[idx]
+            out.extras = self.extras.index_select(0, flat).view(n_members, n_sets, -1)
         if self.mix is not None:
-            out.table, out.mix = self.table, self.mix[idx]
+            out.table = self.table
+            out.mix = self.mix.index_select(0, flat).view(n_members, n_sets, -1)
             return out
-        flat = idx_np.reshape(-1)
-        rows, offsets = _csr.gather(self.offsets, flat)
+        rows, offsets = _csr.gather(self.offsets, idx_np.reshape(-1))
         counts = np.diff(offsets)
         per_member = counts.reshape(n_members, n_sets).sum(axis=1)
         m_max = int(per_member.max()) if len(per_member) else 0
-        segment = np.repeat(np.arange(len(flat), dtype=np.int64), counts)
+        segment = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
         member = segment // n_sets
         first = np.concatenate([[0], np.cumsum(per_member)[:-1]])
         pad_index = member * m_max + (np.arange(len(rows), dtype=np.int64) - first[member])
@@ -387,7 +392,10 @@ def _per_member_loss(criterion: nn.Module, pred: torch.Tensor, y: torch.Tensor, 
         per = criterion(pred.reshape(n_members * n_rows, -1), y.reshape(-1))
         per = per.view(n_members, n_rows)
     else:
-        per = criterion(pred, y.to(pred.dtype)).reshape(n_members, n_rows, -1).mean(dim=2)
+        per = criterion(pred, y)
+        if w is None:
+            return per.mean(dim=(1, 2))
+        per = per.mean(dim=2)
     if w is None:
         return per.mean(dim=1)
     w = w.to(per.dtype)
@@ -486,18 +494,28 @@ class EnsembleTrainer:
         return opt
 
     # -- one epoch -------------------------------------------------------------------------
+    def _targets(self, flat: torch.Tensor, n_members: int) -> tuple[torch.Tensor, Any]:
+        y = self.y.index_select(0, flat)
+        y = y.view(n_members, -1, *self.y.shape[1:])
+        w = None if self.w is None else self.w.index_select(0, flat).view(n_members, -1)
+        return y, w
+
     def train_step(
-        self, params: dict, opt: Any, fast: Any, idx: torch.Tensor, idx_np: np.ndarray
+        self, params: dict, opt: Any, fast: Any, flat: torch.Tensor, idx_np: np.ndarray
     ) -> tuple[torch.Tensor, Any]:
-        """One optimizer step of every active member; their losses (A,) and the fast step."""
-        batch = self.batcher.batch(idx, idx_np)
+        """One optimizer step of every active member on its batch ``idx_np`` (A, b)
+        (``flat``: the same indices, member by member, on the device); their losses (A,)
+        and the fused-Adam shortcut to use next."""
+        batch = self.batcher.batch(flat, idx_np)
         pred = self.net.forward(params, batch, training=True)
-        y = self.y[idx]
-        w = None if self.w is None else self.w[idx]
+        y, w = self._targets(flat, batch.n_members)
         losses = _per_member_loss(self.criterion, pred, y, w)
-        for p in opt.param_groups[0]["params"]:
-            p.grad = None
-        losses.sum().backward()
+        if fast is not None:
+            fast.zero_grad()
+        else:
+            for p in opt.param_groups[0]["params"]:
+                p.grad = None
+        losses.backward(torch.ones_like(losses))
         if fast is not None:
             if not fast():
                 fast = None
@@ -514,12 +532,12 @@ class EnsembleTrainer:
         with torch.no_grad():
             for a in range(0, idx_np.shape[1], step):
                 part = np.ascontiguousarray(idx_np[:, a : a + step])
-                idx = torch.from_numpy(part).to(self.device)
-                outs.append(self.net.forward(params, self.batcher.batch(idx, part), False))
+                flat = torch.from_numpy(part.reshape(-1)).to(self.device)
+                outs.append(self.net.forward(params, self.batcher.batch(flat, part), False))
             pred = torch.cat(outs, dim=1)
-            idx = torch.from_numpy(idx_np).to(self.device)
-            w = None if self.w is None else self.w[idx]
-            losses = _per_member_loss(self.criterion, pred, self.y[idx], w)
+            flat = torch.from_numpy(np.ascontiguousarray(idx_np).reshape(-1)).to(self.device)
+            y, w = self._targets(flat, len(idx_np))
+            losses = _per_member_loss(self.criterion, pred, y, w)
         return losses, pred.float().cpu().numpy()
 
     def _scores(self, pred: np.ndarray, valid_np: np.ndarray) -> list[float]:
@@ -571,10 +589,16 @@ class EnsembleTrainer:
                     lr = self.lr * (1 + math.cos(math.pi * (epoch - 1) / self.max_epochs)) / 2
                 opt.param_groups[0]["lr"] = lr
                 order = np.stack([train_idx[k][self.rngs[k].permutation(n_train)] for k in active])
-                order_t = torch.from_numpy(order).to(self.device)
+                # each batch's indices member by member, contiguous: one copy per epoch
+                flat = np.concatenate([order[:, a:b].reshape(-1) for a, b in bounds])
+                flat_t = torch.from_numpy(flat).to(self.device)
                 losses = []
                 for a, b in bounds:
-                    loss, fast = self.train_step(params, opt, fast, order_t[:, a:b], order[:, a:b])
+                    width = len(active) * (b - a)
+                    start = len(active) * a
+                    loss, fast = self.train_step(
+                        params, opt, fast, flat_t[start : start + width], order[:, a:b]
+                    )
                     losses.append(loss)
                 batch_losses = torch.stack(losses, dim=1).cpu().numpy()  # (A, n_batches)
                 if fast is not None:
