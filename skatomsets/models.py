@@ -64,7 +64,8 @@ from .featurizers import (
     ParentSiteFeaturizer,
     ParentStructureFeaturizer,
 )
-from .parents import ParentInfo, registered_parents
+from .parents import ParentInfo
+from .parents.base import on_parent_registered
 from .transformers import SetStatsTransformer
 
 __all__ = [
@@ -351,8 +352,7 @@ def _atomsets(classification: bool, **params: Any) -> Pipeline:
     return _site_pipeline(ElementEmbeddingFeaturizer("atomic_number"), classification, **params)
 
 
-for _info in registered_parents():
-    _register_parent_models(_info)
+on_parent_registered(_register_parent_models)  # every parent, also one registered later
 #: 0.1.0 published ``atomsets-chgnet`` for CHGNet's block 3 (``atomsets`` is another model)
 _ALIASES["atomsets-chgnet"] = "atomsets-chgnet-v3"
 

@@ -241,3 +241,79 @@ def test_a_structure_model_of_every_parent_refuses_formulas_naming_its_parent():
         name = parent_models(info.name)[1]
         with pytest.raises(ValueError, match=f"{info.title} features need crystal structures"):
             make_model(name, max_epochs=1).fit([nacl, "NaCl"], [1.0, 2.0])
+
+
+# ----------------------------------------------------------------------------- the recipe
+def _tiny_parent_class():
+    """A parent whose features come from Z only (one level, one structure vector)."""
+    from skatomsets.parents import Parent
+
+    class TinyParent(Parent):
+        name = "tiny"
+        prefix = "tiny"
+        title = "Tiny"
+        n_levels = 1
+        cutoff = 4.0
+        default_structure_feature = "mean"
+        structure_widths = {"mean": 2}
+
+        def site_width(self, level: int) -> int:
+            return 2
+
+        def parameters_for_checksum(self) -> list[np.ndarray]:
+            return [np.ones(2, np.float32)]
+
+        def element_table(self) -> tuple[np.ndarray, list[str]]:
+            table = np.full((119, 2), np.nan, dtype=np.float32)
+            z = np.arange(1, 119, dtype=np.float32)
+            table[1:] = np.stack([z, np.sqrt(z)], axis=1)
+            return table, ["tiny_V0_0", "tiny_V0_1"]
+
+        def compute(self, structures, rows, keys):
+            table, _ = self.element_table()
+            out = {k: [] for k in keys}
+            for s in structures:
+                v0 = table[[site.specie.Z for site in s]]
+                per = {"V0": v0, "V1": 2 * v0, "site_weight": np.ones(len(s), np.float32)}
+                per["mean"] = v0.mean(axis=0, keepdims=True)
+                for k in keys:
+                    out[k].append(per[k])
+            return out
+
+    return TinyParent
+
+
+def test_a_new_parent_is_one_module_the_recipe_of_the_architecture_doc():
+    from skatomsets import elements, models
+    from skatomsets.parents import ParentInfo, base, register_parent
+
+    info = ParentInfo(
+        name="tiny", title="Tiny", label="Tiny 1.0", prefix="tiny", n_levels=1,
+        site_widths=(2, 2), structure_widths={"mean": 2}, default_structure_feature="mean",
+        cutoff=4.0, citation="@misc{tiny}", element_table="tiny2", mlp_features=("mean",),
+    )  # fmt: skip
+    register_parent(info)(_tiny_parent_class())
+    nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    mgo = Structure(Lattice.cubic(4.21), ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    try:
+        # ready models, named by the one scheme, and the element table with its citation
+        assert parent_models("tiny") == ["atomsets-tiny-v0", "atomsets-tiny-v1", "mlp-tiny"]
+        assert model_info("atomsets-tiny-v0").inputs == "composition"
+        assert element_table_citations("tiny2") == ["@misc{tiny}"]
+        sets = make_model("atomsets-tiny-v0")[0].fit_transform(["NaCl"])
+        np.testing.assert_allclose(sets.values[:, 0], [11, 17])
+        for name in ("atomsets-tiny-v1", "mlp-tiny"):
+            model = make_model(name, max_epochs=1, random_state=0, validation_fraction=None)
+            assert model.fit([nacl, mgo], [1.0, 2.0]).predict([nacl]).shape == (1,)
+        # the geometry checks of every parent, with its own cutoff
+        dense = Structure(Lattice.cubic(0.5), ["Na"], [[0, 0, 0]])
+        with pytest.raises(ValueError, match="within the 4 Å cutoff"):
+            make_model("atomsets-tiny-v1").fit([nacl, dense], [1.0, 2.0])
+    finally:
+        base._REGISTRY.pop("tiny", None)
+        base._INFO.pop("tiny", None)
+        elements._LOADERS.pop("tiny2", None)
+        elements._CITATIONS.pop("tiny2", None)
+        for name in ("atomsets-tiny-v0", "atomsets-tiny-v1", "mlp-tiny"):
+            models._REGISTRY.pop(name, None)
+            models.MODEL_CATALOGUE.pop(name, None)

@@ -52,6 +52,7 @@ __all__ = [
     "check_geometry",
     "import_optional",
     "missing_dependency",
+    "on_parent_registered",
     "parent_info",
     "register_parent",
     "registered_parents",
@@ -61,6 +62,7 @@ __all__ = [
 
 _REGISTRY: dict[str, Callable[[], Parent]] = {}
 _INFO: dict[str, ParentInfo] = {}
+_LISTENERS: list[Callable[[ParentInfo], None]] = []
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,8 @@ def register_parent(
         _REGISTRY[key] = factory
         if info is not None:
             _INFO[key] = info
+            for listener in _LISTENERS:
+                listener(info)
             if info.element_table:
                 from .. import elements
 
@@ -379,6 +383,15 @@ def register_parent(
 def _element_table(name: str, table_name: str) -> tuple[np.ndarray, list[str]]:
     table, _ = resolve_parent(name).element_table()
     return table, [f"{table_name}_{j}" for j in range(table.shape[1])]
+
+
+def on_parent_registered(listener: Callable[[ParentInfo], None]) -> None:
+    """Call ``listener(info)`` for every parent registered with a :class:`ParentInfo`, now
+    and later (how :mod:`skatomsets.models` names the ready models of each parent, including
+    one registered after it was imported)."""
+    _LISTENERS.append(listener)
+    for info in registered_parents():
+        listener(info)
 
 
 def available_parents() -> list[str]:
