@@ -446,8 +446,6 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     _check_plot(args, classification)
     model, params = _make_model(args, classification)
     seconds = check_featurizer(model, mats, progress=not args.quiet)
-    if seconds is not None and not args.quiet:
-        print(f"featurized {len(mats.valid)} rows in {seconds:.1f} s", flush=True)
     if mats.problems and not args.drop_invalid:
         mats.raise_if_invalid(" (fix them, or leave them out with --drop-invalid)")
     for note in mats.notes:
@@ -474,6 +472,8 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     print(f"task: {task} ({reason}; --task to override)")
     if params:
         print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    if seconds is not None and not args.quiet:
+        print(f"featurized every row once in {seconds:.1f} s (checked, and cached for the fits)")
     fold_jobs = []
     if args.cv:
         cv_name = "StratifiedKFold" if classification else "KFold"
@@ -657,7 +657,7 @@ def _predict(args: argparse.Namespace) -> int:
         )
     if len(mats.X) == 0:
         raise ValueError(f"nothing to predict: {mats.source} has no rows")
-    frame, preds, replaced = predict_table(model, mats)
+    frame, preds, replaced = predict_table(model, mats, progress=not args.quiet)
     if replaced:
         print(
             f"note: the input's columns {', '.join(replaced)} are replaced by this model's results",

@@ -607,7 +607,7 @@ def check_classes(y: np.ndarray, n_splits: int) -> None:
 def check_rows(
     transform: Callable[[Any], Any],
     mats: Materials,
-    chunk_size: int = 512,
+    chunk_size: int | None = None,
     progress: bool = False,
     column: str | None = None,
 ) -> None:
@@ -617,8 +617,10 @@ def check_rows(
     A chunk that fails is run again without the row named by the error (one row at a time
     when the error names none), so each bad row costs one extra run of its chunk. What the
     featurizer caches (MEGNet / CHGNet features) is computed once for the fits after.
+    ``chunk_size`` defaults to 64 structures (the progress bar moves) or 1024 formulas.
     """
     rows = mats.valid
+    chunk_size = chunk_size or (64 if mats.kind == "structure" else 1024)
     chunks = [rows[i : i + chunk_size] for i in range(0, len(rows), chunk_size)]
     bar = None
     if progress:
@@ -685,7 +687,9 @@ def use_extra_inputs(mats: Materials, names: Sequence[str]) -> None:
     _numeric_extras(mats, mats.frame, names)
 
 
-def predict_table(model: Any, mats: Materials) -> tuple[pd.DataFrame, Any, list[str]]:
+def predict_table(
+    model: Any, mats: Materials, progress: bool = False
+) -> tuple[pd.DataFrame, Any, list[str]]:
     """Predict every row of ``mats`` that can be predicted.
 
     The model's featurizer checks every row first (:func:`check_rows`), then the valid rows
@@ -711,7 +715,8 @@ def predict_table(model: Any, mats: Materials) -> tuple[pd.DataFrame, Any, list[
     if extra is not None:
         use_extra_inputs(mats, [str(c) for c in extra])
     if hasattr(model, "steps") and len(model.steps) > 1:
-        check_rows(model[0].transform, mats, column=mats.column if mats.frame is not None else None)
+        column = mats.column if mats.frame is not None else None
+        check_rows(model[0].transform, mats, progress=progress, column=column)
     preds = None
     for _ in range(100):  # the estimator may refuse a row too (a non-finite output)
         rows = mats.valid

@@ -96,6 +96,19 @@ def test_a_failed_save_leaves_the_previous_model_as_it_was(folder, tmp_path):
     ]
     assert good.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [good.name]
     assert main(["predict", str(good), "Fe", "--quiet"]) == 0  # still the good model
+    # predict --output: the same rule (1,000 rows of predictions do not fit in 64 KB)
+    table, out = tmp_path / "many.csv", tmp_path / "out.csv"
+    pd.DataFrame(
+        {"formula": [f"Fe{a:.3f}Ni{1 - a:.3f}" for a in np.linspace(0.1, 0.9, 1000)]}
+    ).to_csv(table, index=False)
+    out.write_text("yesterday's predictions\n")
+    done = subprocess.run(
+        _command("predict", str(good), str(table), "--output", str(out), "--quiet"),
+        capture_output=True, text=True, env=_env(), preexec_fn=small_files, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and "cannot write" in done.stderr, done.stderr
+    assert out.read_text() == "yesterday's predictions\n"
 
 
 # -------------------------------------------------------------------- stale answers (30.3)
