@@ -27,8 +27,8 @@ Tables
     which register them here (:func:`register_element_table`): ``chgnet64`` is the 64-dim
     embedding (Z = 1..94) of CHGNet v0.3.0 (optional ``chgnet`` package), ``sevennet0`` the
     128-dim one (89 elements) of SevenNet-0 (optional ``sevenn`` package). This module
-    knows no parent: the registry is filled by the parents (importing :mod:`skatomsets`
-    does it).
+    knows no parent: the registry is filled by the parents (the first lookup of a table
+    name imports :mod:`skatomsets.parents`, which registers them).
 ``onehot``
     One-hot encoding of Z (118 columns).
 ``atomic_number``
@@ -191,13 +191,26 @@ def register_element_table(
     _CITATIONS[name] = tuple(citations)
 
 
+def _discover_parent_tables() -> None:
+    """Let the parent registry register the parents' tables (``import skatomsets`` is lazy).
+
+    Imported by name at the first lookup, never at import time: this module depends on no
+    parent, the parents depend on it.
+    """
+    import importlib
+
+    importlib.import_module(f"{__package__}.parents")
+
+
 def element_tables() -> tuple[str, ...]:
     """Names accepted by :func:`load_element_table` (built in and registered by parents)."""
+    _discover_parent_tables()
     return tuple(_LOADERS)
 
 
 def element_table_citations(name: str) -> list[str]:
     """BibTeX entries of the source of table ``name`` (empty if none is known)."""
+    _discover_parent_tables()
     return list(_CITATIONS.get(name, ()))
 
 
@@ -228,6 +241,8 @@ def load_element_table(name: str) -> tuple[np.ndarray, list[str]]:
         Row Z = features of element Z; NaN rows for elements not covered.
     feature_names : list of str
     """
+    if name not in _LOADERS:
+        _discover_parent_tables()
     if name not in _LOADERS:
         raise ValueError(f"unknown element table {name!r}; choose one of {element_tables()}")
     table, names = _cached(name)

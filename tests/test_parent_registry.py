@@ -102,8 +102,12 @@ def test_no_module_outside_the_parents_reads_a_parents_private_names():
             assert not any(
                 m.endswith(("parents.chgnet", "parents.sevennet")) for m in _imports(path)
             ), path.relative_to(PACKAGE)
-    # elements.py is below the parents: it imports none of them (no arrow back up)
+    # elements.py is below the parents: it imports none of them (no arrow back up); its
+    # first lookup asks the registry package, by name, to register the parents' tables
     assert not any("parents" in m for m in _imports(PACKAGE / "elements.py"))
+    code = "from skatomsets.elements import load_element_table as f; print(f('chgnet64')[0].shape)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("(119, 64)")
 
 
 @pytest.mark.parametrize(("table", "parent"), [("chgnet64", "chgnet"), ("sevennet0", "sevennet")])
