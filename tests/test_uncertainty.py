@@ -133,3 +133,21 @@ def test_domain_score_of_an_unfitted_or_non_neural_model_is_a_clear_error() -> N
         AtomSetsRegressor().domain_score(np.zeros((2, 3)))
     with pytest.raises(TypeError, match="no domain of applicability"):
         domain_score(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]), [[0.5]])
+
+
+def test_identical_training_rows_are_not_flagged_out_of_their_own_domain() -> None:
+    """Issue 30 #11: identical rows gave domain_threshold_ = 0.0, flagging the training rows."""
+    X = ElementEmbeddingFeaturizer().fit_transform(["Fe2O3"] * 20)
+    y = np.linspace(0.0, 1.0, 20)
+    est = AtomSetsRegressor(**{**FAST, "max_epochs": 3}).fit(X, y)
+    assert est.domain_threshold_ >= _domain.DOMAIN_MIN_THRESHOLD > 0
+    assert not est.out_of_domain(X).any()
+    assert not est.out_of_domain(X[:1]).any()  # scored alone: another float32 batch
+    assert est.out_of_domain(ElementEmbeddingFeaturizer().fit_transform(["NaCl"])).all()
+
+
+def test_latent_domain_threshold_has_a_floor_for_coinciding_training_points() -> None:
+    dom = LatentDomain(k=5).fit([np.ones((30, 4), dtype=np.float32)])
+    assert dom.threshold == _domain.DOMAIN_MIN_THRESHOLD
+    noisy = np.ones((1, 4), dtype=np.float32) + np.float32(1e-6)  # float32 rounding
+    assert dom.score([noisy])[0] < dom.threshold

@@ -18,6 +18,11 @@ training materials' own (leave-one-out) scores: a material is flagged as *out of
 when it is farther from the training data than 99 % of training materials are from theirs.
 For new materials drawn from the training distribution about 1 % are flagged; a material
 unlike anything in training (e.g. a sulfide given to a steels model) scores far above it.
+The threshold is never below :data:`DOMAIN_MIN_THRESHOLD` (0.001, a thousandth of the
+typical training distance): when the training materials are all (or nearly all) the same,
+their own scores are 0 and so would the 99th percentile be, and a training material scored
+again (its latent vector equal up to float32 rounding, which depends on the batch it is
+computed in) would be flagged as out of its own domain.
 
 Measured (``scripts/domain_of_applicability.py``, default ``atomsets-v0``, random_state=0,
 official fold 0): Spearman(domain score, |error|) on the held-out rows is 0.53 on
@@ -35,7 +40,13 @@ import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-__all__ = ["DOMAIN_K", "DOMAIN_MAX_REFERENCE", "DOMAIN_QUANTILE", "LatentDomain"]
+__all__ = [
+    "DOMAIN_K",
+    "DOMAIN_MAX_REFERENCE",
+    "DOMAIN_MIN_THRESHOLD",
+    "DOMAIN_QUANTILE",
+    "LatentDomain",
+]
 
 #: Neighbours averaged in the distance.
 DOMAIN_K = 5
@@ -43,6 +54,9 @@ DOMAIN_K = 5
 DOMAIN_MAX_REFERENCE = 10_000
 #: Quantile of the training scores used as the out-of-domain threshold.
 DOMAIN_QUANTILE = 0.99
+#: Smallest threshold: training materials, whose own scores are 0 up to float32 rounding
+#: when they all coincide, are never flagged (a thousandth of the typical distance).
+DOMAIN_MIN_THRESHOLD = 1e-3
 
 
 def latent_vectors(nets: list[Any], data: Any, layer: str = "out") -> list[np.ndarray]:
@@ -88,7 +102,7 @@ class LatentDomain:
     training_scores : ndarray (n_ref,)
         The reference materials' own (leave-one-out) scores.
     threshold : float
-        ``quantile`` of ``training_scores``.
+        ``quantile`` of ``training_scores``, at least :data:`DOMAIN_MIN_THRESHOLD`.
     """
 
     def __init__(self, k: int = DOMAIN_K, quantile: float = DOMAIN_QUANTILE) -> None:
@@ -116,7 +130,8 @@ class LatentDomain:
             self.typical.append(typical)
             loo_scores.append(loo / typical)
         self.training_scores = np.mean(loo_scores, axis=0)
-        self.threshold = float(np.quantile(self.training_scores, self.quantile))
+        quantile = float(np.quantile(self.training_scores, self.quantile))
+        self.threshold = max(quantile, DOMAIN_MIN_THRESHOLD)
         return self
 
     def score(self, latents: list[np.ndarray]) -> np.ndarray:
@@ -152,7 +167,9 @@ class DomainMixin:
     @property
     def domain_threshold_(self) -> float:
         """Domain score above which :meth:`out_of_domain` flags a material (see
-        :meth:`domain_score`): the 99th percentile of the training materials' own scores."""
+        :meth:`domain_score`): the 99th percentile of the training materials' own scores,
+        at least 0.001 (so that training materials are never flagged, even when they are
+        all identical)."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
