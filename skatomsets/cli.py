@@ -288,6 +288,10 @@ def _train(args: argparse.Namespace) -> int:
     data = Path(args.dataset)
     if not data.exists():
         _check_matbench_args(args)
+    n_folds = args.cv if data.exists() else 5
+    bad = [k for k in args.folds or [] if not 0 <= k < n_folds]
+    if bad:
+        raise ValueError(f"--folds {bad[0]} is not one of 0..{n_folds - 1}")
     _n_jobs(args)  # a bad model name: an error before any work
     _set_threads(args)
     setup = _own_setup(args, data) if data.exists() else _matbench_setup(args)
