@@ -246,7 +246,7 @@ def test_missing_chgnet_package_names_the_extra(monkeypatch):
 
 def test_chgnet_ready_model_fits_and_predicts():
     X, y = _structures(), np.array([0.1, 0.2, 0.3, 0.4])
-    model = make_model("atomsets-chgnet", max_epochs=3, random_state=0, device="cpu")
+    model = make_model("atomsets-chgnet-v3", max_epochs=3, random_state=0, device="cpu")
     assert model.fit(X, y).predict(X).shape == (4,)
     assert model.steps[0][1].level == 3
 
