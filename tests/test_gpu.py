@@ -229,3 +229,36 @@ def test_cpu_device_batches_unchanged(toy):
         for f in ("values", "weights", "segment", "offsets"):
             assert torch.equal(getattr(xa, f), getattr(xb, f))
         assert torch.equal(ya, yb)
+
+
+@cuda
+@pytest.mark.parametrize("members_path", [False, True])
+def test_stacked_ensemble_on_cuda_follows_the_cpu_curves(toy, members_path, monkeypatch):
+    """The members trained together on CUDA: same curves as on the CPU, weights on CUDA."""
+    from skatomsets.estimators import _data
+
+    if members_path:  # every member's own rows (site features), not the distinct rows
+        monkeypatch.setattr(_data, "USE_VOCABULARY", False)
+    sets, y = toy
+    kw = _fast(n_ensemble=3, max_epochs=3, readout="set2set" if members_path else "mean")
+    gpu = AtomSetsRegressor(device="cuda", **kw).fit(sets, y)
+    cpu = AtomSetsRegressor(device="cpu", **kw).fit(sets, y)
+    _on_cuda(gpu)
+    assert len(gpu.nets_) == 3
+    np.testing.assert_allclose(
+        [[r["valid_mae"] for r in h] for h in gpu.history_],
+        [[r["valid_mae"] for r in h] for h in cpu.history_],
+        rtol=1e-3,
+    )
+    np.testing.assert_allclose(gpu.predict(sets), cpu.predict(sets), rtol=1e-2, atol=1e-3)
+
+
+@cuda
+def test_stacked_ensemble_early_stopping_on_cuda(toy):
+    sets, y = toy
+    reg = AtomSetsRegressor(
+        device="cuda", **_fast(n_ensemble=4, max_epochs=60, patience=3, lr=0.05)
+    ).fit(sets, y)
+    for hist, best in zip(reg.history_, reg.best_epochs_, strict=True):
+        assert len(hist) in (best + 3, 60)
+    assert np.isfinite(reg.predict(sets)).all()
