@@ -64,6 +64,7 @@ from .featurizers import (
     ParentSiteFeaturizer,
     ParentStructureFeaturizer,
 )
+from .featurizers.union import make_set_union
 from .parents import ParentInfo
 from .parents.base import on_parent_registered
 from .transformers import SetStatsTransformer
@@ -377,6 +378,114 @@ def _mlp_v0_stats(classification: bool, **params: Any) -> Pipeline:
     )
 
 
+# ------------------------------------------------------------- atom features of every source
+def installed_parents() -> list[ParentInfo]:
+    """The registered parents whose optional package is installed (shipped ones always)."""
+    from .parents import missing_dependency, registered_parents
+
+    return [p for p in registered_parents() if missing_dependency(p.name) is None]
+
+
+def transfer_level(info: ParentInfo) -> int:
+    """The site level a parent's features are transferred from by default.
+
+    The paper's parent: V1 (its best level in the paper and on every structure set here);
+    any other parent: the level before its last block, whose output is specialised to the
+    parent's own energy target (CHGNet: V3, the best or level with the best on every set of
+    ``docs/benchmarks_structures.md``).
+    """
+    return 1 if info.paper else max(info.n_levels - 1, 1)
+
+
+def site_model_name(info: ParentInfo, level: int) -> str:
+    """The ready-model name of AtomSets on ``info``'s site features at ``level``."""
+    return f"atomsets-v{level}" if info.paper else f"atomsets-{info.name}-v{level}"
+
+
+def vector_model_name(info: ParentInfo) -> str:
+    """The ready-model name of the MLP on ``info``'s default structure vector."""
+    return f"mlp-{info.default_structure_feature}" if info.paper else f"mlp-{info.name}"
+
+
+def element_sources() -> list[str]:
+    """Element tables joined in the ``*-elements`` models: every installed source.
+
+    The MEGNet embedding (V0), the matscholar word embeddings, the Magpie properties and the
+    element embedding of every other installed parent (CHGNet's ``chgnet64``, ...).
+    """
+    names = ["megnet16", "matscholar", "magpie"]
+    for info in installed_parents():
+        if info.element_table and info.element_table not in names:
+            names.append(info.element_table)
+    return names
+
+
+def _elements_union() -> Any:
+    return make_set_union(*(ElementEmbeddingFeaturizer(t) for t in element_sources()))
+
+
+@register_model(
+    "atomsets-elements",
+    info=ModelInfo(
+        description="element features of every installed source, joined -> AtomSets",
+        inputs="composition",
+        paper_row="beyond the paper (transfer from every source)",
+    ),
+)
+def _atomsets_elements(classification: bool, **params: Any) -> Pipeline:
+    return _site_pipeline(_elements_union(), classification, **params)
+
+
+@register_model(
+    "mlp-elements-stats",
+    info=ModelInfo(
+        description="element features of every installed source -> set statistics -> MLP",
+        inputs="composition",
+        paper_row="beyond the paper (transfer from every source)",
+    ),
+)
+def _mlp_elements_stats(classification: bool, **params: Any) -> Pipeline:
+    return Pipeline(
+        [
+            ("featurize", _elements_union()),
+            ("stats", SetStatsTransformer()),
+            ("scale", StandardScaler()),
+            ("model", mlp_estimator(classification, **params)),
+        ]
+    )
+
+
+@register_model(
+    "atomsets-parents",
+    info=ModelInfo(
+        description="site features of every installed parent at its transfer level, joined "
+        "-> AtomSets",
+        inputs="structure",
+        paper_row="beyond the paper (transfer from every parent)",
+    ),
+)
+def _atomsets_parents(classification: bool, **params: Any) -> Pipeline:
+    union = make_set_union(
+        *(_site_featurizer(p.name, transfer_level(p)) for p in installed_parents())
+    )
+    return _site_pipeline(union, classification, **params)
+
+
+@register_model(
+    "auto",
+    info=ModelInfo(
+        description="tries the ready models that fit the input and size, keeps what "
+        "validates best (skatomsets.auto)",
+        inputs="either",
+        paper_row="beyond the paper",
+    ),
+)
+def _auto(classification: bool, **params: Any) -> Any:
+    from .auto import AutoAtomSetsClassifier, AutoAtomSetsRegressor
+
+    return (AutoAtomSetsClassifier if classification else AutoAtomSetsRegressor)(**params)
+
+
 def _megnet_end_to_end(init: str | None) -> Callable[..., Pipeline]:
     def factory(classification: bool, **params: Any) -> Pipeline:
         from .estimators import MEGNetClassifier, MEGNetRegressor
@@ -449,6 +558,8 @@ def needs_structures(model: Any) -> bool:
     """
     if isinstance(model, str):
         return model_info(model).inputs == "structure"
+    if hasattr(model, "structures_"):  # a fitted auto model: what it was fitted on
+        return bool(model.structures_)
     from .estimators import MEGNetClassifier, MEGNetRegressor
 
     structural = (

@@ -31,7 +31,8 @@ TWO = ["atomsets-v0", "mlp-v0-stats"]
 
 
 def _reg(**kw):
-    return AutoAtomSetsRegressor(candidates=TWO, model_params=FAST, random_state=0, **kw)
+    kw = {"candidates": TWO, "model_params": FAST, "random_state": 0, **kw}
+    return AutoAtomSetsRegressor(**kw)
 
 
 def test_auto_search_is_reproducible_with_random_state():
@@ -52,7 +53,8 @@ def test_auto_records_every_candidate_and_chooses_by_validation_score():
     else:
         assert m.ensemble_scores_[len(m.chosen_)] > best_single
     assert len(m.estimators_) == len(m.chosen_)
-    assert m.n_validation_ == round(0.2 * len(FORMULAS))
+    assert m.n_validation_ == len(FORMULAS)  # below 1,000 rows: 3 inner folds, all rows held out
+    assert _reg(cv=1).fit(FORMULAS, Y).n_validation_ == round(0.2 * len(FORMULAS))
     text = m.describe()
     assert all(name in text for name in TWO) and "chosen:" in text
 
@@ -75,6 +77,25 @@ def test_auto_runs_in_grid_search_and_cross_val_score():
     assert grid.best_params_["max_ensemble"] in (1, 2)
     scores = cross_val_score(_reg(), FORMULAS, Y, cv=KFold(2))
     assert scores.shape == (2,) and np.isfinite(scores).all()
+
+
+def test_auto_inner_folds_hold_out_every_row_once(monkeypatch):
+    import skatomsets.auto._base as base
+
+    seen = []
+    original = base._take
+
+    def spy(X, idx):
+        seen.append(np.asarray(idx))
+        return original(X, idx)
+
+    monkeypatch.setattr(base, "_take", spy)
+    m = _reg(candidates=["mlp-v0-stats"], cv=4).fit(FORMULAS, Y)
+    held = np.concatenate(seen[1::2])  # (train, held-out) pairs, in order, then the refit
+    assert sorted(held[: len(FORMULAS)]) == list(range(len(FORMULAS)))
+    assert m.n_validation_ == len(FORMULAS)
+    with pytest.raises(ValueError, match="at least 40 rows"):
+        _reg(cv=40).fit(FORMULAS, Y)
 
 
 def test_auto_max_ensemble_one_keeps_a_single_model():

@@ -7,8 +7,7 @@ data, keep the best or the mean of the best few, choose the output rule (lower b
 decision threshold) on the same rows, and refit on all rows.
 """
 
-from . import _models  # noqa: F401 - registers the auto search's ready models
-from ._candidates import default_candidates, element_sources, is_structure_input
+from ._candidates import default_candidates, is_structure_input
 from .classifier import AutoAtomSetsClassifier, balanced_threshold
 from .regressor import AutoAtomSetsRegressor
 
@@ -17,6 +16,5 @@ __all__ = [
     "AutoAtomSetsRegressor",
     "balanced_threshold",
     "default_candidates",
-    "element_sources",
     "is_structure_input",
 ]

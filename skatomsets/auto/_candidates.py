@@ -8,15 +8,15 @@ size rule on the number of training rows (never the name of a task):
   and in an MLP on its set statistics (``mlp-v0-stats``), the same two on the concatenated
   element features of every available source (``atomsets-elements``,
   ``mlp-elements-stats``), and from 10,000 rows on the learned embedding (``atomsets``);
-- structures: the site features of each installed parent at its default level and an MLP
-  on its structure vector (MEGNet's readout ``f``, CHGNet's ``crystal``), the union of the
-  parents' site features in one set (``atomsets-parents``), and the element-feature set
-  model of the compositions.
+- structures: for each installed parent (:func:`~skatomsets.models.installed_parents`)
+  AtomSets on its site features at its transfer level
+  (:func:`~skatomsets.models.transfer_level`) and an MLP on its structure vector (MEGNet's
+  readout ``f``, CHGNet's ``crystal``, ...), the parents' site features joined in one set
+  (``atomsets-parents``), and the element-feature set model of the compositions.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 __all__ = ["default_candidates", "is_structure_input"]
@@ -26,10 +26,6 @@ LEARNED_EMBEDDING_MIN_ROWS = 10_000
 #: From this many training rows only the set models are tried (an MLP on statistics loses
 #: there in every record of docs/benchmarks.md, and each fit costs minutes).
 SET_MODELS_ONLY_MIN_ROWS = 50_000
-
-
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def default_candidates(structures: bool, n_rows: int) -> list[str]:
@@ -59,9 +55,13 @@ def default_candidates(structures: bool, n_rows: int) -> list[str]:
         if n_rows >= SET_MODELS_ONLY_MIN_ROWS:
             names = [n for n in names if not n.startswith("mlp-")]
         return names
-    names = ["atomsets-v1", "mlp-f"]
-    if _installed("chgnet"):
-        names += ["atomsets-chgnet-v3", "mlp-chgnet", "atomsets-parents"]
+    from ..models import installed_parents, site_model_name, transfer_level, vector_model_name
+
+    parents = installed_parents()
+    names = [site_model_name(p, transfer_level(p)) for p in parents]
+    names += [vector_model_name(p) for p in parents if p.default_structure_feature]
+    if len(parents) > 1:
+        names.append("atomsets-parents")
     names.append("atomsets-elements")
     return names
 
@@ -98,15 +98,3 @@ def is_structure_input(X: Any) -> bool:
             or (Path(first).name.upper().startswith(("POSCAR", "CONTCAR")))
         )
     return False
-
-
-def element_sources() -> list[str]:
-    """Element tables joined in the ``*-elements`` models: every installed source.
-
-    The MEGNet embedding (V0), the matscholar word embeddings, the Magpie properties and,
-    where its package is installed, CHGNet's element embedding.
-    """
-    names = ["megnet16", "matscholar", "magpie"]
-    if _installed("chgnet"):
-        names.append("chgnet64")
-    return names

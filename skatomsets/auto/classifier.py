@@ -83,8 +83,13 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
     ----------
     candidates : "auto" or list of str, default="auto"
         :func:`~skatomsets.models.make_model` names to try.
+    cv : "auto" or int, default="auto"
+        How the candidates are scored: an int K >= 2 fits each candidate in K inner folds
+        (every row held out once), 1 holds out one split of ``validation_fraction`` of the
+        rows; ``"auto"``: 3 folds below 1,000 rows (where one split is too noisy to choose
+        by), else one split.
     validation_fraction : float, default=0.2
-        Share of the rows held out (stratified) to score the candidates.
+        Share of the rows held out (stratified) when one split is used.
     max_ensemble : int, default=3
         The mean of the best ``2..max_ensemble`` candidates is also scored.
     threshold : "auto" or float, default="auto"
@@ -123,6 +128,7 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         self,
         *,
         candidates: str | list[str] = "auto",
+        cv: str | int = "auto",
         validation_fraction: float = 0.2,
         max_ensemble: int = 3,
         threshold: str | float = "auto",
@@ -131,6 +137,7 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         verbose: int = 0,
     ) -> None:
         self.candidates = candidates
+        self.cv = cv
         self.validation_fraction = validation_fraction
         self.max_ensemble = max_ensemble
         self.threshold = threshold

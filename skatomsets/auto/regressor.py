@@ -30,8 +30,13 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
     candidates : "auto" or list of str, default="auto"
         :func:`~skatomsets.models.make_model` names to try; ``"auto"`` chooses them from the
         input kind (compositions or structures) and the number of rows.
+    cv : "auto" or int, default="auto"
+        How the candidates are scored: an int K >= 2 fits each candidate in K inner folds
+        (every row held out once), 1 holds out one split of ``validation_fraction`` of the
+        rows; ``"auto"``: 3 folds below 1,000 rows (where one split is too noisy to choose
+        by), else one split.
     validation_fraction : float, default=0.2
-        Share of the rows held out to score the candidates.
+        Share of the rows held out when one split is used.
     max_ensemble : int, default=3
         The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
         beats the best single one.
@@ -95,6 +100,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         self,
         *,
         candidates: str | list[str] = "auto",
+        cv: str | int = "auto",
         validation_fraction: float = 0.2,
         max_ensemble: int = 3,
         lower_bound: str | float | None = "auto",
@@ -103,6 +109,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         verbose: int = 0,
     ) -> None:
         self.candidates = candidates
+        self.cv = cv
         self.validation_fraction = validation_fraction
         self.max_ensemble = max_ensemble
         self.lower_bound = lower_bound
