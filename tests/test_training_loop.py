@@ -1,5 +1,9 @@
 """The lean training epoch (``estimators/_fastloop.py``) gives bitwise the results of skorch's loop.
 
+The lean loop trains the networks fitted one after another (the MEGNet estimators, and the
+set and MLP estimators with ``_ensemble.VECTORISED = False``), so every test here runs the
+estimators on that path.
+
 Each case fits the same estimator twice, once with the lean loop and once with skorch's own
 ``NeuralNet.run_single_epoch`` (``LEAN_LOOP = False``), and compares the histories (every
 batch's loss and size, every epoch's scores), the weights and the predictions exactly.
@@ -19,11 +23,16 @@ from skatomsets import (
     ElementEmbeddingFeaturizer,
 )
 from skatomsets.datasets import load_matbench_csv
-from skatomsets.estimators import _fastloop
+from skatomsets.estimators import _ensemble, _fastloop
 from skatomsets.estimators._base import _SetNet
 from skatomsets.estimators._data import TensorData
 from skatomsets.estimators._fastloop import FusedAdamStep
 from skatomsets.nn import AtomSetsModule
+
+
+@pytest.fixture(autouse=True)
+def _one_network_after_another(monkeypatch):
+    monkeypatch.setattr(_ensemble, "VECTORISED", False)
 
 
 @pytest.fixture(scope="module")
