@@ -4,8 +4,10 @@ The public estimators are plain scikit-learn estimators (``__init__`` only store
 parameters, declared once with their constraints in ``_parameter_constraints``; ``fit``
 validates them). :func:`fit_checked` is the body of every ``fit``: it checks the data,
 encodes the targets (:mod:`._targets`), resolves the ``"auto"`` budget (:mod:`._auto`) and
-trains ``n_ensemble`` skorch networks (:mod:`._net`) with a held-out validation split
-(:mod:`._split`) and early stopping that restores the best epoch.
+trains ``n_ensemble`` networks with a held-out validation split (:mod:`._split`) and early
+stopping that restores the best epoch: the set and MLP networks all at once as one stacked
+network (:mod:`._ensemble`), then one skorch net each (:mod:`._net`); MEGNet networks one
+after another.
 """
 
 from __future__ import annotations
@@ -129,6 +131,14 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble_)]
+        # each member's held-out validation rows (None without a validation split): the
+        # auto model scores candidates on them (skatomsets.auto), at no extra fit
+        self.validation_indices_ = [
+            _HoldOut(self.validation_fraction_, self._is_classifier(), seed).indices(data)[1]
+            if self._uses_validation(data)
+            else None
+            for seed in seeds
+        ]
         if can_vectorise(self._module_class(), data):
             self._fit_nets_together(seeds, data, n_features, n_outputs, criterion, score)
             _check_trained(self)
