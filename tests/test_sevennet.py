@@ -77,6 +77,21 @@ def test_sevennet_batches_give_the_features_of_one_structure_at_a_time():
     np.testing.assert_allclose(a, b, atol=1e-5 * np.abs(b).max())
 
 
+def test_sevennet_cuts_a_batch_at_max_edges_without_changing_features(monkeypatch):
+    from skatomsets.parents import sevennet
+
+    X = _structures()
+    parent = SevenNetParent(batch_size=16)
+    graphs = [parent._graph(s, i) for i, s in enumerate(X)]
+    assert parent._batches(graphs) == [(0, 3)]
+    whole = parent.compute(X, range(3), ["V2"])["V2"]
+    monkeypatch.setattr(sevennet, "MAX_EDGES", len(graphs[0][0]) + 1)
+    assert parent._batches(graphs) == [(0, 1), (1, 2), (2, 3)]
+    cut = parent.compute(X, range(3), ["V2"])["V2"]
+    for a, b in zip(whole, cut, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5 * np.abs(a).max())
+
+
 def test_sevennet_crystal_is_the_site_mean_of_the_last_level_and_supercells_agree():
     X = _structures()
     last = ParentSiteFeaturizer("sevennet", level=5, cache=False).fit_transform(X)
