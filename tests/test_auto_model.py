@@ -53,7 +53,12 @@ def test_auto_records_every_candidate_and_chooses_by_validation_score():
     else:
         assert m.ensemble_scores_[len(m.chosen_)] > best_single
     assert len(m.estimators_) == len(m.chosen_)
-    assert m.n_validation_ == len(FORMULAS)  # below 1,000 rows: 3 inner folds, all rows held out
+    assert m.scored_on_ == "members' held-out rows"
+    held = set()
+    for est in m.estimators_:  # the networks' early-stopping rows are the scored rows
+        for rows in est[-1].validation_indices_:
+            held.update(rows.tolist())
+    assert m.n_validation_ == len(held) > 0
     assert _reg(cv=1).fit(FORMULAS, Y).n_validation_ == round(0.2 * len(FORMULAS))
     text = m.describe()
     assert all(name in text for name in TWO) and "chosen:" in text
@@ -96,6 +101,40 @@ def test_auto_inner_folds_hold_out_every_row_once(monkeypatch):
     assert m.n_validation_ == len(FORMULAS)
     with pytest.raises(ValueError, match="at least 40 rows"):
         _reg(cv=40).fit(FORMULAS, Y)
+
+
+def test_auto_default_search_costs_one_fit_per_candidate(monkeypatch):
+    from sklearn.pipeline import Pipeline
+
+    fits = []
+    original = Pipeline.fit
+
+    def counting(self, *args, **kwargs):
+        fits.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "fit", counting)
+    m = _reg().fit(FORMULAS, Y)
+    assert len(fits) == len(TWO)  # no refit: the chosen candidates are kept as fitted
+    assert m.chosen_
+    fits.clear()
+    folds = _reg(cv=2).fit(FORMULAS, Y)
+    assert len(fits) == 2 * len(TWO) + len(folds.chosen_)  # 2 folds each, then the refit
+
+
+def test_auto_member_scores_are_out_of_sample_predictions():
+    m = _reg(candidates=["mlp-v0-stats"]).fit(FORMULAS, Y)
+    pipe = m.estimators_[0]
+    est = pipe[-1]
+    feats = pipe[:-1].transform(FORMULAS)
+    per_net = est._forward_all(feats)[..., 0] * est.y_scale_[0] + est.y_mean_[0]
+    total, count = np.zeros(len(Y)), np.zeros(len(Y))
+    for k, rows in enumerate(est.validation_indices_):
+        total[rows] += per_net[k, rows]
+        count[rows] += 1
+    mask = count > 0
+    expected = -np.mean(np.abs(Y[mask] - total[mask] / count[mask]))
+    assert m.cv_results_["validation_score"][0] == pytest.approx(expected)
 
 
 def test_auto_max_ensemble_one_keeps_a_single_model():

@@ -3,19 +3,21 @@
 ``fit(X, y)``:
 
 1. the candidates (:func:`~skatomsets.auto._candidates.default_candidates`, or the user's)
-   are fitted on inner training rows and scored on held-out rows, each with its own seed
-   drawn from ``random_state``: below 1,000 rows in 3 inner folds (every row is held out
-   once), from 1,000 rows on one held-out split of ``validation_fraction`` of the rows
-   (``cv``; stratified for classifiers);
+   are scored on rows they did not train on. By default (``cv="auto"``) each is fitted once
+   on all rows, with one seed for all, and scored on the rows its networks held out for
+   early stopping (the same rows for every candidate): the search costs one fit per
+   candidate and nothing is refitted. With ``cv=K`` each is fitted in K inner folds
+   (``cv=1``: one split of ``validation_fraction``) and scored on their held-out rows;
 2. the candidates are ranked; the mean prediction of the best 2..``max_ensemble`` is scored
-   on the same held-out rows, and kept if it scores better than the best single candidate;
+   on the same rows, and kept if it scores better than the best single candidate;
 3. the output rule is chosen on the same held-out predictions (the regressor's lower bound,
    the classifier's decision threshold: see the subclasses);
-4. the chosen candidates are refitted on all rows.
+4. with ``cv=K``, the chosen candidates are refitted on all rows.
 
-Nothing is chosen on data the final model is scored on: the held-out rows are a subset of
-the rows given to ``fit``. The cost is one fit per candidate and inner fold, plus one fit on
-all rows per chosen candidate.
+Nothing is chosen on data the final model is scored on: the held-out rows are rows given
+to ``fit``. The default's scores are slightly optimistic for every candidate alike (the
+best epoch of each network is picked on the same rows); ``cv=K`` has no such bias and costs
+K + 1 fits per candidate.
 """
 
 from __future__ import annotations
@@ -37,10 +39,6 @@ from ._candidates import default_candidates, is_structure_input
 __all__ = ["AutoModelBase"]
 
 _SEED_MAX = np.iinfo(np.int32).max
-#: Below this many rows one held-out split is too noisy to choose by (a 20 % split of 300
-#: rows is 60 rows): every row is held out once, in this many folds.
-SMALL_DATA_ROWS = 1_000
-SMALL_DATA_FOLDS = 3
 
 
 def _n_rows(X: Any) -> int:
@@ -108,8 +106,6 @@ class AutoModelBase(BaseEstimator):
         n = len(y)
         seed = rng.randint(_SEED_MAX)
         k = self.cv
-        if k == "auto":
-            k = SMALL_DATA_FOLDS if n < SMALL_DATA_ROWS else 1
         stratify = False
         if self._is_classifier():
             _, counts = np.unique(y, return_counts=True)
@@ -146,42 +142,13 @@ class AutoModelBase(BaseEstimator):
         rng = check_random_state(self.random_state)
         self.structures_ = is_structure_input(X)
         names = self._candidate_names(X, n)
-        splits = self._splits(y, rng)
-        val = np.concatenate([v for _, v in splits])
+        self.scored_on_ = "members' held-out rows" if self.cv == "auto" else "inner folds"
+        if self.cv == "auto":
+            results, outputs, val, fitted = self._score_on_members(names, X, y, w, rng)
+        else:
+            results, outputs, val, fitted = self._score_on_folds(names, X, y, w, rng)
         yv = y[val]
         wv = None if w is None else w[val]
-
-        results: dict[str, dict[str, Any]] = {}
-        outputs: dict[str, np.ndarray] = {}
-        first_error: Exception | None = None
-        for i, name in enumerate(names):
-            seed = int(rng.randint(_SEED_MAX))
-            self._log(f"candidate {i + 1}/{len(names)}: {name} ...")
-            start = time.perf_counter()
-            try:
-                parts = []
-                for train, held in splits:
-                    model = self._build(name, seed)
-                    fit_params = {} if w is None else {"model__sample_weight": w[train]}
-                    model.fit(_take(X, train), y[train], **fit_params)
-                    parts.append(self._val_output(model, _take(X, held)))
-                out = np.concatenate(parts)
-            except (SkatomsetsInputError, ImportError) as exc:
-                # a source that cannot featurize these materials (an element a table does
-                # not cover, a parent package not installed) is left out, and said so
-                results[name] = {"score": np.nan, "fit_time": time.perf_counter() - start}
-                results[name]["error"] = f"{type(exc).__name__}: {exc}"
-                first_error = first_error or exc
-                self._log(f"  left out: {results[name]['error']}")
-                continue
-            score = self._score(yv, out, wv)
-            outputs[name] = out
-            results[name] = {"score": float(score), "fit_time": time.perf_counter() - start}
-            self._log(f"  validation {self._metric_name()} {self._display(score):.4g}")
-        if not outputs:
-            raise ValueError(
-                f"no candidate could be fitted on these data; the first error was: {first_error}"
-            ) from first_error
 
         ranked = sorted(outputs, key=lambda k: results[k]["score"], reverse=True)
         best_k, best_score = 1, results[ranked[0]]["score"]
@@ -206,16 +173,152 @@ class AutoModelBase(BaseEstimator):
         self.validation_score_ = float(best_score)
         self.n_validation_ = len(val)
         self._choose_rule(yv, np.mean([outputs[r] for r in chosen], axis=0), y)
+        if fitted is not None:  # the candidates were fitted on all rows already
+            self.estimators_ = [fitted[name] for name in chosen]
+            self._log(f"chosen: {' + '.join(chosen)}")
+            return self
         self._log(f"chosen: {' + '.join(chosen)}; refitting on all {n} rows")
-
-        fitted = []
+        refitted = []
         for name in chosen:
             model = self._build(name, int(rng.randint(_SEED_MAX)))
             fit_params = {} if w is None else {"model__sample_weight": w}
             model.fit(X, y, **fit_params)
-            fitted.append(model)
-        self.estimators_ = fitted
+            refitted.append(model)
+        self.estimators_ = refitted
         return self
+
+    def _try(self, name: str, i: int, n_names: int, results: dict, run: Any) -> Any:
+        """Run one candidate; a candidate that cannot featurize these data is left out."""
+        self._log(f"candidate {i + 1}/{n_names}: {name} ...")
+        start = time.perf_counter()
+        try:
+            out = run()
+        except (SkatomsetsInputError, ImportError) as exc:
+            # a source that cannot featurize these materials (an element a table does not
+            # cover, a parent package not installed) is left out, and said so
+            results[name] = {
+                "score": np.nan,
+                "fit_time": time.perf_counter() - start,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+            self._log(f"  left out: {results[name]['error']}")
+            return None
+        results[name] = {"score": np.nan, "fit_time": time.perf_counter() - start}
+        return out
+
+    def _score_on_members(self, names, X, y, w, rng):
+        """Fit each candidate once on all rows; score it on its networks' held-out rows.
+
+        Every network of a default ensemble holds out its own validation rows (its early
+        stopping split). With one seed for every candidate, the candidates' networks hold
+        out the same rows, so their predictions there (each row: the mean of the networks
+        that held it out) compare the candidates on the same data, at no extra fit. The
+        chosen candidates are kept as fitted: no refit.
+        """
+        seed = int(rng.randint(_SEED_MAX))
+        results: dict[str, dict[str, Any]] = {}
+        outputs: dict[str, np.ndarray] = {}
+        covered: dict[str, np.ndarray] = {}
+        fitted: dict[str, Any] = {}
+
+        def run(name: str) -> Any:
+            model = self._build(name, seed)
+            fit_params = {} if w is None else {"model__sample_weight": w}
+            model.fit(X, y, **fit_params)
+            return model, *self._member_outputs(model, X)
+
+        for i, name in enumerate(names):
+            got = self._try(name, i, len(names), results, lambda name=name: run(name))
+            if got is not None:
+                fitted[name], outputs[name], covered[name] = got
+        self._check_any(results, outputs)
+        mask = np.logical_and.reduce([covered[k] for k in outputs])
+        if not mask.any():
+            raise ValueError(
+                "the candidates' networks held out no common rows to score them on; use "
+                "cv=3 (inner folds) or a larger validation_fraction in model_params"
+            )
+        val = np.flatnonzero(mask)
+        for name in outputs:
+            outputs[name] = outputs[name][mask]
+            results[name]["score"] = float(
+                self._score(y[val], outputs[name], None if w is None else w[val])
+            )
+            self._log(
+                f"  validation {self._metric_name()} {self._display(results[name]['score']):.4g}"
+            )
+        return results, outputs, val, fitted
+
+    def _member_outputs(self, model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's output averaged over the networks that held it out, and which rows."""
+        from sklearn.pipeline import Pipeline
+
+        est, feats = model, X
+        if isinstance(model, Pipeline):
+            est = model[-1]
+            feats = model[:-1].transform(X) if len(model) > 1 else X
+        held = getattr(est, "validation_indices_", None)
+        if held is None or all(h is None for h in held):
+            raise ValueError(
+                f"{type(est).__name__} trained without a validation split, so its held-out "
+                "rows cannot score it; use cv=3 (inner folds)"
+            )
+        outs = est._forward_all(feats)  # (n_networks, n_rows, n_outputs), raw outputs
+        outs = self._member_values(est, outs)
+        n = outs.shape[1]
+        total = np.zeros(outs.shape[1:], dtype=np.float64)
+        count = np.zeros(n)
+        for k, rows in enumerate(held[: len(outs)]):
+            if rows is not None:
+                total[rows] += outs[k, rows]
+                count[rows] += 1
+        mask = count > 0
+        scale = count[mask].reshape(-1, *([1] * (total.ndim - 1)))
+        full = np.zeros_like(total)
+        full[mask] = total[mask] / scale
+        return full, mask
+
+    def _member_values(self, est: Any, outs: np.ndarray) -> np.ndarray:
+        """Raw network outputs -> what :meth:`_val_output` gives (see the subclasses)."""
+        raise NotImplementedError
+
+    def _score_on_folds(self, names, X, y, w, rng):
+        """Fit each candidate in the inner folds; score it on their held-out rows."""
+        splits = self._splits(y, rng)
+        val = np.concatenate([v for _, v in splits])
+        results: dict[str, dict[str, Any]] = {}
+        outputs: dict[str, np.ndarray] = {}
+
+        def run(name: str, seed: int) -> np.ndarray:
+            parts = []
+            for train, held in splits:
+                model = self._build(name, seed)
+                fit_params = {} if w is None else {"model__sample_weight": w[train]}
+                model.fit(_take(X, train), y[train], **fit_params)
+                parts.append(self._val_output(model, _take(X, held)))
+            return np.concatenate(parts)
+
+        for i, name in enumerate(names):
+            seed = int(rng.randint(_SEED_MAX))
+            out = self._try(name, i, len(names), results, lambda n=name, s=seed: run(n, s))
+            if out is None:
+                continue
+            outputs[name] = out
+            results[name]["score"] = float(self._score(y[val], out, None if w is None else w[val]))
+            self._log(
+                f"  validation {self._metric_name()} {self._display(results[name]['score']):.4g}"
+            )
+        self._check_any(results, outputs)
+        return results, outputs, val, None
+
+    @staticmethod
+    def _check_any(results: dict, outputs: dict) -> None:
+        if not outputs:
+            errors = [r["error"] for r in results.values() if r.get("error")]
+            raise ValueError(
+                "no candidate could be fitted on these data; the first error was: "
+                + (errors[0] if errors else "none")
+            )
 
     def _metric_name(self) -> str:
         raise NotImplementedError

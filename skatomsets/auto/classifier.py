@@ -84,12 +84,16 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
     candidates : "auto" or list of str, default="auto"
         :func:`~skatomsets.models.make_model` names to try.
     cv : "auto" or int, default="auto"
-        How the candidates are scored: an int K >= 2 fits each candidate in K inner folds
-        (every row held out once), 1 holds out one split of ``validation_fraction`` of the
-        rows; ``"auto"``: 3 folds below 1,000 rows (where one split is too noisy to choose
-        by), else one split.
+        How the candidates are scored. ``"auto"``: each candidate is fitted once, on all
+        rows, and scored on the rows its networks held out for early stopping (every
+        network of an ensemble holds out its own; one seed for all candidates makes them
+        the same rows for every candidate), and the chosen ones are kept as fitted: the
+        search costs one fit per candidate. An int K >= 2: each candidate is fitted in K
+        inner folds and scored on their held-out rows, then the choice is refitted on all
+        rows (K + 1 fits per candidate; no early-stopping rows in the score); 1: one
+        inner split of ``validation_fraction`` of the rows, then the refit.
     validation_fraction : float, default=0.2
-        Share of the rows held out (stratified) when one split is used.
+        Share of the rows held out (stratified) with ``cv=1``.
     max_ensemble : int, default=3
         The mean of the best ``2..max_ensemble`` candidates is also scored.
     threshold : "auto" or float, default="auto"
@@ -150,7 +154,7 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Search the candidates on held-out rows, tune the threshold, refit on all rows.
+        """Fit and score the candidates, keep the best (or best few), tune the threshold.
 
         Parameters
         ----------
@@ -180,6 +184,10 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         if proba.shape[1] == 2:
             return float(roc_auc_score(idx, proba[:, 1], sample_weight=w))
         return float(roc_auc_score(idx, proba, multi_class="ovr", labels=np.arange(proba.shape[1])))
+
+    def _member_values(self, est: Any, outs: np.ndarray) -> np.ndarray:
+        e = np.exp(outs - outs.max(axis=-1, keepdims=True))  # softmax, as predict_proba
+        return e / e.sum(axis=-1, keepdims=True)
 
     def _val_output(self, model: Any, X: Any) -> np.ndarray:
         return np.asarray(model.predict_proba(X), dtype=np.float64)

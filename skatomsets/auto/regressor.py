@@ -20,10 +20,11 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
 
     Give it formulas (or Compositions) or crystal structures and targets; it fits each
     candidate ready model (:func:`~skatomsets.auto.default_candidates`: element features from
-    every source, parent networks' site features, MLPs on set statistics) on an inner
-    training split, scores it on the held-out rows (MAE), keeps the best or the mean of the
-    best few when that scores better, chooses the lower bound of the predictions on the same
-    rows, and refits what it kept on all rows. ``make_model("auto")`` is this estimator.
+    every source, parent networks' site features, MLPs on set statistics), scores it by MAE
+    on rows it did not train on (by default the rows its networks held out for early
+    stopping, so the search costs one fit per candidate; see ``cv``), keeps the best or the
+    mean of the best few when that scores better, and chooses the lower bound of the
+    predictions on the same rows. ``make_model("auto")`` is this estimator.
 
     Parameters
     ----------
@@ -31,12 +32,16 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         :func:`~skatomsets.models.make_model` names to try; ``"auto"`` chooses them from the
         input kind (compositions or structures) and the number of rows.
     cv : "auto" or int, default="auto"
-        How the candidates are scored: an int K >= 2 fits each candidate in K inner folds
-        (every row held out once), 1 holds out one split of ``validation_fraction`` of the
-        rows; ``"auto"``: 3 folds below 1,000 rows (where one split is too noisy to choose
-        by), else one split.
+        How the candidates are scored. ``"auto"``: each candidate is fitted once, on all
+        rows, and scored on the rows its networks held out for early stopping (every
+        network of an ensemble holds out its own; one seed for all candidates makes them
+        the same rows for every candidate), and the chosen ones are kept as fitted: the
+        search costs one fit per candidate. An int K >= 2: each candidate is fitted in K
+        inner folds and scored on their held-out rows, then the choice is refitted on all
+        rows (K + 1 fits per candidate; no early-stopping rows in the score); 1: one
+        inner split of ``validation_fraction`` of the rows, then the refit.
     validation_fraction : float, default=0.2
-        Share of the rows held out when one split is used.
+        Share of the rows held out with ``cv=1``.
     max_ensemble : int, default=3
         The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
         beats the best single one.
@@ -119,7 +124,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Search the candidates on held-out rows, then refit the choice on all rows.
+        """Fit and score the candidates, keep the best (or the mean of the best few).
 
         Parameters
         ----------
@@ -145,6 +150,9 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
 
     def _score(self, y_true, pred, w) -> float:
         return -float(np.average(np.abs(np.asarray(y_true) - pred), weights=w))
+
+    def _member_values(self, est: Any, outs: np.ndarray) -> np.ndarray:
+        return (outs * est.y_scale_ + est.y_mean_)[..., 0]
 
     def _val_output(self, model: Any, X: Any) -> np.ndarray:
         return np.asarray(model.predict(X), dtype=np.float64)
