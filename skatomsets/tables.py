@@ -652,20 +652,31 @@ def check_featurizer(model: Any, mats: Materials, progress: bool = False) -> flo
     that every row it refuses becomes a problem of ``mats`` before any fit; MEGNet / CHGNet
     features land in the in-memory cache that the fits then reuse.
 
-    Returns the seconds it took (``None`` when ``model`` has no featurizer step).
+    A model without a featurizer step (an estimator that parses its inputs itself) gets
+    the formulas parsed (:func:`skatomsets.inputs.parse_compositions`) instead.
+
+    Returns the seconds it took (``None`` when there was nothing to run).
     """
     import time
 
     from sklearn.base import clone
 
-    if not hasattr(model, "steps") or len(model.steps) < 2 or not len(mats.valid):
+    if not len(mats.valid):
         return None
+    column = mats.column if mats.kind == "composition" and mats.frame is not None else None
+    if not hasattr(model, "steps") or len(model.steps) < 2:
+        if mats.kind != "composition":
+            return None
+        from .inputs import parse_compositions
+
+        t0 = time.perf_counter()
+        check_rows(parse_compositions, mats, progress=progress, column=column)
+        return time.perf_counter() - t0
     t0 = time.perf_counter()
     featurizer = clone(model.steps[0][1])
     if "progress" in featurizer.get_params():
         featurizer.set_params(progress=False)  # one bar over the chunks instead
     featurizer.fit(mats.X[mats.valid[:1]])
-    column = mats.column if mats.kind == "composition" and mats.frame is not None else None
     check_rows(featurizer.transform, mats, progress=progress, column=column)
     return time.perf_counter() - t0
 
@@ -714,9 +725,13 @@ def predict_table(
     extra = getattr(final_estimator(model), "extra_names_in_", None)
     if extra is not None:
         use_extra_inputs(mats, [str(c) for c in extra])
+    column = mats.column if mats.frame is not None else None
     if hasattr(model, "steps") and len(model.steps) > 1:
-        column = mats.column if mats.frame is not None else None
         check_rows(model[0].transform, mats, progress=progress, column=column)
+    elif mats.kind == "composition":  # an estimator that parses its inputs itself
+        from .inputs import parse_compositions
+
+        check_rows(parse_compositions, mats, progress=progress, column=column)
     preds = None
     for _ in range(100):  # the estimator may refuse a row too (a non-finite output)
         rows = mats.valid

@@ -370,3 +370,17 @@ def test_help_list_free_error_paths_do_not_import_torch(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_model_without_a_featurizer_step_still_gets_every_formula_checked(tmp_path):
+    from sklearn.dummy import DummyRegressor
+
+    from skatomsets.tables import check_featurizer, load_training_data
+
+    path = tmp_path / "mine.csv"
+    _four_bad_rows(path)
+    mats = load_training_data(path, progress=False)
+    assert check_featurizer(DummyRegressor(), mats) is not None
+    assert [line.split(",")[0] for line in mats.problem_lines()] == [
+        f"{path}:{n}" for n in (7, 14, 22, 32)
+    ]
