@@ -1054,26 +1054,25 @@ def main(argv: list[str] | None = None) -> int:
     with _catching_interrupts():
         try:
             return args.func(args)
-        except KeyboardInterrupt:
-            if debug:
-                raise
-            print("\nskatomsets: interrupted: nothing was written", file=sys.stderr)
-            return EXIT_INTERRUPTED
         except BrokenPipeError:
             # the reader went away (``skatomsets list | head``): stop quietly, as Unix tools
             # do; stdout is pointed at devnull so that Python's exit flush does not fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
-        except (FileNotFoundError, ValueError) as exc:  # SkatomsetsInputError included
+        except (KeyboardInterrupt, Exception) as exc:
             if debug:
                 raise
-            print(_error_line(exc), file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except OSError as exc:  # OutputWriteError: a file could not be written
-            if debug:
-                raise
-            print(f"skatomsets: error: {exc}; an existing file is unchanged", file=sys.stderr)
-            return EXIT_WRITE_FAILED
+            # after Ctrl-C, whatever a library raises while it stops is a consequence of it
+            if isinstance(exc, KeyboardInterrupt) or _Interrupted.hit:
+                print("\nskatomsets: interrupted: nothing was written", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            if isinstance(exc, (FileNotFoundError, ValueError)):  # SkatomsetsInputError too
+                print(_error_line(exc), file=sys.stderr)
+                return EXIT_BAD_INPUT
+            if isinstance(exc, OSError):  # OutputWriteError: a file could not be written
+                print(f"skatomsets: error: {exc}; an existing file is unchanged", file=sys.stderr)
+                return EXIT_WRITE_FAILED
+            raise
 
 
 if __name__ == "__main__":  # pragma: no cover
