@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from skatomsets.tables import infer_task
 from skatomsets.cli import main
 from skatomsets.datasets import load_dataset
 from skatomsets.exceptions import InvalidTargetError
+from skatomsets.tables import infer_task
 
 # one process: the tests run under pytest-xdist already (the parallel path has its own test)
 FAST = ["--max-epochs", "3", "--device", "cpu", "--n-jobs", "1"]
@@ -259,6 +259,7 @@ def test_python_dash_m_runs_the_command():
         (np.array([0, 1, 1, 0]), True, "auto: 2 distinct integer values, a 0/1 flag"),
         (np.array([0.5, 1.25, 2.0]), False, "auto: 3 distinct numeric values"),
         (np.arange(50), False, "auto: 50 distinct integer values; integers are classes only"),
+        (np.array([1, 2, 3, 4, 5, 6, 7] * 5), False, "auto: 7 distinct integer values; integers"),
     ],
 )
 def test_task_auto_detection(y, classification, reason):
