@@ -54,6 +54,17 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     return [X[i] for i in idx]
 
 
+def pooled(means: Any, stds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the mixture of several models' ensembles (equal weights).
+
+    The variance is the mean of each model's variance plus the spread of their means.
+    """
+    means, stds = np.asarray(means, np.float64), np.asarray(stds, np.float64)
+    mean = means.mean(axis=0)
+    var = (stds**2 + means**2).mean(axis=0) - mean**2
+    return mean, np.sqrt(np.maximum(var, 0.0))
+
+
 class AutoModelBase(BaseEstimator):
     """Search over ready models on inner validation data; refit the best (or best few)."""
 

@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import AutoModelBase
+from ._base import AutoModelBase, pooled
 
 __all__ = ["AutoAtomSetsClassifier", "balanced_threshold"]
 
@@ -238,10 +238,8 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         means, stds = zip(
             *(m.predict_proba(X, return_std=True) for m in self.estimators_), strict=True
         )
-        means, stds = np.asarray(means, np.float64), np.asarray(stds, np.float64)
-        mean = means.mean(axis=0)
-        var = (stds**2 + means**2).mean(axis=0) - mean**2
-        return mean, np.sqrt(np.maximum(var, 0.0))
+        mean, std = pooled(means, stds)
+        return mean, std
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels: ``classes_[1]`` where its probability >= :attr:`threshold_`."""

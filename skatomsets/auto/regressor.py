@@ -10,7 +10,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import AutoModelBase
+from ._base import AutoModelBase, pooled
 
 __all__ = ["AutoAtomSetsRegressor"]
 
@@ -201,10 +201,8 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
             )
             return self._bound(pred)
         means, stds = zip(*(m.predict(X, return_std=True) for m in self.estimators_), strict=True)
-        means, stds = np.asarray(means, np.float64), np.asarray(stds, np.float64)
-        mean = means.mean(axis=0)
-        var = (stds**2 + means**2).mean(axis=0) - mean**2
-        return self._bound(mean), np.sqrt(np.maximum(var, 0.0))
+        mean, std = pooled(means, stds)
+        return self._bound(mean), std
 
     def _bound(self, pred: np.ndarray) -> np.ndarray:
         if self.lower_bound_ is None:

@@ -23,6 +23,7 @@ from ..exceptions import InvalidSetError
 from ..extra_inputs import split_extra_columns
 from ..inputs import as_sequence
 from ..sets import RaggedSets
+from ._base import BaseSetFeaturizer
 
 __all__ = ["SetFeatureUnion", "make_set_union"]
 
@@ -172,19 +173,9 @@ class SetFeatureUnion(TransformerMixin, _BaseComposition, BaseEstimator):
             dtype=object,
         )
 
-    def set_output(self, *, transform: str | None = None):
-        """Accept any output setting and change nothing: the output is always a RaggedSets.
-
-        Parameters
-        ----------
-        transform : {"default", "pandas", "polars"} or None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        return self
+    #: the output is always a RaggedSets; accepting the setting lets a Pipeline configure the
+    #: steps after this one (as every set featurizer does)
+    set_output = BaseSetFeaturizer.set_output
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
