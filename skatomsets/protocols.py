@@ -198,7 +198,12 @@ def take(X: Any, rows: np.ndarray) -> Any:
     """Rows of an array, a list or a DataFrame (materials plus extra inputs)."""
     if hasattr(X, "iloc"):
         return X.iloc[rows].reset_index(drop=True)
-    return np.asarray(X, dtype=object)[rows] if isinstance(X, list) else X[rows]
+    if isinstance(X, (list, tuple)):  # one by one: np.asarray would unpack Structures
+        out = np.empty(len(rows), dtype=object)
+        for k, i in enumerate(rows):
+            out[k] = X[i]
+        return out
+    return X[rows]
 
 
 @contextmanager
