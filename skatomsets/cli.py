@@ -569,9 +569,10 @@ def _fit_bar(total: int, parallel: bool, quiet: bool, with_refit: bool) -> Itera
     stop = threading.Event()
     ticker = None
     if parallel and not bar.disable:
+        every = 1.0 if sys.stderr.isatty() else 30.0  # a log file gets fewer updates
 
         def tick() -> None:
-            while not stop.wait(1.0):
+            while not stop.wait(every):
                 bar.refresh()
 
         ticker = threading.Thread(target=tick, daemon=True)
