@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import sklearn
 from pymatgen.core import Lattice, Structure
+from sklearn.pipeline import Pipeline
 
 from skatomsets import ElementEmbeddingFeaturizer, MEGNetStructureFeaturizer, SetStatsTransformer
 from skatomsets.models import available_models, make_model
@@ -16,7 +17,10 @@ FORMULAS = ["Fe2O3", "NaCl", "SiO2", "Al2O3", "MgO", "CuZn", "TiO2", "LiF"]
 Y = np.arange(len(FORMULAS), dtype=float)
 # every ready model that takes compositions (its first step is the element featurizer)
 COMPOSITION_MODELS = [
-    m for m in available_models() if isinstance(make_model(m)[0], ElementEmbeddingFeaturizer)
+    m
+    for m in available_models()
+    if isinstance(make_model(m), Pipeline)
+    and isinstance(make_model(m)[0], ElementEmbeddingFeaturizer)
 ]
 
 

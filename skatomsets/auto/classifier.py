@@ -38,8 +38,9 @@ def balanced_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
     Examples
     --------
-    >>> balanced_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.35, 0.9]))
-    (0.325, 1.0)
+    >>> thr, bal = balanced_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.4, 0.9]))
+    >>> round(thr, 3), bal
+    (0.35, 1.0)
     """
     y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=np.float64)
