@@ -157,3 +157,13 @@ def test_missing_sevenn_package_names_the_extra(monkeypatch):
             ParentSiteFeaturizer("sevennet", cache=False).fit()
     finally:
         _pretrained.cache_clear()
+
+
+def test_sevennet_parents_share_the_shipped_network_until_one_takes_it_to_change_it():
+    shipped = _pretrained("7net-0")
+    parent = SevenNetParent()
+    ParentSiteFeaturizer(parent, level=1, cache=False).fit_transform(_structures()[:1])
+    assert parent._net is shipped  # featurizing never copies (a copy takes seconds)
+    mine = parent.model
+    assert mine is not shipped and parent.model is mine
+    assert parent.checksum() == SevenNetParent().checksum()  # same weights until changed

@@ -127,34 +127,52 @@ class SevenNetParent(Parent):
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        # a shipped checkpoint: a private copy (fine-tuning it in place changes no other
-        # parent); a module passed in is the caller's own and used as it is
-        self.model = shipped_copy(lambda: _pretrained(model)) if isinstance(model, str) else model
+        # a shipped checkpoint is shared read-only until `model` is asked for (then copied:
+        # fine-tuning it in place changes no other parent); a module passed in is the
+        # caller's own and used as it is
+        self._net = _pretrained(model) if isinstance(model, str) else model
+        self._shared = isinstance(model, str)
         self.batch_size = int(batch_size)
         self.allow_isolated = allow_isolated
         self.name = f"sevennet-{model}" if isinstance(model, str) else "sevennet-custom"
-        self.cutoff = float(self.model.cutoff)
-        mods = self.model._modules
+        self.cutoff = float(self._net.cutoff)
+        mods = self._net._modules
         self._gates = [k for k in mods if k.endswith("_equivariant_gate")]
         self.n_levels = len(self._gates)
         self._scalars = [_scalar_columns(mods[k].gate.irreps_out) for k in self._gates]
         self._width0 = int(mods["onehot_to_feature_x"].irreps_out.dim)
         width = len(self._scalars[-1])
         self.structure_widths = {"crystal": width, "energy": 1}
-        type_map = dict(self.model.type_map)
+        type_map = dict(self._net.type_map)
         self._type_index = np.full(MAX_Z + 1, -1, dtype=np.int64)
         for z, i in type_map.items():
             if 0 < int(z) <= MAX_Z:
                 self._type_index[int(z)] = int(i)
+
+    @property
+    def model(self) -> Any:
+        """The network, this parent's own: a shipped one is copied when first asked for.
+
+        Featurizing never asks, so default featurizers share the one shipped network (a
+        copy takes ~2 s: e3nn recompiles its modules); whoever takes ``model`` to change it
+        in place changes this parent only.
+        """
+        if self._shared:
+            self._net = shipped_copy(lambda: self._net)
+            self._shared = False
+        return self._net
 
     # ------------------------------------------------------------------ description
     def site_width(self, level: int) -> int:
         return self._width0 if level == 0 else len(self._scalars[level - 1])
 
     def parameters_for_checksum(self) -> list[np.ndarray]:
-        state = self.model.state_dict()
+        state = self._net.state_dict()
+        # e3nn's generated code keeps constants (Clebsch-Gordan tables, fixed by the
+        # irreps) in the state under names that change when a module is copied: not weights
+        keys = sorted(k for k in state if "._compiled_" not in k)
         arrays = [np.frombuffer(repr(self.cutoff).encode(), np.uint8), self._type_index]
-        arrays += [state[k].detach().cpu().numpy() for k in sorted(state)]
+        arrays += [state[k].detach().cpu().numpy() for k in keys]
         return arrays
 
     def element_table(self) -> tuple[np.ndarray, list[str]]:
@@ -164,7 +182,7 @@ class SevenNetParent(Parent):
         n_types = int(self._type_index.max()) + 1
         with torch.inference_mode():
             onehot = torch.eye(n_types, dtype=self._dtype())
-            emb = self.model._modules["onehot_to_feature_x"]({key: onehot})[key]
+            emb = self._net._modules["onehot_to_feature_x"]({key: onehot})[key]
         emb = emb.detach().cpu().numpy()
         table = np.full((MAX_Z + 1, emb.shape[1]), np.nan, dtype=np.float32)
         covered = self._type_index >= 0
@@ -200,7 +218,7 @@ class SevenNetParent(Parent):
         return import_optional("sevennet", "sevenn._keys")
 
     def _dtype(self) -> Any:
-        return next(self.model.parameters()).dtype
+        return next(self._net.parameters()).dtype
 
     def _graph(self, s: Any, row: int) -> tuple[np.ndarray, ...]:
         """Bonds of one structure: SevenNet's (center, neighbour) pairs and bond vectors."""
@@ -285,7 +303,7 @@ class SevenNetParent(Parent):
         import torch
 
         key = self._keys()
-        m = self.model
+        m = self._net
         dtype = self._dtype()
         device = next(m.parameters()).device
         z = np.concatenate([np.asarray(s.atomic_numbers, dtype=np.int64) for s in chunk])
