@@ -83,7 +83,7 @@ from typing import Any
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
 
 #: The model ``skatomsets train`` fits when ``--model`` is not given.
-DEFAULT_MODEL = "atomsets-v0"
+DEFAULT_MODEL = "auto"
 #: Exit statuses (see the module docstring).
 EXIT_FAILED_ROWS = 1
 EXIT_WRITE_FAILED = 1
@@ -231,7 +231,7 @@ def _n_jobs(args: argparse.Namespace) -> int | None:
         raise ValueError("--n-jobs must be a non-zero integer (-1: one process per CPU), got 0")
     if args.n_jobs is not None:
         return args.n_jobs
-    return 1 if model_info(args.model).inputs == "structure" else -1
+    return 1 if model_info(args.model).inputs == "structure" else -1  # auto: per CPU
 
 
 def _features(args: argparse.Namespace) -> list[str]:
@@ -337,9 +337,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _make_model(args: argparse.Namespace, classification: bool) -> Any:
-    from .models import make_model
+    from .models import make_model, model_info
 
     params = _estimator_params(args, classification)
+    if model_info(args.model).inputs == "either":  # the auto model: options go to candidates
+        auto = {"model_params": params} if params else {}
+        made = make_model(
+            args.model, classification=classification, random_state=args.random_state, **auto
+        )
+        return made, params
     return make_model(
         args.model, classification=classification, random_state=args.random_state, **params
     ), params
@@ -425,7 +431,8 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     from .protocols import cv_fold_jobs
     from .tables import check_classes, check_featurizer, infer_task, load_training_data
 
-    need = model_info(args.model).inputs == "structure"
+    inputs = model_info(args.model).inputs
+    need = inputs == "structure"
     mats = load_training_data(
         data,
         target=args.target,
@@ -433,7 +440,7 @@ def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
         structure_column=args.structure_column,
         targets=Path(args.targets) if args.targets else None,
         file_column=args.file_column,
-        need_structures=need,
+        need_structures=inputs in ("structure", "either"),  # auto: structures where given
         progress=not args.quiet,
         features=_features(args),
         limit=args.limit,
@@ -542,9 +549,10 @@ def _run_folds_and_refit(
         def report(i: int, res: Any) -> None:
             _stop_if_interrupted()
             if i < len(fold_jobs):
+                chose = f"; chose {' + '.join(res.chosen)}" if res.chosen else ""
                 bar.write(
                     f"fold {res.fold}: {metric} = {res.score:.4f}{unit}  "
-                    f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s)"
+                    f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s{chose})"
                 )
             else:
                 bar.write(f"refitted on all {len(y)} rows ({res[1]:.1f} s)")
@@ -553,6 +561,8 @@ def _run_folds_and_refit(
         results = run_jobs(jobs, n, report)
     _stop_if_interrupted()
     final = results[-1][0] if args.save else None
+    if final is not None and hasattr(final, "describe"):
+        print(final.describe())  # what the auto model tried and chose on all rows
     return results[: len(fold_jobs)], final
 
 

@@ -61,12 +61,14 @@ class FoldResult:
     test_index: list[int] = field(repr=False, default_factory=list)
     #: domain score of each test row (models with a domain of applicability; else empty)
     domain_score: list[float] = field(repr=False, default_factory=list)
+    #: what an auto model chose in this fold (its ``chosen_``; empty for other models)
+    chosen: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the fields recorded since 0.1.0; ``test_index`` and
-        ``domain_score`` only where they were recorded)."""
+        """A JSON-ready dict (the fields recorded since 0.1.0; ``test_index``,
+        ``domain_score`` and ``chosen`` only where they were recorded)."""
         out = asdict(self)
-        for key in ("test_index", "domain_score"):
+        for key in ("test_index", "domain_score", "chosen"):
             if not out[key]:
                 del out[key]
         return out
@@ -191,6 +193,7 @@ def fit_fold(
     return FoldResult(
         int(fold), metric, value, len(train), len(test), seconds, pred, std,
         [int(i) for i in test], _domain_scores(est, take(X, test)),
+        list(getattr(est, "chosen_", [])),
     )  # fmt: skip
 
 

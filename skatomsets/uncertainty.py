@@ -105,16 +105,16 @@ def prediction_frame(model: Any, X: Any) -> Any:
         except (TypeError, ValueError):  # no return_std, or a single network
             proba = final.predict_proba(X)
         classes = final.classes_
-        out["prediction"] = classes[np.asarray(proba).argmax(axis=1)]
+        # the model's own decision rule (the auto classifier's tuned threshold; else argmax)
+        out["prediction"] = np.asarray(final.predict(X))
         for j, c in enumerate(classes):
             out[f"p_{c}"] = proba[:, j]
             if proba_std is not None:
                 out[f"p_{c}_std"] = proba_std[:, j]
     else:
-        n_members = len(getattr(final, "nets_", []))
-        if n_members >= 2:
+        try:
             pred, std = final.predict(X, return_std=True)
-        else:
+        except (TypeError, ValueError):  # no return_std, or a single network
             pred, std = final.predict(X), None
         if np.ndim(pred) == 2:
             for j in range(pred.shape[1]):

@@ -54,6 +54,21 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     return [X[i] for i in idx]
 
 
+def _fit_whole(model: Any, X: Any, y: Any, **fit_params: Any) -> None:
+    """Fit a candidate; a Ctrl-C during it ends the search (a search cut short chose nothing).
+
+    The neural estimators keep the last completed epoch on Ctrl-C and return, which is
+    what a user interrupting one fit wants; the auto model instead stops, so that it never
+    compares or keeps a half-trained candidate.
+    """
+    from ..uncertainty import final_estimator
+
+    model.fit(X, y, **fit_params)
+    nets = getattr(final_estimator(model), "nets_", [])
+    if any(getattr(net, "interrupted_", False) for net in nets):
+        raise KeyboardInterrupt("the auto model's search was interrupted")
+
+
 def pooled(means: Any, stds: Any) -> tuple[np.ndarray, np.ndarray]:
     """Mean and std of the mixture of several models' ensembles (equal weights).
 
@@ -193,7 +208,7 @@ class AutoModelBase(BaseEstimator):
         for name in chosen:
             model = self._build(name, int(rng.randint(_SEED_MAX)))
             fit_params = {} if w is None else {"model__sample_weight": w}
-            model.fit(X, y, **fit_params)
+            _fit_whole(model, X, y, **fit_params)
             refitted.append(model)
         self.estimators_ = refitted
         return self
@@ -235,7 +250,7 @@ class AutoModelBase(BaseEstimator):
         def run(name: str) -> Any:
             model = self._build(name, seed)
             fit_params = {} if w is None else {"model__sample_weight": w}
-            model.fit(X, y, **fit_params)
+            _fit_whole(model, X, y, **fit_params)
             return model, *self._member_outputs(model, X)
 
         for i, name in enumerate(names):
@@ -305,7 +320,7 @@ class AutoModelBase(BaseEstimator):
             for train, held in splits:
                 model = self._build(name, seed)
                 fit_params = {} if w is None else {"model__sample_weight": w[train]}
-                model.fit(_take(X, train), y[train], **fit_params)
+                _fit_whole(model, _take(X, train), y[train], **fit_params)
                 parts.append(self._val_output(model, _take(X, held)))
             return np.concatenate(parts)
 
@@ -384,6 +399,17 @@ class AutoModelBase(BaseEstimator):
     def out_of_domain(self, X: Any) -> np.ndarray:
         """True where :meth:`domain_score` exceeds :attr:`domain_threshold_`."""
         return self.domain_score(X) > self.domain_threshold_
+
+    @property
+    def extra_names_in_(self) -> Any:
+        """Names of the extra per-material inputs the chosen models were fitted with."""
+        check_is_fitted(self)
+        model = self.estimators_[0]
+        for step in [s for _, s in getattr(model, "steps", [])] or [model]:
+            names = getattr(step, "extra_names_in_", None)  # set model, or set statistics
+            if names is not None:
+                return names
+        return None
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "estimators_")
