@@ -46,28 +46,30 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
-from .estimators import (
-    AtomSetsClassifier,
-    AtomSetsMLPClassifier,
-    AtomSetsMLPRegressor,
-    AtomSetsRegressor,
-)
-from .featurizers import (
-    ElementEmbeddingFeaturizer,
-    MEGNetSiteFeaturizer,
-    MEGNetStructureFeaturizer,
-    ParentSiteFeaturizer,
-    ParentStructureFeaturizer,
-)
-from .featurizers.union import make_set_union
 from .parents import ParentInfo
 from .parents.base import on_parent_registered
-from .transformers import SetStatsTransformer
+
+if TYPE_CHECKING:  # pragma: no cover - at run time these come from _load_classes()
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .estimators import (
+        AtomSetsClassifier,
+        AtomSetsMLPClassifier,
+        AtomSetsMLPRegressor,
+        AtomSetsRegressor,
+    )
+    from .featurizers import (
+        ElementEmbeddingFeaturizer,
+        MEGNetSiteFeaturizer,
+        MEGNetStructureFeaturizer,
+        ParentSiteFeaturizer,
+        ParentStructureFeaturizer,
+    )
+    from .featurizers.union import make_set_union
+    from .transformers import SetStatsTransformer
 
 __all__ = [
     "MODEL_CATALOGUE",
@@ -196,6 +198,51 @@ def deprecated_models() -> dict[str, str]:
     return dict(_ALIASES)
 
 
+def _load_classes() -> None:
+    """Import the estimators, featurizers and scikit-learn classes the factories use.
+
+    Done on first use, not at import: ``skatomsets list`` and the command line's argument
+    checks read the catalogue without importing torch, pymatgen or matminer.
+    """
+    g = globals()
+    if "ElementEmbeddingFeaturizer" in g:
+        return
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .estimators import (
+        AtomSetsClassifier,
+        AtomSetsMLPClassifier,
+        AtomSetsMLPRegressor,
+        AtomSetsRegressor,
+    )
+    from .featurizers import (
+        ElementEmbeddingFeaturizer,
+        MEGNetSiteFeaturizer,
+        MEGNetStructureFeaturizer,
+        ParentSiteFeaturizer,
+        ParentStructureFeaturizer,
+    )
+    from .featurizers.union import make_set_union
+    from .transformers import SetStatsTransformer
+
+    g.update(
+        Pipeline=Pipeline,
+        StandardScaler=StandardScaler,
+        AtomSetsClassifier=AtomSetsClassifier,
+        AtomSetsMLPClassifier=AtomSetsMLPClassifier,
+        AtomSetsMLPRegressor=AtomSetsMLPRegressor,
+        AtomSetsRegressor=AtomSetsRegressor,
+        MEGNetSiteFeaturizer=MEGNetSiteFeaturizer,
+        MEGNetStructureFeaturizer=MEGNetStructureFeaturizer,
+        ParentSiteFeaturizer=ParentSiteFeaturizer,
+        ParentStructureFeaturizer=ParentStructureFeaturizer,
+        make_set_union=make_set_union,
+        SetStatsTransformer=SetStatsTransformer,
+        ElementEmbeddingFeaturizer=ElementEmbeddingFeaturizer,  # last: the "loaded" mark
+    )
+
+
 def make_model(name: str, classification: bool = False, **params: Any) -> Pipeline:
     """Build one of the paper's models as an unfitted Pipeline.
 
@@ -216,16 +263,19 @@ def make_model(name: str, classification: bool = False, **params: Any) -> Pipeli
     name = _resolve_name(name)
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; choose one of {available_models()}")
+    _load_classes()
     return _REGISTRY[name](classification, **params)
 
 
 def set_estimator(classification: bool, **params: Any):
     """An AtomSets regressor or classifier."""
+    _load_classes()
     return (AtomSetsClassifier if classification else AtomSetsRegressor)(**params)
 
 
 def mlp_estimator(classification: bool, **params: Any):
     """An MLP regressor or classifier."""
+    _load_classes()
     return (AtomSetsMLPClassifier if classification else AtomSetsMLPRegressor)(**params)
 
 
@@ -256,11 +306,13 @@ def _featurizer_class(base: type, parent: str) -> type | None:
 
 
 def _site_featurizer(parent: str, level: int) -> Any:
+    _load_classes()
     cls = _featurizer_class(ParentSiteFeaturizer, parent)
     return ParentSiteFeaturizer(parent, level=level) if cls is None else cls(level=level)
 
 
 def _vector_featurizer(parent: str, feature: str) -> Any:
+    _load_classes()
     cls = _featurizer_class(ParentStructureFeaturizer, parent)
     if cls is None:
         return ParentStructureFeaturizer(parent, features=(feature,))
@@ -560,6 +612,7 @@ def needs_structures(model: Any) -> bool:
         return model_info(model).inputs == "structure"
     if hasattr(model, "structures_"):  # a fitted auto model: what it was fitted on
         return bool(model.structures_)
+    _load_classes()
     from .estimators import MEGNetClassifier, MEGNetRegressor
 
     structural = (

@@ -363,6 +363,8 @@ def test_help_list_free_error_paths_do_not_import_torch(tmp_path):
         "assert main(['train', 'missing.csv']) == 2\n"
         "assert main(['predict', 'missing.joblib', 'Fe']) == 2\n"
         "assert main(['train', 'x.csv', '--max-epochs', '0']) == 2\n"
+        "assert main(['list']) == 0\n"
+        "assert main(['train', 'matbench_steels', '--model', 'nonsense']) == 2\n"
         "heavy = ('torch', 'pymatgen.core', 'matminer', 'pandas')\n"
         "assert not [m for m in heavy if m in sys.modules], sys.modules.keys() & set(heavy)\n"
         "from skatomsets import AtomSetsRegressor\n"

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _csr
 from ..inputs import MAX_Z
-from ..megnet.graph import build_graphs, check_full_occupancy
-from ..megnet.model import MEGNet
-from ..megnet.weights import resolve_model
 from .base import Parent, ParentInfo, register_parent, shipped_copy
+
+if TYPE_CHECKING:  # the network is imported when a parent is built (torch: not at import)
+    from ..megnet.model import MEGNet
 
 __all__ = ["MEGNetParent"]
 
@@ -70,6 +70,9 @@ class MEGNetParent(Parent):
         batch_size: int = 64,
         allow_isolated: bool = False,
     ) -> None:
+        from ..megnet.model import MEGNet
+        from ..megnet.weights import resolve_model
+
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         # a shipped name or a file: a private copy (fine-tuning it in place changes no other
@@ -118,6 +121,8 @@ class MEGNetParent(Parent):
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> None:
         """Structure-level features refuse vacancies (MEGNet counts every site in full)."""
+        from ..megnet.graph import check_full_occupancy
+
         if any(k in self.structure_widths for k in keys):
             check_full_occupancy(
                 structures,
@@ -135,6 +140,8 @@ class MEGNetParent(Parent):
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> dict[str, list[np.ndarray]]:
         import torch
+
+        from ..megnet.graph import build_graphs
 
         model = self.model
         # graphs go to the model's device (a MEGNet moved to CUDA featurizes there)
