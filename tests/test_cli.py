@@ -60,9 +60,7 @@ def test_classification_task_reports_roc_auc(capsys):
     assert "fold 0: ROC-AUC" in capsys.readouterr().out
 
 
-def test_predict_predicts_the_good_rows_and_names_the_bad_formula_with_status_1(
-    tmp_path, capsys
-):
+def test_predict_predicts_the_good_rows_and_names_the_bad_formula_with_status_1(tmp_path, capsys):
     model = tmp_path / "m.joblib"
     main(["train", "steels", "--max-epochs", "2", "--folds", "0", "--quiet", "--save", str(model)])
     capsys.readouterr()
