@@ -198,6 +198,24 @@ def deprecated_models() -> dict[str, str]:
     return dict(_ALIASES)
 
 
+#: What the factories use, by the module it comes from (imported by _load_classes()).
+_LAZY_CLASSES = {
+    "Pipeline": "sklearn.pipeline",
+    "StandardScaler": "sklearn.preprocessing",
+    "AtomSetsClassifier": ".estimators",
+    "AtomSetsMLPClassifier": ".estimators",
+    "AtomSetsMLPRegressor": ".estimators",
+    "AtomSetsRegressor": ".estimators",
+    "MEGNetSiteFeaturizer": ".featurizers",
+    "MEGNetStructureFeaturizer": ".featurizers",
+    "ParentSiteFeaturizer": ".featurizers",
+    "ParentStructureFeaturizer": ".featurizers",
+    "make_set_union": ".featurizers.union",
+    "SetStatsTransformer": ".transformers",
+    "ElementEmbeddingFeaturizer": ".featurizers",
+}
+
+
 def _load_classes() -> None:
     """Import the estimators, featurizers and scikit-learn classes the factories use.
 
@@ -207,40 +225,11 @@ def _load_classes() -> None:
     g = globals()
     if "ElementEmbeddingFeaturizer" in g:
         return
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from importlib import import_module
 
-    from .estimators import (
-        AtomSetsClassifier,
-        AtomSetsMLPClassifier,
-        AtomSetsMLPRegressor,
-        AtomSetsRegressor,
-    )
-    from .featurizers import (
-        ElementEmbeddingFeaturizer,
-        MEGNetSiteFeaturizer,
-        MEGNetStructureFeaturizer,
-        ParentSiteFeaturizer,
-        ParentStructureFeaturizer,
-    )
-    from .featurizers.union import make_set_union
-    from .transformers import SetStatsTransformer
-
-    g.update(
-        Pipeline=Pipeline,
-        StandardScaler=StandardScaler,
-        AtomSetsClassifier=AtomSetsClassifier,
-        AtomSetsMLPClassifier=AtomSetsMLPClassifier,
-        AtomSetsMLPRegressor=AtomSetsMLPRegressor,
-        AtomSetsRegressor=AtomSetsRegressor,
-        MEGNetSiteFeaturizer=MEGNetSiteFeaturizer,
-        MEGNetStructureFeaturizer=MEGNetStructureFeaturizer,
-        ParentSiteFeaturizer=ParentSiteFeaturizer,
-        ParentStructureFeaturizer=ParentStructureFeaturizer,
-        make_set_union=make_set_union,
-        SetStatsTransformer=SetStatsTransformer,
-        ElementEmbeddingFeaturizer=ElementEmbeddingFeaturizer,  # last: the "loaded" mark
-    )
+    # the names of the TYPE_CHECKING block above, the "loaded" mark last
+    for name, module in _LAZY_CLASSES.items():
+        g[name] = getattr(import_module(module, __package__), name)
 
 
 def make_model(name: str, classification: bool = False, **params: Any) -> Pipeline:
