@@ -54,6 +54,49 @@ def _take(X: Any, idx: np.ndarray) -> Any:
     return [X[i] for i in idx]
 
 
+#: Parameter docs shared by the auto estimators (``{search_parameters}``, ``{run_parameters}``
+#: in their docstrings; filled by :func:`fill_doc`).
+_DOCS = {
+    "search_parameters": """
+    candidates : "auto" or list of str, default="auto"
+        :func:`~skatomsets.models.make_model` names to try; ``"auto"`` chooses them from the
+        input kind (compositions or structures) and the number of rows.
+    cv : "auto" or int, default="auto"
+        How the candidates are scored. ``"auto"``: each candidate is fitted once, on all
+        rows, and scored on the rows its networks held out for early stopping (every
+        network of an ensemble holds out its own; one seed for all candidates makes them
+        the same rows for every candidate), and the chosen ones are kept as fitted: the
+        search costs one fit per candidate. An int K >= 2: each candidate is fitted in K
+        inner folds and scored on their held-out rows, then the choice is refitted on all
+        rows (K + 1 fits per candidate; no early-stopping rows in the score); 1: one
+        inner split of ``validation_fraction`` of the rows, then the refit.
+    validation_fraction : float, default=0.2
+        Share of the rows held out with ``cv=1`` (stratified for classifiers).
+    max_ensemble : int, default=3
+        The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
+        beats the best single one.
+""".strip("\n"),
+    "run_parameters": """
+    model_params : dict, default=None
+        Parameters given to every candidate's final estimator (e.g. ``{"device": "cuda"}``
+        or a training budget); by default each runs at its own defaults.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split and every candidate: the same value gives the same search.
+    verbose : int, default=0
+        Print each candidate's validation score as it is fitted.
+""".strip("\n"),
+}
+
+
+def fill_doc(cls: type) -> type:
+    """Put the shared parameter docs into ``cls.__doc__`` (its ``{...}`` placeholders)."""
+    doc = cls.__doc__ or ""
+    for key, text in _DOCS.items():
+        doc = doc.replace("    {" + key + "}", text)
+    cls.__doc__ = doc
+    return cls
+
+
 def _fit_whole(model: Any, X: Any, y: Any, **fit_params: Any) -> None:
     """Fit a candidate; a Ctrl-C during it ends the search (a search cut short chose nothing).
 

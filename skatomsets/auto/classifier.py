@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import AutoModelBase, pooled
+from ._base import AutoModelBase, fill_doc, pooled
 
 __all__ = ["AutoAtomSetsClassifier", "balanced_threshold"]
 
@@ -70,6 +70,7 @@ def balanced_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return float(thr), float(bal[i])
 
 
+@fill_doc
 class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
     """Classification that tries several AtomSets models and keeps what validates best.
 
@@ -82,28 +83,11 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
 
     Parameters
     ----------
-    candidates : "auto" or list of str, default="auto"
-        :func:`~skatomsets.models.make_model` names to try.
-    cv : "auto" or int, default="auto"
-        How the candidates are scored. ``"auto"``: each candidate is fitted once, on all
-        rows, and scored on the rows its networks held out for early stopping (every
-        network of an ensemble holds out its own; one seed for all candidates makes them
-        the same rows for every candidate), and the chosen ones are kept as fitted: the
-        search costs one fit per candidate. An int K >= 2: each candidate is fitted in K
-        inner folds and scored on their held-out rows, then the choice is refitted on all
-        rows (K + 1 fits per candidate; no early-stopping rows in the score); 1: one
-        inner split of ``validation_fraction`` of the rows, then the refit.
-    validation_fraction : float, default=0.2
-        Share of the rows held out (stratified) with ``cv=1``.
-    max_ensemble : int, default=3
-        The mean of the best ``2..max_ensemble`` candidates is also scored.
+    {search_parameters}
     threshold : "auto" or float, default="auto"
         Decision threshold on the probability of ``classes_[1]`` (two classes only);
         ``"auto"`` tunes it for balanced accuracy, a float fixes it (0.5: the usual rule).
-    model_params : dict, default=None
-        Parameters given to every candidate's final estimator.
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
+    {run_parameters}
 
     Attributes
     ----------

@@ -10,11 +10,12 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import AutoModelBase, pooled
+from ._base import AutoModelBase, fill_doc, pooled
 
 __all__ = ["AutoAtomSetsRegressor"]
 
 
+@fill_doc
 class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
     """Regression that tries several AtomSets models and keeps what validates best.
 
@@ -28,35 +29,13 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
 
     Parameters
     ----------
-    candidates : "auto" or list of str, default="auto"
-        :func:`~skatomsets.models.make_model` names to try; ``"auto"`` chooses them from the
-        input kind (compositions or structures) and the number of rows.
-    cv : "auto" or int, default="auto"
-        How the candidates are scored. ``"auto"``: each candidate is fitted once, on all
-        rows, and scored on the rows its networks held out for early stopping (every
-        network of an ensemble holds out its own; one seed for all candidates makes them
-        the same rows for every candidate), and the chosen ones are kept as fitted: the
-        search costs one fit per candidate. An int K >= 2: each candidate is fitted in K
-        inner folds and scored on their held-out rows, then the choice is refitted on all
-        rows (K + 1 fits per candidate; no early-stopping rows in the score); 1: one
-        inner split of ``validation_fraction`` of the rows, then the refit.
-    validation_fraction : float, default=0.2
-        Share of the rows held out with ``cv=1``.
-    max_ensemble : int, default=3
-        The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
-        beats the best single one.
+    {search_parameters}
     lower_bound : "auto", float or None, default="auto"
         Predictions below it are raised to it. ``"auto"``: 0 when every training target is
         >= 0 (band gaps, moduli, counts) and the held-out MAE with the bound is not worse
         than without (for a target that is never negative, raising a negative prediction
         to 0 can only bring it closer); otherwise no bound.
-    model_params : dict, default=None
-        Parameters given to every candidate's final estimator (e.g. ``{"device": "cuda"}``
-        or a training budget); by default each runs at its own defaults.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split and every candidate: the same value gives the same search.
-    verbose : int, default=0
-        Print each candidate's validation score as it is fitted.
+    {run_parameters}
 
     Attributes
     ----------
