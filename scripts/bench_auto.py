@@ -93,6 +93,7 @@ def run_fold(task: str, df, clf: bool, fold: int, threads: int, candidates=None)
         pred = model.predict(test.material.tolist())
         rec["mae"] = float(mean_absolute_error(y, pred))
         rec["lower_bound"] = model.lower_bound_
+        rec["upper_bound"] = model.upper_bound_
     return rec
 
 

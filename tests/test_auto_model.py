@@ -150,11 +150,24 @@ def test_auto_lower_bound_zero_for_non_negative_targets():
     np.testing.assert_array_equal(pred, [0.0, 0.5])
 
 
-def test_auto_no_lower_bound_when_targets_go_negative():
-    m = _reg().fit(FORMULAS, Y - 2.0)
-    assert m.lower_bound_ is None
+def test_auto_bounds_follow_the_training_targets_range():
+    m = _reg().fit(FORMULAS, Y - 2.0)  # some targets negative: no bound at 0
+    span = np.ptp(Y)
+    if m.lower_bound_ is not None:  # kept only where the held-out MAE is not worse
+        assert m.lower_bound_ == pytest.approx(Y.min() - 2.0 - 0.1 * span)
+    if m.upper_bound_ is not None:
+        assert m.upper_bound_ == pytest.approx(Y.max() - 2.0 + 0.1 * span)
     assert _reg(lower_bound=None).fit(FORMULAS, Y).lower_bound_ is None
     assert _reg(lower_bound=1.5).fit(FORMULAS, Y).predict(FORMULAS).min() >= 1.5
+    assert _reg(upper_bound=2.0).fit(FORMULAS, Y).predict(FORMULAS).max() <= 2.0
+
+
+def test_auto_upper_bound_stops_a_runaway_extrapolation():
+    m = _reg().fit(FORMULAS, Y)
+    assert m.upper_bound_ == pytest.approx(Y.max() + 0.1 * np.ptp(Y))
+    # a candidate that extrapolates wildly on a material unlike the training ones
+    np.testing.assert_array_equal(m._bound(np.array([1e3, -5.0, 1.0])), [m.upper_bound_, 0, 1])
+    assert "predictions <=" in m.describe()
 
 
 def test_auto_predict_return_std_pools_the_networks():

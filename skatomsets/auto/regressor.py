@@ -14,6 +14,9 @@ from ._base import AutoModelBase, fill_doc, pooled
 
 __all__ = ["AutoAtomSetsRegressor"]
 
+#: The "auto" bounds lie this share of the training targets' span beyond them.
+RANGE_MARGIN = 0.1
+
 
 @fill_doc
 class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
@@ -32,9 +35,14 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
     {search_parameters}
     lower_bound : "auto", float or None, default="auto"
         Predictions below it are raised to it. ``"auto"``: 0 when every training target is
-        >= 0 (band gaps, moduli, counts) and the held-out MAE with the bound is not worse
-        than without (for a target that is never negative, raising a negative prediction
-        to 0 can only bring it closer); otherwise no bound.
+        >= 0 (band gaps, moduli, counts: raising a negative prediction to 0 can only bring
+        it closer), else the lowest training target less 10 % of the targets' span.
+    upper_bound : "auto", float or None, default="auto"
+        Predictions above it are lowered to it. ``"auto"``: the highest training target
+        plus 10 % of the span, so that a material far from the training data (an element
+        no training material has) cannot be predicted at a value no training target is
+        near. The ``"auto"`` bounds are kept only if the held-out MAE with them is not
+        worse than without; None: no bound.
     {run_parameters}
 
     Attributes
@@ -54,8 +62,10 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         Negative held-out MAE of the mean of the best k candidates.
     validation_score_ : float
         Negative held-out MAE of what was chosen.
-    lower_bound_ : float or None
-        The bound applied to predictions.
+    lower_bound_, upper_bound_ : float or None
+        The bounds applied to predictions (None: none).
+    bounds_gain_ : float
+        How much the bounds lowered the held-out MAE.
     structures_ : bool
         Whether the inputs were crystal structures.
     n_validation_ : int
@@ -78,6 +88,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
     _parameter_constraints: dict = {
         **AutoModelBase._parameter_constraints,
         "lower_bound": [StrOptions({"auto"}), Real, None],
+        "upper_bound": [StrOptions({"auto"}), Real, None],
     }
 
     def __init__(
@@ -88,6 +99,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         validation_fraction: float = 0.2,
         max_ensemble: int = 3,
         lower_bound: str | float | None = "auto",
+        upper_bound: str | float | None = "auto",
         model_params: dict[str, Any] | None = None,
         random_state: Any = None,
         verbose: int = 0,
@@ -97,6 +109,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         self.validation_fraction = validation_fraction
         self.max_ensemble = max_ensemble
         self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
         self.model_params = model_params
         self.random_state = random_state
         self.verbose = verbose
@@ -137,28 +150,39 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         return np.asarray(model.predict(X), dtype=np.float64)
 
     def _choose_rule(self, y_true, pred, y_train) -> None:
-        self.lower_bound_gain_ = 0.0
-        if self.lower_bound is None:
-            self.lower_bound_ = None
-        elif self.lower_bound != "auto":
-            self.lower_bound_ = float(self.lower_bound)
-        elif np.min(y_train) >= 0:
-            before = np.mean(np.abs(y_true - pred))
-            after = np.mean(np.abs(y_true - np.maximum(pred, 0.0)))
-            self.lower_bound_ = 0.0 if after <= before else None
-            self.lower_bound_gain_ = float(before - after)
-        else:
-            self.lower_bound_ = None
+        def mae(p: np.ndarray) -> float:
+            return float(np.mean(np.abs(y_true - p)))
+
+        lo, hi = float(np.min(y_train)), float(np.max(y_train))
+        margin = RANGE_MARGIN * (hi - lo)
+        self.lower_bound_ = self._bound_value(self.lower_bound, 0.0 if lo >= 0 else lo - margin)
+        self.upper_bound_ = self._bound_value(self.upper_bound, hi + margin)
+        before = mae(pred)
+        after = mae(self._bound(pred))
+        self.bounds_gain_ = before - after
+        if after > before:  # "auto" bounds only where they do not hurt the held-out rows
+            if self.lower_bound == "auto":
+                self.lower_bound_ = None
+            if self.upper_bound == "auto":
+                self.upper_bound_ = None
+            self.bounds_gain_ = before - mae(self._bound(pred))
+
+    @staticmethod
+    def _bound_value(param: Any, auto: float) -> float | None:
+        if param is None:
+            return None
+        return auto if isinstance(param, str) else float(param)
 
     def _rule_text(self) -> str:
-        if self.lower_bound_ is None:
+        if self.lower_bound_ is None and self.upper_bound_ is None:
             return "; predictions unbounded"
-        return (
-            f"; predictions >= {self.lower_bound_:g} (held-out MAE -{self.lower_bound_gain_:.3g})"
-        )
+        lo = "" if self.lower_bound_ is None else f"{self.lower_bound_:.4g} <= "
+        hi = "" if self.upper_bound_ is None else f" <= {self.upper_bound_:.4g}"
+        return f"; {lo}predictions{hi} (held-out MAE -{self.bounds_gain_:.3g})"
 
     def predict(self, X: Any, return_std: bool = False):
-        """Mean prediction of the chosen models (raised to :attr:`lower_bound_`).
+        """Mean prediction of the chosen models, within :attr:`lower_bound_` and
+        :attr:`upper_bound_`.
 
         Parameters
         ----------
@@ -184,6 +208,4 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         return self._bound(mean), std
 
     def _bound(self, pred: np.ndarray) -> np.ndarray:
-        if self.lower_bound_ is None:
-            return pred
-        return np.maximum(pred, self.lower_bound_)
+        return np.clip(pred, self.lower_bound_, self.upper_bound_)
