@@ -186,6 +186,17 @@ MIN_DISTANCE = 0.5
 MAX_NEIGHBOURS = 500
 
 
+def check_ordered(structures: Sequence[Any], rows: Sequence[int], title: str) -> None:
+    """Refuse a disordered structure (partial occupancies) for a parent that needs order."""
+    for s, row in zip(structures, rows, strict=True):
+        if not s.is_ordered:
+            raise GraphConstructionError(
+                f"{title} needs an ordered structure (every site one species, occupancy 1); "
+                "order it first, e.g. with pymatgen's OrderDisorderedStructureTransformation",
+                row,
+            )
+
+
 def check_geometry(structures: Sequence[Any], rows: Sequence[int], cutoff: float) -> None:
     """Refuse structures no parent should build a graph of (the error names the row).
 

@@ -37,7 +37,14 @@ from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..inputs import MAX_Z
 from ._chgnet_graph import batch_graph
-from .base import Parent, ParentInfo, import_optional, register_parent, shipped_copy
+from .base import (
+    Parent,
+    ParentInfo,
+    check_ordered,
+    import_optional,
+    register_parent,
+    shipped_copy,
+)
 
 __all__ = ["CHGNetParent"]
 
@@ -139,14 +146,7 @@ class CHGNetParent(Parent):
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> None:
         """CHGNet needs ordered structures."""
-        for s, row in zip(structures, rows, strict=True):
-            if not s.is_ordered:
-                raise GraphConstructionError(
-                    "CHGNet needs an ordered structure (every site one species, occupancy "
-                    "1); order it first, e.g. with pymatgen's "
-                    "OrderDisorderedStructureTransformation",
-                    row,
-                )
+        check_ordered(structures, rows, "CHGNet")
 
     def _check_elements(self, structures: Sequence[Any], rows: Sequence[int]) -> None:
         n_z = len(self.model.atom_embedding.embedding.weight)  # elements Z = 1..n_z

@@ -36,7 +36,14 @@ import numpy as np
 from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..inputs import MAX_Z
-from .base import Parent, ParentInfo, import_optional, register_parent, shipped_copy
+from .base import (
+    Parent,
+    ParentInfo,
+    check_ordered,
+    import_optional,
+    register_parent,
+    shipped_copy,
+)
 
 __all__ = ["SevenNetParent"]
 
@@ -194,14 +201,8 @@ class SevenNetParent(Parent):
         self, structures: Sequence[Any], rows: Sequence[int], keys: Sequence[str]
     ) -> None:
         """SevenNet needs ordered structures of the elements it was trained on."""
+        check_ordered(structures, rows, "SevenNet")
         for s, row in zip(structures, rows, strict=True):
-            if not s.is_ordered:
-                raise GraphConstructionError(
-                    "SevenNet needs an ordered structure (every site one species, occupancy "
-                    "1); order it first, e.g. with pymatgen's "
-                    "OrderDisorderedStructureTransformation",
-                    row,
-                )
             bad = [
                 str(el)
                 for el in s.composition.elements
