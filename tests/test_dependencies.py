@@ -22,6 +22,17 @@ def test_h5py_is_an_extra_not_a_runtime_dependency():
     assert any(d.startswith("h5py") for d in project["optional-dependencies"]["convert"])
 
 
+def test_every_runtime_dependency_has_an_upper_bound_that_admits_the_installed_version():
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    for spec in _project()["dependencies"]:
+        req = Requirement(spec)
+        assert any(s.operator == "<" for s in req.specifier), spec
+        assert req.specifier.contains(version(req.name).split("+")[0]), spec
+
+
 def test_the_package_never_imports_h5py():
     code = (
         "import sys; sys.modules['h5py'] = None\n"  # any import of h5py would now fail
