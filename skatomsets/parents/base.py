@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _csr
 from ..exceptions import GraphConstructionError
 
 __all__ = [
@@ -296,6 +297,44 @@ class Parent(ABC):
         dict
             key -> list of float32 arrays, one per structure, in input order.
         """
+
+    def forward_plan(self, keys: Sequence[str]) -> tuple[list[str], int]:
+        """The structure vectors asked for in ``keys`` and the deepest level to run to.
+
+        A structure vector needs the whole network; site levels need only the blocks up to
+        the deepest one asked for.
+        """
+        levels = {int(k[1:]) for k in keys if k.startswith("V")}
+        want_structure = [k for k in keys if k in self.structure_widths]
+        deepest = self.n_levels if want_structure else max(levels, default=0)
+        return want_structure, deepest
+
+    @staticmethod
+    def append_batch(
+        out: dict[str, list[np.ndarray]],
+        feats: Mapping[str, Any],
+        keys: Sequence[str],
+        offsets: np.ndarray,
+        site_weight: np.ndarray | None = None,
+    ) -> None:
+        """Cut one batch's tensors into per-structure float32 arrays, appended to ``out``.
+
+        ``"V<level>"`` tensors are ``(n_sites, width)`` cut at the site ``offsets``; other
+        keys are ``(n_structures, ...)`` structure vectors, one ``(1, width)`` row each;
+        ``"site_weight"`` is ``site_weight`` (default: every site 1) cut the same way.
+        """
+        n = len(offsets) - 1
+        for k in keys:
+            if k == "site_weight":
+                w = np.ones(int(offsets[-1])) if site_weight is None else site_weight
+                out[k].extend(_csr.split(np.asarray(w, dtype=np.float32), offsets))
+                continue
+            arr = feats[k].detach().cpu().float().numpy()
+            if k.startswith("V"):
+                out[k].extend(_csr.split(arr, offsets))
+            else:
+                arr = arr.reshape(n, -1)
+                out[k].extend(arr[j : j + 1] for j in range(n))
 
     def structure_level(self, key: str) -> int:
         """The site level after which the structure vector ``key`` is available.

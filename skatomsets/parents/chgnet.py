@@ -164,9 +164,7 @@ class CHGNetParent(Parent):
         import torch
 
         keys = tuple(keys)
-        levels = {int(k[1:]) for k in keys if k.startswith("V")}
-        want_structure = [k for k in keys if k in self.structure_widths]
-        deepest = self.n_levels if want_structure else max(levels, default=0)
+        want_structure, deepest = self.forward_plan(keys)
         out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
         m = self.model
         self._check_elements(structures, rows)
@@ -195,16 +193,7 @@ class CHGNetParent(Parent):
                             graphs = [SimpleNamespace(atomic_number=a) for a in z]
                             energy = energy + m.composition_model(graphs).view(-1)
                         feats["energy"] = energy.view(-1, 1)
-            offsets = _csr.offsets_from_counts(counts.numpy())
-            for k in keys:
-                if k == "site_weight":
-                    out[k].extend(np.ones(int(c), np.float32) for c in counts)
-                    continue
-                arr = feats[k].detach().float().numpy()
-                if k.startswith("V"):
-                    out[k].extend(_csr.split(arr, offsets))
-                else:
-                    out[k].extend(arr[j : j + 1] for j in range(len(chunk)))
+            self.append_batch(out, feats, keys, _csr.offsets_from_counts(counts.numpy()))
         return out
 
     def _forward(self, g: Any, deepest: int) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _csr
 from ..inputs import MAX_Z
 from .base import Parent, ParentInfo, register_parent, shipped_copy
 
@@ -160,16 +159,7 @@ class MEGNetParent(Parent):
             )
             with torch.inference_mode():
                 feats = model.features(g.to_torch(dtype=dtype, device=device), keys=net_keys)
-            for k in keys:
-                if k == "site_weight":
-                    out[k].extend(_csr.split(g.site_weight.astype(np.float32), g.site_offsets))
-                    continue
-                arr = feats[k].detach().cpu().numpy().astype(np.float32, copy=False)
-                if k.startswith("V"):
-                    out[k].extend(_csr.split(arr, g.site_offsets))
-                else:
-                    arr = arr.reshape(stop - start, -1)
-                    out[k].extend(arr[j : j + 1] for j in range(stop - start))
+            self.append_batch(out, feats, keys, g.site_offsets, g.site_weight)
         return out
 
 

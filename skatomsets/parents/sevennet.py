@@ -259,9 +259,7 @@ class SevenNetParent(Parent):
         import torch
 
         keys = tuple(keys)
-        levels = {int(k[1:]) for k in keys if k.startswith("V")}
-        want_structure = [k for k in keys if k in self.structure_widths]
-        deepest = self.n_levels if want_structure else max(levels, default=0)
+        want_structure, deepest = self.forward_plan(keys)
         out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
         graphs = [self._graph(s, r) for s, r in zip(structures, rows, strict=True)]
         for start, stop in self._batches(graphs):
@@ -281,15 +279,7 @@ class SevenNetParent(Parent):
                     site_e = feats["_atomic_energy"].reshape(-1)
                     total = torch.zeros(len(chunk), dtype=site_e.dtype)
                     feats["energy"] = (total.index_add_(0, owners, site_e) / n).view(-1, 1)
-            for k in keys:
-                if k == "site_weight":
-                    out[k].extend(np.ones(int(c), np.float32) for c in counts)
-                    continue
-                arr = feats[k].detach().cpu().float().numpy()
-                if k.startswith("V"):
-                    out[k].extend(_csr.split(arr, offsets))
-                else:
-                    out[k].extend(arr[j : j + 1] for j in range(len(chunk)))
+            self.append_batch(out, feats, keys, offsets)
         return out
 
     def _forward(
