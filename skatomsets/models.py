@@ -282,6 +282,18 @@ def _vector_pipeline(featurizer: Any, classification: bool, **params: Any) -> Pi
     )
 
 
+def _stats_pipeline(featurizer: Any, classification: bool, **params: Any) -> Pipeline:
+    """Sets -> weighted statistics -> scaler -> MLP (the paper's *-stats models)."""
+    return Pipeline(
+        [
+            ("featurize", featurizer),
+            ("stats", SetStatsTransformer()),
+            ("scale", StandardScaler()),
+            ("model", mlp_estimator(classification, **params)),
+        ]
+    )
+
+
 def _featurizer_class(base: type, parent: str) -> type | None:
     """The published featurizer class whose default parent is ``parent`` (e.g.
     ``MEGNetSiteFeaturizer``, ``CHGNetSiteFeaturizer``), if any: the ready models keep
@@ -409,14 +421,7 @@ _ALIASES["atomsets-chgnet"] = "atomsets-chgnet-v3"
     ),
 )
 def _mlp_v0_stats(classification: bool, **params: Any) -> Pipeline:
-    return Pipeline(
-        [
-            ("featurize", ElementEmbeddingFeaturizer("megnet16")),
-            ("stats", SetStatsTransformer()),
-            ("scale", StandardScaler()),
-            ("model", mlp_estimator(classification, **params)),
-        ]
-    )
+    return _stats_pipeline(ElementEmbeddingFeaturizer("megnet16"), classification, **params)
 
 
 # ------------------------------------------------------------- atom features of every source
@@ -486,14 +491,7 @@ def _atomsets_elements(classification: bool, **params: Any) -> Pipeline:
     ),
 )
 def _mlp_elements_stats(classification: bool, **params: Any) -> Pipeline:
-    return Pipeline(
-        [
-            ("featurize", _elements_union()),
-            ("stats", SetStatsTransformer()),
-            ("scale", StandardScaler()),
-            ("model", mlp_estimator(classification, **params)),
-        ]
-    )
+    return _stats_pipeline(_elements_union(), classification, **params)
 
 
 @register_model(
