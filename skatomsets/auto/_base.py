@@ -97,8 +97,10 @@ def fill_doc(cls: type) -> type:
     return cls
 
 
-def _fit_whole(model: Any, X: Any, y: Any, **fit_params: Any) -> None:
+def _fit_whole(model: Any, X: Any, y: Any, sample_weight: np.ndarray | None) -> None:
     """Fit a candidate; a Ctrl-C during it ends the search (a search cut short chose nothing).
+
+    ``sample_weight`` goes to the Pipeline's ``model`` step (every ready model's last step).
 
     The neural estimators keep the last completed epoch on Ctrl-C and return, which is
     what a user interrupting one fit wants; the auto model instead stops, so that it never
@@ -106,6 +108,7 @@ def _fit_whole(model: Any, X: Any, y: Any, **fit_params: Any) -> None:
     """
     from ..uncertainty import final_estimator
 
+    fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
     model.fit(X, y, **fit_params)
     nets = getattr(final_estimator(model), "nets_", [])
     if any(getattr(net, "interrupted_", False) for net in nets):
@@ -152,7 +155,7 @@ class AutoModelBase(BaseEstimator):
         """Choose the output rule (bound / threshold) on the held-out predictions."""
 
     # ------------------------------------------------------------------ helpers
-    def _candidate_names(self, X: Any, n: int) -> list[str]:
+    def _candidate_names(self, n: int) -> list[str]:
         if isinstance(self.candidates, str):
             return default_candidates(self.structures_, n)
         names = list(self.candidates)
@@ -210,7 +213,7 @@ class AutoModelBase(BaseEstimator):
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         rng = check_random_state(self.random_state)
         self.structures_ = is_structure_input(X)
-        names = self._candidate_names(X, n)
+        names = self._candidate_names(n)
         self.scored_on_ = "members' held-out rows" if self.cv == "auto" else "inner folds"
         if self.cv == "auto":
             results, outputs, val, fitted = self._score_on_members(names, X, y, w, rng)
@@ -250,8 +253,7 @@ class AutoModelBase(BaseEstimator):
         refitted = []
         for name in chosen:
             model = self._build(name, int(rng.randint(_SEED_MAX)))
-            fit_params = {} if w is None else {"model__sample_weight": w}
-            _fit_whole(model, X, y, **fit_params)
+            _fit_whole(model, X, y, w)
             refitted.append(model)
         self.estimators_ = refitted
         return self
@@ -292,8 +294,7 @@ class AutoModelBase(BaseEstimator):
 
         def run(name: str) -> Any:
             model = self._build(name, seed)
-            fit_params = {} if w is None else {"model__sample_weight": w}
-            _fit_whole(model, X, y, **fit_params)
+            _fit_whole(model, X, y, w)
             return model, *self._member_outputs(model, X)
 
         for i, name in enumerate(names):
@@ -310,22 +311,15 @@ class AutoModelBase(BaseEstimator):
         val = np.flatnonzero(mask)
         for name in outputs:
             outputs[name] = outputs[name][mask]
-            results[name]["score"] = float(
-                self._score(y[val], outputs[name], None if w is None else w[val])
-            )
-            self._log(
-                f"  validation {self._metric_name()} {self._display(results[name]['score']):.4g}"
-            )
+            self._record_score(results[name], y[val], outputs[name], None if w is None else w[val])
         return results, outputs, val, fitted
 
     def _member_outputs(self, model: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Each row's output averaged over the networks that held it out, and which rows."""
-        from sklearn.pipeline import Pipeline
+        from ..uncertainty import _split
 
-        est, feats = model, X
-        if isinstance(model, Pipeline):
-            est = model[-1]
-            feats = model[:-1].transform(X) if len(model) > 1 else X
+        est, transform = _split(model)  # the final estimator, and X up to it
+        feats = transform(X)
         held = getattr(est, "validation_indices_", None)
         if held is None or all(h is None for h in held):
             raise ValueError(
@@ -362,8 +356,7 @@ class AutoModelBase(BaseEstimator):
             parts = []
             for train, held in splits:
                 model = self._build(name, seed)
-                fit_params = {} if w is None else {"model__sample_weight": w[train]}
-                _fit_whole(model, _take(X, train), y[train], **fit_params)
+                _fit_whole(model, _take(X, train), y[train], None if w is None else w[train])
                 parts.append(self._val_output(model, _take(X, held)))
             return np.concatenate(parts)
 
@@ -373,12 +366,14 @@ class AutoModelBase(BaseEstimator):
             if out is None:
                 continue
             outputs[name] = out
-            results[name]["score"] = float(self._score(y[val], out, None if w is None else w[val]))
-            self._log(
-                f"  validation {self._metric_name()} {self._display(results[name]['score']):.4g}"
-            )
+            self._record_score(results[name], y[val], out, None if w is None else w[val])
         self._check_any(results, outputs)
         return results, outputs, val, None
+
+    def _record_score(self, result: dict, y_val: Any, out: Any, w_val: Any) -> None:
+        """Score one candidate's held-out outputs into its ``result`` and say it."""
+        result["score"] = float(self._score(y_val, out, w_val))
+        self._log(f"  validation {self._metric_name()} {self._display(result['score']):.4g}")
 
     @staticmethod
     def _check_any(results: dict, outputs: dict) -> None:
