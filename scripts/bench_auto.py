@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import subprocess
 import time
 from pathlib import Path
 
@@ -32,19 +30,9 @@ from sklearn.metrics import balanced_accuracy_score, mean_absolute_error, roc_au
 
 import skatomsets.auto  # noqa: F401 - registers make_model("auto")
 from skatomsets.benchmarks.config import PARENT_TASKS
+from skatomsets.benchmarks.timing import cpu_model
 from skatomsets.datasets import is_classification, load_matbench
 from skatomsets.models import make_model
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def load_task(task: str, data_dir: str | None, structures_dir: str | None):
@@ -78,7 +66,7 @@ def run_fold(task: str, df, clf: bool, fold: int, threads: int, candidates=None)
         "ensemble_scores": {str(k): v for k, v in model.ensemble_scores_.items()},
         "fit_s": fit_s,
         "cpu_s": cpu_s,
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "threads": threads,
     }
     y = test.target.to_numpy()

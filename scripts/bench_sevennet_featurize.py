@@ -26,12 +26,13 @@ import gzip
 import json
 import os
 import statistics
-import subprocess
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from skatomsets.benchmarks.timing import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -44,15 +45,6 @@ def _load(path: Path, limit: int | None) -> list:
     with gzip.open(path, "rt") as fh:
         records = json.load(fh)[:limit]
     return [Structure.from_dict(r["structure"]) for r in records]
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown CPU"
-    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line]
-    return names[0] if names else "unknown CPU"
 
 
 def main() -> None:
@@ -75,7 +67,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     structures = _load(args.data, args.limit)
     n = len(structures)
-    print(f"CPU: {_cpu()}")
+    print(f"CPU: {cpu_model()}")
     print(
         f"{n} structures ({sum(len(s) for s in structures)} sites) from {args.data.name}; "
         f"torch threads {torch.get_num_threads()}; level V{args.level}"

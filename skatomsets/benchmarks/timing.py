@@ -1,4 +1,4 @@
-"""Timing helpers of the benchmark scripts (``scripts/bench_*training.py``)."""
+"""Timing helpers of the benchmark scripts (``scripts/bench_*.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,20 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["bare_epoch_seconds"]
+__all__ = ["bare_epoch_seconds", "cpu_model"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name as ``lscpu`` prints it (what every timing is reported with)."""
+    import platform
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        out = ""
+    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line]
+    return names[0] if names else (platform.processor() or "unknown CPU")
 
 
 def bare_epoch_seconds(
