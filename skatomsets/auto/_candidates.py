@@ -84,17 +84,12 @@ def is_structure_input(X: Any) -> bool:
 
     from pymatgen.core import IStructure
 
-    if isinstance(first, IStructure):
+    from ..io_structures import is_structure_dict, is_structure_name
+
+    if isinstance(first, (IStructure, Path)):
         return True
     if isinstance(first, dict):
-        return "lattice" in first and "sites" in first
-    if isinstance(first, Path):
-        return True
-    if isinstance(first, str):
-        low = first.strip().lower()
-        return (
-            "\n" in first
-            or low.endswith((".cif", ".vasp", ".poscar", ".json"))
-            or (Path(first).name.upper().startswith(("POSCAR", "CONTCAR")))
-        )
+        return is_structure_dict(first)
+    if isinstance(first, str):  # CIF / POSCAR text, or a structure file's name
+        return "\n" in first or is_structure_name(first.strip())
     return False
