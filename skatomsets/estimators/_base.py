@@ -131,16 +131,12 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         """
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble_)]
-        # each member's held-out validation rows (None without a validation split): the
-        # auto model scores candidates on them (skatomsets.auto), at no extra fit
-        self.validation_indices_ = [
-            _HoldOut(self.validation_fraction_, self._is_classifier(), seed).indices(data)[1]
-            if self._uses_validation(data)
-            else None
-            for seed in seeds
-        ]
+        # each member's (training, held-out validation) rows, as its _HoldOut cuts them; the
+        # held-out ones are kept: the auto model scores candidates on them (skatomsets.auto)
+        splits = self._member_splits(seeds, data)
+        self.validation_indices_ = [valid for _, valid in splits]
         if can_vectorise(self._module_class(), data):
-            self._fit_nets_together(seeds, data, n_features, n_outputs, criterion, score)
+            self._fit_nets_together(seeds, splits, data, n_features, n_outputs, criterion, score)
             _check_trained(self)
             self.skatomsets_version_ = __version__
             return
@@ -164,7 +160,16 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
     def _uses_validation(self, data: Any) -> bool:
         return bool(self.validation_fraction_) and len(data) >= 2
 
-    def _fit_nets_together(self, seeds, data, n_features, n_outputs, criterion, score) -> None:
+    def _member_splits(self, seeds: list[int], data: Any) -> list[tuple[Any, Any]]:
+        """Each member's (training, validation) row indices (validation None: no split)."""
+        if not self._uses_validation(data):
+            return [(np.arange(len(data)), None) for _ in seeds]
+        stratify = self._is_classifier()
+        return [_HoldOut(self.validation_fraction_, stratify, s).indices(data) for s in seeds]
+
+    def _fit_nets_together(
+        self, seeds, splits, data, n_features, n_outputs, criterion, score
+    ) -> None:
         """Every member at once (:class:`._ensemble.EnsembleTrainer`), then one net each."""
         module_params = self._make_module_params(n_features, n_outputs)
         module_class = self._module_class()
@@ -174,13 +179,6 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
                 torch.manual_seed(seed)
                 modules.append(module_class(**module_params))
         use_valid = self._uses_validation(data)
-        splits = []
-        for seed in seeds:
-            if use_valid:
-                holdout = _HoldOut(self.validation_fraction_, self._is_classifier(), seed)
-                splits.append(holdout.indices(data))
-            else:
-                splits.append((np.arange(len(data)), None))
         trainer = EnsembleTrainer(
             modules,
             data,
