@@ -105,8 +105,11 @@ def prediction_frame(model: Any, X: Any) -> Any:
         except (TypeError, ValueError):  # no return_std, or a single network
             proba = final.predict_proba(X)
         classes = final.classes_
-        # the model's own decision rule (the auto classifier's tuned threshold; else argmax)
-        out["prediction"] = np.asarray(final.predict(X))
+        # the model's own decision rule (the auto classifier's tuned threshold), else argmax:
+        # from the probabilities already computed, not a second pass through the networks
+        decide = getattr(final, "predict_from_proba", None)
+        labels = decide(proba) if decide else classes[np.asarray(proba).argmax(axis=1)]
+        out["prediction"] = np.asarray(labels)
         for j, c in enumerate(classes):
             out[f"p_{c}"] = proba[:, j]
             if proba_std is not None:

@@ -263,3 +263,14 @@ def test_auto_classifier_string_labels_and_one_class():
     assert set(m.fit(FORMULAS, names).predict(FORMULAS[:4])) <= {"metal", "insulator"}
     with pytest.raises(ValueError, match="only one class"):
         m.fit(FORMULAS, ["a"] * len(FORMULAS))
+
+
+def test_prediction_frame_labels_follow_the_auto_classifiers_threshold():
+    from skatomsets.uncertainty import prediction_frame
+
+    m = AutoAtomSetsClassifier(candidates=TWO[:1], model_params=FAST, random_state=0)
+    m.fit(FORMULAS, LABELS)
+    m.threshold_ = 1e-9  # every material above it: all labels classes_[1], whatever argmax says
+    frame = prediction_frame(m, FORMULAS[:6])
+    np.testing.assert_array_equal(frame["prediction"], m.predict(FORMULAS[:6]))
+    assert (frame["prediction"] == m.classes_[1]).all()

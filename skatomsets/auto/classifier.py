@@ -228,7 +228,22 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels: ``classes_[1]`` where its probability >= :attr:`threshold_`."""
-        proba = self.predict_proba(X)
+        return self.predict_from_proba(self.predict_proba(X))
+
+    def predict_from_proba(self, proba: np.ndarray) -> np.ndarray:
+        """The labels :meth:`predict` gives for these probabilities (the decision rule).
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_samples, n_classes)
+            As :meth:`predict_proba` returns them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        proba = np.asarray(proba)
         if self.threshold_ is None:
             return self.classes_[proba.argmax(axis=1)]
         return self.classes_[(proba[:, 1] >= self.threshold_).astype(int)]
