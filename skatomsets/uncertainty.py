@@ -115,10 +115,13 @@ def prediction_frame(model: Any, X: Any) -> Any:
             if proba_std is not None:
                 out[f"p_{c}_std"] = proba_std[:, j]
     else:
-        try:
-            pred, std = final.predict(X, return_std=True)
-        except (TypeError, ValueError):  # no return_std, or a single network
+        if len(getattr(final, "nets_", ())) == 1:  # one network: no spread to give
             pred, std = final.predict(X), None
+        else:
+            try:
+                pred, std = final.predict(X, return_std=True)
+            except (TypeError, ValueError):  # an estimator without return_std
+                pred, std = final.predict(X), None
         if np.ndim(pred) == 2:
             for j in range(pred.shape[1]):
                 out[f"prediction_{j}"] = pred[:, j]
