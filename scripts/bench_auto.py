@@ -38,7 +38,7 @@ from skatomsets.models import make_model
 def load_task(task: str, data_dir: str | None, structures_dir: str | None):
     """A MatBench task (compositions) or a structure set of the parent comparison."""
     if task in PARENT_TASKS:
-        from skatomsets.structure_data import load_structure_set
+        from skatomsets.datasets import load_structure_set
 
         file, target = PARENT_TASKS[task]
         df = load_structure_set(Path(structures_dir) / file, target)

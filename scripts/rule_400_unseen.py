@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import KFold
 
+from skatomsets.datasets import load_structure_set
 from skatomsets.models import make_model
-from skatomsets.structure_data import load_structure_set
 
 EARLIER = {"max_epochs": 400, "patience": 80, "n_ensemble": 3}
 SETS = (("elastic_tensor_2015.json.gz", "log10_G_VRH"), ("dielectric_constant.json.gz", "n"))

@@ -7,7 +7,7 @@ rows ``offsets[i]:offsets[i + 1]``, ``offsets[0] == 0`` and ``offsets[-1]`` is t
 rows. The helpers below are the only place where offsets are computed, gathered, shifted or
 expanded; all are vectorised (no Python loop per group) and return ``int64`` arrays.
 
-Users: :class:`~skatomsets.sets.RaggedSets`, :func:`~skatomsets.inputs.parse_compositions`,
+Users: :class:`~skatomsets.sets.RaggedSets`, :func:`~skatomsets.io.materials.parse_compositions`,
 :class:`~skatomsets.megnet.graph.GraphBatch` (and ``take_graphs`` of the MEGNet estimators),
 the feature cache shards (:mod:`skatomsets.megnet.cache`), the parents and the featurizers.
 """

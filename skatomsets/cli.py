@@ -6,7 +6,7 @@
   protocol (:func:`skatomsets.protocols.matbench_fold_jobs`) for one model with the
   estimators' defaults (what the benchmark runs too; overridable by options), per-fold and
   mean test MAE / ROC-AUC, and optionally (``--save``) a model refitted on all rows;
-- an existing file or folder: **your own data** (:mod:`skatomsets.tables`). A CSV / TSV /
+- an existing file or folder: **your own data** (:mod:`skatomsets.io.tables`). A CSV / TSV /
   parquet table with a materials column (formulas: a column named ``composition`` or
   ``formula``; structures: ``structure`` or ``cif``, holding CIF text or structure-file
   paths relative to the table; or name it with ``--formula-column`` /
@@ -148,7 +148,7 @@ def _catching_interrupts() -> Iterator[None]:
 @contextlib.contextmanager
 def _writing(path: str) -> Iterator[Path]:
     """A temporary path that replaces ``path`` once written (nothing after Ctrl-C)."""
-    from ._io import atomic_path
+    from .io.files import atomic_path
 
     _stop_if_interrupted()
     try:
@@ -427,9 +427,9 @@ def _check_matbench_args(args: argparse.Namespace) -> None:
 
 def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
     """The user's own table or structure folder: every row checked, shuffled K-fold CV."""
+    from .io.tables import check_classes, check_featurizer, infer_task, load_training_data
     from .models import composition_models, model_info
     from .protocols import cv_fold_jobs
-    from .tables import check_classes, check_featurizer, infer_task, load_training_data
 
     inputs = model_info(args.model).inputs
     need = inputs == "structure"
@@ -610,7 +610,7 @@ def _write_parity(path: str, setup: _Setup, results: list, name: str) -> None:
     """``--plot``: the parity plot of the out-of-fold predictions (``ParityDisplay``)."""
     import numpy as np
 
-    from ._io import new_figure
+    from .io.files import new_figure
     from .plotting import ParityDisplay
 
     idx = np.concatenate([np.asarray(r.test_index, dtype=int) for r in results])
@@ -660,8 +660,8 @@ def _predict(args: argparse.Namespace) -> int:
         )
     model = _load_saved_model(args.model)
 
+    from .io.tables import predict_table, prediction_inputs
     from .models import needs_structures
-    from .tables import predict_table, prediction_inputs
 
     need = needs_structures(model)
     mats = prediction_inputs(inputs, args.column, need, progress=not args.quiet)

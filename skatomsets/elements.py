@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import MAX_Z
+from .io.materials import MAX_Z
 
 __all__ = [
     "BUILT_IN_TABLES",

@@ -42,7 +42,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as _sk_checks
-from sklearn.utils._param_validation import InvalidParameterError
+
+from ._sklearn_compat import InvalidParameterError
 
 __all__ = [
     "all_estimators",

@@ -115,7 +115,7 @@ class InvalidSampleWeightError(SkatomsetsInputError):
 class InvalidRowsError(SkatomsetsInputError):
     """Several rows of a user's table (or command line) are bad: all of them, at once.
 
-    Raised by :mod:`skatomsets.tables` (``skatomsets train`` / ``predict``) after every row
+    Raised by :mod:`skatomsets.io.tables` (``skatomsets train`` / ``predict``) after every row
     was checked, so one run lists every problem.
 
     Parameters

@@ -35,7 +35,7 @@ the SevenNet ones ``sevenn`` (``pip install 'skatomsets[sevennet]'``).
 
 The compositional models take formulas, Compositions or Structures; the structural ones
 (``atomsets-v1`` onwards) take pymatgen Structures (or their ``as_dict()`` dicts, or
-structure files: see :mod:`skatomsets.io_structures`). :data:`MODEL_CATALOGUE` says, per
+structure files: see :mod:`skatomsets.io.structures`). :data:`MODEL_CATALOGUE` says, per
 name, what the model is, which inputs it takes and which row of the paper it reproduces
 (``skatomsets list`` prints it; :func:`needs_structures` checks a name or a fitted model).
 It is filled by :func:`register_model` (``info=``): there is no second list.

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
@@ -16,6 +15,7 @@ from skatomsets import (
     MEGNetRegressor,
     RaggedSets,
 )
+from skatomsets._sklearn_compat import InvalidParameterError
 from skatomsets.benchmarks import CONFIG, make_benchmark_model, resolve_params
 from skatomsets.estimators._auto import resolve_training_params, size_rule, torch_threads
 

@@ -16,7 +16,7 @@ from pymatgen.core import Lattice, Structure
 from skatomsets.cli import main
 from skatomsets.datasets import load_dataset
 from skatomsets.exceptions import InvalidTargetError
-from skatomsets.tables import infer_task
+from skatomsets.io.tables import infer_task
 
 # one process: the tests run under pytest-xdist already (the parallel path has its own test)
 FAST = ["--max-epochs", "3", "--device", "cpu", "--n-jobs", "1"]

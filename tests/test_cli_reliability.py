@@ -147,7 +147,7 @@ def test_predict_replaces_result_columns_of_the_input_and_says_so(folder, tmp_pa
 def test_every_path_and_number_is_checked_before_any_work(
     folder, tmp_path, monkeypatch, capsys, extra, expected
 ):
-    import skatomsets.tables as tables
+    import skatomsets.io.tables as tables
 
     monkeypatch.setattr(tables, "load_training_data", None)  # any work would crash
     argv = ["train", str(folder / "s.csv"), *[a.format(tmp=tmp_path) for a in extra]]
@@ -199,7 +199,7 @@ def test_many_bad_rows_show_twenty_and_a_count(tmp_path, capsys):
 def test_lines_count_cif_text_spanning_several_lines(tmp_path):
     from pymatgen.core import Lattice, Structure
 
-    from skatomsets.tables import load_training_data
+    from skatomsets.io.tables import load_training_data
 
     cif = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5] * 3]).to(fmt="cif")
     path = tmp_path / "s.csv"
@@ -331,7 +331,7 @@ def test_an_empty_input_is_an_empty_formula_not_the_current_folder(folder, capsy
 
 
 def test_a_broken_cif_is_one_problem_without_pymatgen_warnings(tmp_path):
-    from skatomsets.tables import prediction_inputs
+    from skatomsets.io.tables import prediction_inputs
 
     broken = tmp_path / "broken.cif"
     broken.write_text("data_x\n_cell_length_a 4.0\n_cell_length_b oops\nloop_\n_atom_site_label\n")
@@ -377,7 +377,7 @@ def test_help_list_free_error_paths_do_not_import_torch(tmp_path):
 def test_a_model_without_a_featurizer_step_still_gets_every_formula_checked(tmp_path):
     from sklearn.dummy import DummyRegressor
 
-    from skatomsets.tables import check_featurizer, load_training_data
+    from skatomsets.io.tables import check_featurizer, load_training_data
 
     path = tmp_path / "mine.csv"
     _four_bad_rows(path)

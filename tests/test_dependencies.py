@@ -58,3 +58,23 @@ def test_converter_without_h5py_names_the_extra(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode != 0
     assert 'pip install "skatomsets[convert]"' in out.stderr
+
+
+def test_only_the_compat_module_imports_private_sklearn_names():
+    """scikit-learn's private helpers are reached through ``_sklearn_compat`` alone."""
+    import ast
+    from pathlib import Path
+
+    import skatomsets
+
+    offenders = []
+    for path in Path(skatomsets.__file__).parent.rglob("*.py"):
+        if path.name == "_sklearn_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private_module = any(p.startswith("_") for p in node.module.split("."))
+                private_name = any(a.name.startswith("_") for a in node.names)
+                if private_module or private_name:
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

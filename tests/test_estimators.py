@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsClassifier,
@@ -23,6 +22,7 @@ from skatomsets import (
     MEGNetRegressor,
     SetStatsTransformer,
 )
+from skatomsets._sklearn_compat import InvalidParameterError
 from skatomsets.datasets import load_dataset
 from skatomsets.estimators._docstrings import fill_doc
 from skatomsets.estimators._params import MEGNET_ARCHITECTURE

@@ -13,7 +13,7 @@ from pymatgen.core import Element
 
 from skatomsets import _csr
 from skatomsets.exceptions import SkatomsetsInputError
-from skatomsets.inputs import parse_compositions
+from skatomsets.io.materials import parse_compositions
 from skatomsets.sets import RaggedSets
 
 FUZZ = settings(

@@ -14,7 +14,7 @@ from skatomsets.exceptions import (
     StructureFileError,
     UnknownElementError,
 )
-from skatomsets.inputs import parse_compositions, parse_structures
+from skatomsets.io.materials import parse_compositions, parse_structures
 
 
 def test_formulas_give_sorted_atomic_numbers_and_fractions():

@@ -11,7 +11,6 @@ import pytest
 import torch
 from pymatgen.core import Lattice, Structure
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skatomsets import (
     AtomSetsRegressor,
@@ -23,8 +22,9 @@ from skatomsets import (
     ParentSiteFeaturizer,
     ParentStructureFeaturizer,
 )
+from skatomsets._sklearn_compat import InvalidParameterError
 from skatomsets.exceptions import MissingFeaturesError, SkatomsetsInputError
-from skatomsets.inputs import MAX_Z
+from skatomsets.io.materials import MAX_Z
 from skatomsets.models import make_model
 from skatomsets.parents import Parent, available_parents, register_parent, resolve_parent
 from skatomsets.parents.chgnet import CHGNetParent, _pretrained

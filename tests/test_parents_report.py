@@ -109,7 +109,7 @@ def test_parent_runner_refits_only_records_made_with_another_budget(tmp_path, mo
     import pandas as pd
     from sklearn.preprocessing import FunctionTransformer
 
-    import skatomsets.structure_data as structure_data
+    import skatomsets.datasets as structure_data
     from skatomsets import AtomSetsMLPRegressor
     from skatomsets.benchmarks import parents
 

@@ -11,8 +11,8 @@ from pymatgen.core import Lattice, Structure
 
 from skatomsets import ElementEmbeddingFeaturizer, MEGNetSiteFeaturizer
 from skatomsets.exceptions import InvalidFormulaError, StructureFileError
-from skatomsets.inputs import parse_compositions
-from skatomsets.io_structures import (
+from skatomsets.io.materials import parse_compositions
+from skatomsets.io.structures import (
     as_structure,
     is_structure_name,
     parse_structure,

@@ -30,9 +30,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, StrOptions
 from ..exceptions import SkatomsetsInputError
 from ._candidates import default_candidates, is_structure_input
 

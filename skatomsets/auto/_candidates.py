@@ -72,8 +72,8 @@ def is_structure_input(X: Any) -> bool:
     Structures, their ``as_dict()`` dicts and structure files (paths, CIF / POSCAR names)
     count as structures; formulas, Compositions and element-amount dicts do not.
     """
-    from ..extra_inputs import split_extra_columns
-    from ..inputs import as_sequence
+    from ..io.extras import split_extra_columns
+    from ..io.materials import as_sequence
 
     materials, _, _ = split_extra_columns(X)
     items = as_sequence(materials)
@@ -84,7 +84,7 @@ def is_structure_input(X: Any) -> bool:
 
     from pymatgen.core import IStructure
 
-    from ..io_structures import is_structure_dict, is_structure_name
+    from ..io.structures import is_structure_dict, is_structure_name
 
     if isinstance(first, (IStructure, Path)):
         return True

@@ -6,11 +6,11 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.metrics import roc_auc_score
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, StrOptions, fit_context
 from ._base import AutoModelBase, fill_doc, pooled
 
 __all__ = ["AutoAtomSetsClassifier", "balanced_threshold"]
@@ -137,7 +137,7 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
     def _is_classifier(self) -> bool:
         return True
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Fit and score the candidates, keep the best (or best few), tune the threshold.
 

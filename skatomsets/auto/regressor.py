@@ -6,10 +6,10 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import StrOptions, fit_context
 from ._base import AutoModelBase, fill_doc, pooled
 
 __all__ = ["AutoAtomSetsRegressor"]
@@ -114,7 +114,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Fit and score the candidates, keep the best (or the mean of the best few).
 

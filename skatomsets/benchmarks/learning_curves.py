@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
+from ..io.files import atomic_write_text
 from .baselines import resolved_training_params, same_defaults
 from .config import CONVERGENCE_SIZES, LEARNING_CURVE_MODELS
 from .plots import learning_curves_plot
@@ -243,7 +243,7 @@ def run_learning_curves(
     ----------
     data : path
         Gzipped JSON list of structure records
-        (:func:`skatomsets.structure_data.load_structure_set`).
+        (:func:`skatomsets.datasets.load_structure_set`).
     target : str
     out_dir : path
         Records go to ``out_dir/<name>/<model>/n<size>_d<draw>.json``.
@@ -277,8 +277,8 @@ def run_learning_curves(
     bool
         False when the deadline stopped the run, else True.
     """
+    from ..datasets import load_structure_set
     from ..protocols import convergence_splits
-    from ..structure_data import load_structure_set
 
     known = curve_models()
     for m in models:

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
 from ..datasets import is_classification, load_matbench
+from ..io.files import atomic_write_text
 from ..protocols import FoldResult, run_matbench_folds
 from .baselines import make_benchmark_model, resolved_training_params, same_defaults
 from .config import DEFAULT_MODELS, DEFAULT_TASKS, candidates, resolve_params

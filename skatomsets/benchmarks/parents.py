@@ -166,7 +166,7 @@ def run_parent_task(
     log : callable, default=print
         Called with each new record as one JSON line.
     """
-    from ..structure_data import load_structure_set
+    from ..datasets import load_structure_set
 
     fname, target = PARENT_TASKS[task]
     df = load_structure_set(Path(data_dir) / fname, target=target)

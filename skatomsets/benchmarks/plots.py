@@ -1,8 +1,8 @@
 """The benchmark figures, drawn with the user-facing Displays of :mod:`skatomsets.plotting`.
 
-Every figure is built outside pyplot (:func:`skatomsets._io.new_figure`: no backend is
+Every figure is built outside pyplot (:func:`skatomsets.io.files.new_figure`: no backend is
 chosen, a user's pyplot state is left alone) and written atomically
-(:func:`skatomsets._io.save_figure`). matplotlib is imported only when a plot is drawn.
+(:func:`skatomsets.io.files.save_figure`). matplotlib is imported only when a plot is drawn.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import new_figure, save_figure
+from ..io.files import new_figure, save_figure
 
 __all__ = [
     "convergence_plot",

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
 from ..datasets import is_classification, load_matbench
+from ..io.files import atomic_write_text
 from ..protocols import (
     Split,
     convergence_splits,

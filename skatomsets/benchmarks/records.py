@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write_text
+from ..io.files import atomic_write_text
 
 __all__ = [
     "RecordStore",

@@ -1,7 +1,7 @@
 """The structural AtomSets models on real crystal-structure sets (5-fold CV), resumable.
 
 Tasks, models and budgets are :data:`~skatomsets.benchmarks.config.STRUCTURE_TASKS` (files of
-a structure data folder, read with :func:`skatomsets.structure_data.load_structure_set`;
+a structure data folder, read with :func:`skatomsets.datasets.load_structure_set`;
 files without ``test_fold`` get ``KFold(5, shuffle=True, random_state=18012019)``).
 
 Protocol, per task and fold ``k`` (train on ``test_fold != k``, test on ``test_fold == k``):
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
+from ..io.files import atomic_write_text
 from .config import STRUCTURE_CANDIDATES, STRUCTURE_COMMON, STRUCTURE_TASKS
 from .plots import structures_parity_plot
 from .records import RecordStore, jsonable
@@ -195,7 +195,7 @@ def run_structure_task(
     """
     from tqdm import tqdm
 
-    from ..structure_data import load_structure_set
+    from ..datasets import load_structure_set
 
     spec = STRUCTURE_TASKS[task]
     base_budget = {**spec["budget"], **(budget or {})}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InvalidExtraInputError, InvalidSetError
-from ..inputs import MAX_Z
+from ..io.materials import MAX_Z
 from ..nn.modules import AtomSetsModule, MLPModule
 from ..sets import RaggedSets
 from ._auto import AUTO_PARAMS

@@ -18,8 +18,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..inputs import as_sequence
-from ..inputs import parse_structures as _as_structures
+from ..io.materials import as_sequence
+from ..io.materials import parse_structures as _as_structures
 from ..megnet.graph import GraphBatch, build_graphs, check_full_occupancy
 from ..megnet.model import MEGNet, MEGNetConfig
 from ..megnet.weights import PRETRAINED, resolve_model

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 
+from .._sklearn_compat import Interval, Options, StrOptions
 from ..megnet.model import MEGNet
 from ..nn.modules import ACTIVATIONS, READOUTS
 from ._auto import AUTO, LR_SCHEDULES

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 
+from .._sklearn_compat import fit_context
 from ._atomsets_base import AtomSetsBase
 from ._base import ClassifierMixinNN, fit_checked
 from ._docstrings import fill_doc
@@ -99,7 +100,7 @@ class AtomSetsClassifier(ClassifierMixinNN, ClassifierMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Train on featurized inputs.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 
+from .._sklearn_compat import fit_context
 from ..megnet.model import MEGNet
 from ._base import RegressorMixinNN
 from ._docstrings import fill_doc
@@ -111,7 +112,7 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     @fill_doc
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
         """Build the crystal graphs and train the network(s).

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from joblib import Parallel, delayed
 from matminer.featurizers.base import BaseFeaturizer
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval
 from ..exceptions import SkatomsetsInputError
-from ..extra_inputs import split_extra_columns
-from ..inputs import as_sequence
+from ..io.extras import split_extra_columns
+from ..io.materials import as_sequence
 from ..sets import RaggedSets
 
 __all__ = ["ATOMSETS_CITATION", "BaseSetFeaturizer", "BaseVectorFeaturizer"]
@@ -264,7 +264,7 @@ class BaseSetFeaturizer(_FeaturizerMixin, BaseFeaturizer, auto_wrap_output_keys=
             (e.g. a generator), which is consumed chunk by chunk. A DataFrame with one
             column of materials and further numeric columns gives the numbers as extra
             per-material inputs (``RaggedSets.extras``, see
-            :mod:`skatomsets.extra_inputs`).
+            :mod:`skatomsets.io.extras`).
 
         Returns
         -------

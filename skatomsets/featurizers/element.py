@@ -8,7 +8,7 @@ import numpy as np
 
 from ..elements import element_table_citations, element_tables, load_element_table
 from ..exceptions import MissingFeaturesError
-from ..inputs import MAX_Z, parse_compositions
+from ..io.materials import MAX_Z, parse_compositions
 from ..sets import RaggedSets
 from ._base import ATOMSETS_CITATION, BaseSetFeaturizer, _FeaturizerMixin
 

@@ -32,8 +32,7 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from sklearn.utils._param_validation import Interval
-
+from .._sklearn_compat import Interval
 from ..megnet.model import MEGNet
 from ..parents import parent_info
 from ..parents.megnet import MEGNetParent

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _csr
 from ..exceptions import GraphConstructionError
-from ..inputs import parse_structures
+from ..io.materials import parse_structures
 from ..megnet.cache import FeatureCache, structure_key
 from ..parents import Parent, resolve_parent
 from ..sets import RaggedSets

@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import BaseComposition
 from ..exceptions import InvalidSetError
-from ..extra_inputs import split_extra_columns
-from ..inputs import as_sequence
+from ..io.extras import split_extra_columns
+from ..io.materials import as_sequence
 from ..sets import RaggedSets
 from ._base import BaseSetFeaturizer
 
 __all__ = ["SetFeatureUnion", "make_set_union"]
 
 
-class SetFeatureUnion(TransformerMixin, _BaseComposition, BaseEstimator):
+class SetFeatureUnion(TransformerMixin, BaseComposition, BaseEstimator):
     """Concatenate, member by member, the feature sets of several set featurizers.
 
     Every featurizer must give the same sets (the same members in the same order, with the

@@ -47,7 +47,7 @@ __all__ = [
 
 #: Largest atomic number the shipped MEGNet's element embedding covers (its 95 rows are
 #: Z = 0..94): the default of ``max_z``. A network's own range is ``config.n_elements - 1``;
-#: the periodic table's is :data:`skatomsets.inputs.MAX_Z` (118).
+#: the periodic table's is :data:`skatomsets.io.materials.MAX_Z` (118).
 PRETRAINED_MAX_Z = 94
 _SELF_TOL = 1e-8
 

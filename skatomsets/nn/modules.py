@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules import module as _module
 
-from ..inputs import MAX_Z
+from ..io.materials import MAX_Z
 from .readout import WeightedMean, WeightedSet2Set
 
 __all__ = ["ACTIVATIONS", "READOUTS", "AtomSetsModule", "MLPModule", "make_activation", "mlp"]

@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import _csr
 from ..exceptions import GraphConstructionError
-from ..inputs import MAX_Z
+from ..io.materials import MAX_Z
 from ._chgnet_graph import batch_graph
 from .base import (
     Parent,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..inputs import MAX_Z
+from ..io.materials import MAX_Z
 from .base import Parent, ParentInfo, register_parent, shipped_copy
 
 if TYPE_CHECKING:  # the network is imported when a parent is built (torch: not at import)

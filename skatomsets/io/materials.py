@@ -7,7 +7,7 @@ This is the first step of the data flow, and the only place that parses material
   layout of :mod:`skatomsets._csr`);
 - :func:`parse_structures` (featurizers and estimators that need crystal structures)
   returns pymatgen Structures, reading ``Structure.as_dict()`` dicts, structure files and
-  CIF text (:mod:`skatomsets.io_structures`).
+  CIF text (:mod:`skatomsets.io.structures`).
 
 Both raise a typed error naming the row for anything they cannot read. Inputs are never
 modified.
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._csr import offsets_from_counts
-from .exceptions import (
+from .._csr import offsets_from_counts
+from ..exceptions import (
     EmptyCompositionError,
     GraphConstructionError,
     InvalidFormulaError,
@@ -104,9 +104,9 @@ def _unpacked_structures_hint(X: np.ndarray) -> str:
 def _read_structure_file(item: Any, row: int) -> Any:
     """A ``Structure`` for a Path, a string naming a structure file, or CIF text; else ``item``.
 
-    See :func:`skatomsets.io_structures.as_structure` (``.cif``, ``.vasp``, POSCAR...).
+    See :func:`skatomsets.io.structures.as_structure` (``.cif``, ``.vasp``, POSCAR...).
     """
-    from .io_structures import as_structure
+    from .structures import as_structure
 
     structure = as_structure(item, row)
     return item if structure is None else structure
@@ -168,7 +168,7 @@ def _from_dict(item: dict, row: int) -> Any:
     ``TypeError`` on strings or None) as a Composition."""
     from pymatgen.core import Composition
 
-    from .io_structures import is_structure_dict, structure_from_dict
+    from .structures import is_structure_dict, structure_from_dict
 
     if is_structure_dict(item):
         return structure_from_dict(item, row, InvalidFormulaError)
@@ -205,7 +205,7 @@ def parse_compositions(X: Any) -> ElementSets:
         Formula strings (``"Fe2O3"``), pymatgen ``Composition`` or ``Structure`` objects (or
         element -> amount dicts, or ``Structure.as_dict()`` dicts), structure files (a
         ``pathlib.Path`` or a string naming an existing ``.cif`` / POSCAR / ``.vasp`` file,
-        see :mod:`skatomsets.io_structures`), as a list, tuple, numpy array or pandas Series.
+        see :mod:`skatomsets.io.structures`), as a list, tuple, numpy array or pandas Series.
         A ``Structure`` is reduced to its composition, each site counting with its occupancy,
         so a disordered site gives fractional amounts. Elements with zero amount are dropped.
 
@@ -267,7 +267,7 @@ def parse_structures(X: Any) -> list[Any]:
     """
     from pymatgen.core import IStructure
 
-    from .io_structures import as_structure, is_structure_dict, structure_from_dict
+    from .structures import as_structure, is_structure_dict, structure_from_dict
 
     out = []
     for row, item in enumerate(as_sequence(X)):

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .exceptions import SkatomsetsInputError, StructureFileError
+from ..exceptions import SkatomsetsInputError, StructureFileError
 
 __all__ = [
     "STRUCTURE_SUFFIXES",

@@ -1,4 +1,4 @@
-"""Tests of skatomsets.structure_data.load_structure_set (fast; real data optional)."""
+"""Tests of skatomsets.datasets.load_structure_set (fast; real data optional)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 from sklearn.model_selection import KFold
 
-from skatomsets.structure_data import STRUCTURE_FOLD_SEED, load_structure_set
+from skatomsets.datasets import STRUCTURE_FOLD_SEED, load_structure_set
 
 
 def _records(n: int, with_fold: bool = False) -> list[dict]:

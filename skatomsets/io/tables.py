@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import InvalidRowsError, SkatomsetsInputError
-from .io_structures import is_structure_name, parse_structure, read_structure, structure_files
+from ..exceptions import InvalidRowsError, SkatomsetsInputError
+from .structures import is_structure_name, parse_structure, read_structure, structure_files
 
 __all__ = [
     "FORMULA_COLUMNS",
@@ -532,7 +532,7 @@ def infer_task(
     :class:`~skatomsets.exceptions.InvalidTargetError` naming the first such row. Rows that
     are already bad in ``mats`` are not looked at.
     """
-    from .exceptions import InvalidTargetError
+    from ..exceptions import InvalidTargetError
 
     y = np.asarray(y)
     rows = np.arange(len(y)) if mats is None else mats.valid
@@ -590,7 +590,7 @@ def infer_task(
 
 def check_classes(y: np.ndarray, n_splits: int) -> None:
     """Every class needs ``n_splits`` rows for stratified folds."""
-    from .exceptions import InvalidTargetError
+    from ..exceptions import InvalidTargetError
 
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -653,7 +653,7 @@ def check_featurizer(model: Any, mats: Materials, progress: bool = False) -> flo
     features land in the in-memory cache that the fits then reuse.
 
     A model without a featurizer step (an estimator that parses its inputs itself) gets
-    the formulas parsed (:func:`skatomsets.inputs.parse_compositions`) instead.
+    the formulas parsed (:func:`skatomsets.io.materials.parse_compositions`) instead.
 
     Returns the seconds it took (``None`` when there was nothing to run).
     """
@@ -667,7 +667,7 @@ def check_featurizer(model: Any, mats: Materials, progress: bool = False) -> flo
     if not hasattr(model, "steps") or len(model.steps) < 2:
         if mats.kind != "composition":
             return None
-        from .inputs import parse_compositions
+        from .materials import parse_compositions
 
         t0 = time.perf_counter()
         check_rows(parse_compositions, mats, progress=progress, column=column)
@@ -719,8 +719,8 @@ def predict_table(
     replaced : list of str
         The input's columns that the results replaced.
     """
-    from .exceptions import SkatomsetsInputError
-    from .uncertainty import final_estimator, prediction_frame
+    from ..exceptions import SkatomsetsInputError
+    from ..uncertainty import final_estimator, prediction_frame
 
     extra = getattr(final_estimator(model), "extra_names_in_", None)
     if extra is not None:
@@ -729,7 +729,7 @@ def predict_table(
     if hasattr(model, "steps") and len(model.steps) > 1:
         check_rows(model[0].transform, mats, progress=progress, column=column)
     elif mats.kind == "composition":  # an estimator that parses its inputs itself
-        from .inputs import parse_compositions
+        from .materials import parse_compositions
 
         check_rows(parse_compositions, mats, progress=progress, column=column)
     preds = None

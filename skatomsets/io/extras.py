@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import InvalidExtraInputError
-from .sets import check_extras
+from ..exceptions import InvalidExtraInputError
+from ..sets import check_extras
 
 __all__ = ["MATERIALS_COLUMN_NAMES", "split_extra_columns"]
 
@@ -89,7 +89,7 @@ def _materials_column(X: Any, candidates: list[int]) -> int:
     for j in candidates:
         if str(X.columns[j]).lower() in MATERIALS_COLUMN_NAMES:
             return j
-    from .sets import _is_real
+    from ..sets import _is_real
 
     def share_of_non_numbers(j: int) -> float:
         values = X.iloc[:, j].dropna().tolist()
