@@ -2,7 +2,8 @@
 
 The public estimators are plain scikit-learn estimators (``__init__`` only stores
 parameters, declared once with their constraints in ``_parameter_constraints``; ``fit``
-validates them). :func:`fit_checked` is the body of every ``fit``: it checks the data,
+validates them). Every ``fit`` is made by :func:`fit_method`, and :func:`fit_checked` is
+its body: it checks the data,
 encodes the targets (:mod:`._targets`), resolves the ``"auto"`` budget (:mod:`._auto`) and
 trains ``n_ensemble`` networks with a held-out validation split (:mod:`._split`) and early
 stopping that restores the best epoch: the set and MLP networks all at once as one stacked
@@ -25,11 +26,13 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.utils import noop
 from torch.func import functional_call
 
+from .._sklearn_compat import fit_context
 from .._version import __version__
 from ..exceptions import InvalidTargetError
 from ..sets import RaggedSets, sets_from_column, to_sets
 from ._auto import LR_SCHEDULES, denormals_flushed, resolve_training_params, torch_threads
 from ._data import TensorData
+from ._docstrings import fit_doc
 from ._domain import DomainMixin
 from ._ensemble import EnsembleTrainer, can_vectorise
 from ._net import (
@@ -55,6 +58,7 @@ __all__ = [
     "RegressorMixinNN",
     "check_device",
     "fit_checked",
+    "fit_method",
 ]
 
 
@@ -72,6 +76,12 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
     _set_input: bool = True
     #: dataset class holding checked inputs (and encoded targets) for the networks
     _data_class: type = TensorData
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if getattr(fit, "__qualname__", "").startswith("fit_method."):
+            fit.__module__, fit.__qualname__ = cls.__module__, f"{cls.__qualname__}.fit"
 
     # --------------------------------------------------------------- hooks for subclasses
     def _make_module_params(self, n_features: int, n_outputs: int) -> dict[str, Any]:
@@ -118,6 +128,10 @@ class NeuralEstimatorBase(DomainMixin, BaseEstimator):
         return y_arr
 
     # --------------------------------------------------------------- training
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None):
+        """The body of ``fit`` (see :func:`fit_method`)."""
+        return fit_checked(self, X, y, sample_weight)
+
     def _device(self) -> str:
         return check_device(self.device)
 
@@ -482,3 +496,18 @@ def fit_checked(est: NeuralEstimatorBase, X: Any, y: Any, sample_weight: Any = N
         est._fit_nets(dataset, n_features, n_outputs, est._criterion(), est._score())
         est._fit_domain(dataset)
     return est
+
+
+def fit_method(inputs: str, task: str):
+    """The public ``fit`` of an estimator family: parameters validated, then ``self._fit``.
+
+    ``inputs`` ("sets", "features" or "structures") and ``task`` ("regressor" or
+    "classifier") pick the docstring (:func:`~._docstrings.fit_doc`), so that
+    ``help(Est.fit)`` describes that estimator's X and y.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
+        return self._fit(X, y, sample_weight)
+
+    fit.__doc__ = fit_doc(inputs, task)
+    return fit_context(prefer_skip_nested_validation=True)(fit)

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from ._auto import AUTO_RULES_DOC
 
-__all__ = ["FRAGMENTS", "fill_doc"]
+__all__ = ["FRAGMENTS", "fill_doc", "fit_doc"]
 
 T = TypeVar("T")
 
@@ -217,6 +217,41 @@ sample_weight : array-like of shape (n_samples,), optional
     scikit-learn's metadata routing (``set_fit_request(sample_weight=True)``).
 """
 
+#: ``fit``'s summary line and its ``X`` entry, by the kind of input a family takes
+_FIT_INPUTS: dict[str, tuple[str, str]] = {
+    "sets": (
+        "Train on featurized inputs.",
+        """\
+X : RaggedSets or array-like of shape (n_samples, n_features)
+    Per-atom feature sets from a featurizer (a 2-D array is read as one single-atom
+    set per row).
+""",
+    ),
+    "features": (
+        "Train on featurized inputs.",
+        """\
+X : array-like of shape (n_samples, n_features)
+    Fixed-length features.
+""",
+    ),
+    "structures": (
+        "Build the crystal graphs and train the network(s).",
+        """\
+X : sequence of pymatgen.core.Structure
+    List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
+""",
+    ),
+}
+
+#: ``fit``'s ``y`` entry, regressor or classifier
+_FIT_TARGETS: dict[str, str] = {
+    "regressor": "y : array-like of shape (n_samples,) or (n_samples, n_targets)\n",
+    "classifier": """\
+y : array-like of shape (n_samples,)
+    Class labels (any type scikit-learn accepts).
+""",
+}
+
 #: Named fragments; a docstring line ``{name}`` becomes ``FRAGMENTS[name]``.
 FRAGMENTS: dict[str, str] = {
     "set_architecture": _SET_ARCHITECTURE,
@@ -268,3 +303,24 @@ def fill_doc(obj: T) -> T:
 
     obj.__doc__ = _PLACEHOLDER.sub(fill, doc)
     return obj
+
+
+def fit_doc(inputs: str, task: str) -> str:
+    """The docstring of a public estimator's ``fit``, indented as a method's.
+
+    Parameters
+    ----------
+    inputs : {"sets", "features", "structures"}
+        What ``X`` is: per-atom feature sets, fixed-length features or crystal structures.
+    task : {"regressor", "classifier"}
+        What ``y`` is.
+
+    Returns
+    -------
+    str
+    """
+    summary, x_doc = _FIT_INPUTS[inputs]
+    body = "Parameters\n----------\n" + x_doc + _FIT_TARGETS[task] + _SAMPLE_WEIGHT
+    body += "\nReturns\n-------\nself\n"
+    indent = " " * 8
+    return f"{summary}\n\n{textwrap.indent(body, indent)}{indent}"

@@ -177,7 +177,7 @@ class MEGNetBase(NeuralEstimatorBase):
             for k, v in parent.state_dict().items()
         }
 
-    def _fit_megnet(self, X: Any, y: Any, sample_weight: Any = None):
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None):
         try:
             return fit_checked(self, X, y, sample_weight)
         finally:

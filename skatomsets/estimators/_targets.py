@@ -130,7 +130,8 @@ class RegressorMixinNN:
             return mean, std
         return mean
 
-    def _more_tags_regressor(self, tags):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags

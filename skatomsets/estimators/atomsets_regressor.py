@@ -6,9 +6,8 @@ from typing import Any
 
 from sklearn.base import RegressorMixin
 
-from .._sklearn_compat import fit_context
 from ._atomsets_base import AtomSetsBase
-from ._base import RegressorMixinNN, fit_checked
+from ._base import RegressorMixinNN, fit_method
 from ._docstrings import fill_doc
 from ._params import AUTO_LOSS
 
@@ -110,24 +109,4 @@ class AtomSetsRegressor(RegressorMixinNN, RegressorMixin, AtomSetsBase):
         self.device = device
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Train on featurized inputs.
-
-        Parameters
-        ----------
-        X : RaggedSets or array-like of shape (n_samples, n_features)
-            Per-atom feature sets from a featurizer (a 2-D array is read as one single-atom
-            set per row).
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        {sample_weight}
-
-        Returns
-        -------
-        self
-        """
-        return fit_checked(self, X, y, sample_weight)
-
-    def __sklearn_tags__(self):
-        return self._more_tags_regressor(super().__sklearn_tags__())
+    fit = fit_method("sets", "regressor")

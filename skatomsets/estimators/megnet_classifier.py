@@ -7,9 +7,8 @@ from typing import Any
 
 from sklearn.base import ClassifierMixin
 
-from .._sklearn_compat import fit_context
 from ..megnet.model import MEGNet
-from ._base import ClassifierMixinNN
+from ._base import ClassifierMixinNN, fit_method
 from ._docstrings import fill_doc
 from ._megnet_base import MEGNetBase
 
@@ -98,21 +97,4 @@ class MEGNetClassifier(ClassifierMixinNN, ClassifierMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Build the crystal graphs and train the network(s).
-
-        Parameters
-        ----------
-        X : sequence of pymatgen.core.Structure
-            List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
-        y : array-like of shape (n_samples,)
-            Class labels (any type scikit-learn accepts).
-        {sample_weight}
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_megnet(X, y, sample_weight)
+    fit = fit_method("structures", "classifier")

@@ -7,9 +7,8 @@ from typing import Any
 
 from sklearn.base import RegressorMixin
 
-from .._sklearn_compat import fit_context
 from ..megnet.model import MEGNet
-from ._base import RegressorMixinNN
+from ._base import RegressorMixinNN, fit_method
 from ._docstrings import fill_doc
 from ._megnet_base import MEGNetBase
 from ._params import LOSS
@@ -112,23 +111,4 @@ class MEGNetRegressor(RegressorMixinNN, RegressorMixin, MEGNetBase):
         self.device = device
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Build the crystal graphs and train the network(s).
-
-        Parameters
-        ----------
-        X : sequence of pymatgen.core.Structure
-            List, array or Series of Structures (or ``Structure.as_dict()`` dicts).
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        {sample_weight}
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_megnet(X, y, sample_weight)
-
-    def __sklearn_tags__(self):
-        return self._more_tags_regressor(super().__sklearn_tags__())
+    fit = fit_method("structures", "regressor")

@@ -6,9 +6,8 @@ from typing import Any
 
 from sklearn.base import ClassifierMixin
 
-from .._sklearn_compat import fit_context
 from ._atomsets_base import MLPBase
-from ._base import ClassifierMixinNN, fit_checked
+from ._base import ClassifierMixinNN, fit_method
 from ._docstrings import fill_doc
 
 __all__ = ["AtomSetsMLPClassifier"]
@@ -87,21 +86,4 @@ class AtomSetsMLPClassifier(ClassifierMixinNN, ClassifierMixin, MLPBase):
         self.device = device
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Train on featurized inputs.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Fixed-length features.
-        y : array-like of shape (n_samples,)
-            Class labels (any type scikit-learn accepts).
-        {sample_weight}
-
-        Returns
-        -------
-        self
-        """
-        return fit_checked(self, X, y, sample_weight)
+    fit = fit_method("features", "classifier")
