@@ -21,11 +21,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -33,23 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
+from skatomsets.benchmarks.timing import load_structures, print_throughput, time_alternating
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DEFAULT = DATA / "structures" / "dielectric_constant.json.gz"
 
 
-def _load(path: Path, limit: int | None) -> list:
-    from pymatgen.core import Structure
-
-    with gzip.open(path, "rt") as fh:
-        records = json.load(fh)[:limit]
-    return [Structure.from_dict(r["structure"]) for r in records]
-
-
 def _memory_child(path: str, n: int) -> None:
     from skatomsets.featurizers import CHGNetSiteFeaturizer
 
-    base = _load(Path(path), None)
+    base = load_structures(Path(path), None)
     structures = [base[i % len(base)].copy() for i in range(n)]
     for i, s in enumerate(structures):  # distinct content: nothing deduplicated
         s.perturb(1e-4 * (1 + i % 7), min_distance=0.0)
@@ -83,7 +75,7 @@ def main() -> None:
     from skatomsets.featurizers import CHGNetSiteFeaturizer
     from skatomsets.parents.chgnet import CHGNetParent, _pretrained
 
-    structures = _load(args.data, args.limit)
+    structures = load_structures(args.data, args.limit)
     n = len(structures)
     model = _pretrained("0.3.0")
     print(f"{n} structures from {args.data.name}; torch threads {torch.get_num_threads()}")
@@ -101,24 +93,13 @@ def main() -> None:
 
     runs = {"chgnet predict_structure": chgnet, "ours": lambda: ours(None)}
     runs[f"ours, n_jobs={args.jobs}"] = lambda: ours(args.jobs)
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    ref = None
-    for _ in range(args.repeats):
-        for name, fn in runs.items():
-            t = time.perf_counter()
-            out = fn()
-            times[name].append(time.perf_counter() - t)
-            if ref is None:
-                ref = out
-            elif np.abs(out - ref).max() > 1e-5:
-                raise SystemExit(
-                    f"{name}: features differ from CHGNet's by {np.abs(out - ref).max()}"
-                )
-    base = statistics.median(times["chgnet predict_structure"])
-    print(f"{'':28s} {'structures/s':>12s} {'vs chgnet':>9s}")
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        print(f"{name:28s} {n / med:12.1f} {base / med:8.2f}x")
+
+    def agree(name: str, out: np.ndarray, ref: np.ndarray) -> None:
+        if np.abs(out - ref).max() > 1e-5:
+            raise SystemExit(f"{name}: features differ from CHGNet's by {np.abs(out - ref).max()}")
+
+    times = time_alternating(runs, args.repeats, agree)
+    print_throughput(times, n, "chgnet predict_structure", "chgnet", 28)
     if args.memory:
         cmd = [
             sys.executable,

@@ -22,29 +22,22 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
-import statistics
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from skatomsets.benchmarks.timing import cpu_model
+from skatomsets.benchmarks.timing import (
+    cpu_model,
+    load_structures,
+    print_throughput,
+    time_alternating,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DEFAULT = DATA / "structures" / "dielectric_constant.json.gz"
-
-
-def _load(path: Path, limit: int | None) -> list:
-    from pymatgen.core import Structure
-
-    with gzip.open(path, "rt") as fh:
-        records = json.load(fh)[:limit]
-    return [Structure.from_dict(r["structure"]) for r in records]
 
 
 def main() -> None:
@@ -65,7 +58,7 @@ def main() -> None:
     from skatomsets.parents.sevennet import SevenNetParent
 
     warnings.filterwarnings("ignore")
-    structures = _load(args.data, args.limit)
+    structures = load_structures(args.data, args.limit)
     n = len(structures)
     print(f"CPU: {cpu_model()}")
     print(
@@ -99,24 +92,14 @@ def main() -> None:
 
     runs = {"sevenn calculator": sevenn, "ours": lambda: ours(None)}
     runs[f"ours, n_jobs={args.jobs}"] = lambda: ours(args.jobs)
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    ref = None
-    for _ in range(args.repeats):
-        for name, fn in runs.items():
-            t = time.perf_counter()
-            out = fn()
-            times[name].append(time.perf_counter() - t)
-            if ref is None:
-                ref = out
-            else:
-                err = np.abs(out - ref).max() / max(1.0, np.abs(ref).max())
-                if err > 1e-4:
-                    raise SystemExit(f"{name}: features differ from sevenn's by {err:.2e}")
-    base = statistics.median(times["sevenn calculator"])
-    print(f"{'':24s} {'structures/s':>12s} {'vs sevenn':>9s}")
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        print(f"{name:24s} {n / med:12.1f} {base / med:8.2f}x")
+
+    def agree(name: str, out: np.ndarray, ref: np.ndarray) -> None:
+        err = np.abs(out - ref).max() / max(1.0, np.abs(ref).max())
+        if err > 1e-4:
+            raise SystemExit(f"{name}: features differ from sevenn's by {err:.2e}")
+
+    times = time_alternating(runs, args.repeats, agree)
+    print_throughput(times, n, "sevenn calculator", "sevenn", 24)
 
 
 if __name__ == "__main__":

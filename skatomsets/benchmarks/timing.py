@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["bare_epoch_seconds", "cpu_model"]
+__all__ = [
+    "bare_epoch_seconds",
+    "cpu_model",
+    "load_structures",
+    "print_throughput",
+    "time_alternating",
+]
 
 
 def cpu_model() -> str:
@@ -65,3 +75,49 @@ def bare_epoch_seconds(
         if epoch >= warmup:
             times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def load_structures(path: Path, limit: int | None) -> list:
+    """The first ``limit`` (None: all) structures of a gzipped JSON list of records whose
+    ``"structure"`` is a ``Structure.as_dict()`` (the shared data sets' format)."""
+    from pymatgen.core import Structure
+
+    with gzip.open(path, "rt") as fh:
+        records = json.load(fh)[:limit]
+    return [Structure.from_dict(r["structure"]) for r in records]
+
+
+def time_alternating(
+    runs: dict[str, Callable[[], np.ndarray]],
+    repeats: int,
+    agree: Callable[[str, np.ndarray, np.ndarray], None],
+) -> dict[str, list[float]]:
+    """Seconds of each run, ``repeats`` rounds alternating the runs (so drift hits all alike).
+
+    ``agree(name, out, ref)`` is called on every output after the first one (``ref``) and
+    raises where they differ too much.
+    """
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    ref = None
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            out = fn()
+            times[name].append(time.perf_counter() - t)
+            if ref is None:
+                ref = out
+            else:
+                agree(name, out, ref)
+    return times
+
+
+def print_throughput(
+    times: dict[str, list[float]], n: int, baseline: str, vs: str, width: int
+) -> None:
+    """Print structures/s of each run (median time over the rounds) and its speed-up over
+    the run ``baseline``, in a column headed ``vs {vs}``; names padded to ``width``."""
+    base = statistics.median(times[baseline])
+    print(f"{'':{width}s} {'structures/s':>12s} {'vs ' + vs:>9s}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"{name:{width}s} {n / med:12.1f} {base / med:8.2f}x")
