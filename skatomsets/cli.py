@@ -76,7 +76,6 @@ import math
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +88,6 @@ EXIT_FAILED_ROWS = 1
 EXIT_WRITE_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-#: Units of the MatBench targets, for the printed summary.
-MATBENCH_UNITS = {
-    "matbench_steels": "MPa",
-    "matbench_jdft2d": "meV/atom",
-    "matbench_phonons": "cm^-1",
-    "matbench_expt_gap": "eV",
-    "matbench_dielectric": "(refractive index, no unit)",
-    "matbench_log_gvrh": "log10(GPa)",
-    "matbench_log_kvrh": "log10(GPa)",
-    "matbench_perovskites": "eV/unit cell",
-    "matbench_mp_gap": "eV",
-    "matbench_mp_e_form": "eV/atom",
-}
 
 
 # ----------------------------------------------------------------------------- interrupts
@@ -246,21 +232,6 @@ def _features(args: argparse.Namespace) -> list[str]:
 
 
 # -------------------------------------------------------------------------------- train
-@dataclass
-class _Setup:
-    """What the two routes of ``train`` hand to the common part."""
-
-    model: Any  # the unfitted model (cloned by every fit)
-    X: Any  # the inputs of the model (materials, or a DataFrame with extra inputs)
-    y: Any
-    classification: bool
-    fold_jobs: list
-    record: dict[str, Any]  # the JSON's description of the data
-    unit: str = ""
-    labels: list[str] = field(default_factory=list)  # one per row of X, for --predictions
-    where: list[str] = field(default_factory=list)
-
-
 def _estimator_params(args: argparse.Namespace, classification: bool) -> dict[str, Any]:
     """Only the estimator options given on the command line (the rest: estimator defaults)."""
     given = {
@@ -294,98 +265,69 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"--folds {bad[0]} is not one of 0..{n_folds - 1}")
     _n_jobs(args)  # a bad model name: an error before any work
     _set_threads(args)
-    setup = _own_setup(args, data) if data.exists() else _matbench_setup(args)
-    metric = "ROC-AUC" if setup.classification else "MAE"
-    unit = f" {setup.unit}" if setup.unit and not setup.classification else ""
-    results, final = _run_folds_and_refit(setup, args, metric, unit)
-    scores = [r.score for r in results]
+    job = _job(args, data)
+    for line in job.messages:
+        print(line, flush=True)
+    results, final = _run_job(job, args)
     if results:
-        import numpy as np
-
-        what = "test MAE" if not setup.classification else "test ROC-AUC"
-        print(
-            f"mean {metric} = {np.mean(scores):.4f} +/- {np.std(scores):.4f}{unit} over "
-            f"{len(scores)} folds ({what}; +/-: the standard deviation over the folds)"
-        )
+        print(job.summary(results))
     if args.predictions:
-        _write_oof(args.predictions, setup, results)
+        out = job.out_of_fold(results)
+        with _writing(args.predictions) as tmp:
+            out.to_csv(tmp, index=False)
+        n_rows = int(out["fold"].notna().sum())
+        print(f"wrote the out-of-fold predictions of {n_rows} rows to {args.predictions}")
     if args.plot:
-        _write_parity(args.plot, setup, results, args.model)
+        fig = job.parity_figure(results, args.model)
+        with _writing(args.plot) as tmp:
+            fig.savefig(tmp, format=Path(args.plot).suffix.lstrip(".") or "png", dpi=100)
+        print(f"wrote the parity plot to {args.plot}")
     if args.json:
-        import numpy as np
-
-        record = {
-            **setup.record,
-            "model": args.model,
-            "params": {
-                "random_state": args.random_state,
-                **_estimator_params(args, setup.classification),
-            },
-            "metric": metric,
-            "folds": [r.as_dict() for r in results],
-            "mean": float(np.mean(scores)) if scores else None,
-            "std": float(np.std(scores)) if scores else None,
-        }
+        params = {"random_state": args.random_state, **_estimator_params(args, job.classification)}
+        record = job.record(results, args.model, params)
         _write_text(args.json, json.dumps(record, indent=1, default=str))
     if args.save:
         import joblib
 
         with _writing(args.save) as tmp:
             joblib.dump(final, tmp)
-        print(f"saved a model fitted on all {len(setup.y)} rows to {args.save}")
+        print(f"saved a model fitted on all {len(job.y)} rows to {args.save}")
     return 0
 
 
-def _make_model(args: argparse.Namespace, classification: bool) -> Any:
-    from .models import make_model, model_info
+def _job(args: argparse.Namespace, data: Path) -> Any:
+    """The training job of ``train``: a MatBench task, or the user's own data."""
+    from .training import matbench_job, table_job
 
-    params = _estimator_params(args, classification)
-    if model_info(args.model).inputs == "either":  # the auto model: options go to candidates
-        auto = {"model_params": params} if params else {}
-        made = make_model(
-            args.model, classification=classification, random_state=args.random_state, **auto
-        )
-        return made, params
-    return make_model(
-        args.model, classification=classification, random_state=args.random_state, **params
-    ), params
+    params = _estimator_params(args, False)  # the library drops loss for classifiers
+    if not data.exists():
+        from .datasets import is_classification
 
-
-def _matbench_setup(args: argparse.Namespace) -> _Setup:
-    """A MatBench task by name: the official folds."""
-    import numpy as np
-
-    from .datasets import is_classification, load_matbench, task_name
-    from .protocols import matbench_fold_jobs
-
-    df = load_matbench(args.dataset, data_dir=args.data_dir, download=args.download)
-    if args.limit:
-        df = df.iloc[: args.limit]
-    classification = is_classification(args.dataset)
-    _check_plot(args, classification)
-    model, params = _make_model(args, classification)
-    metric = "ROC-AUC" if classification else "MAE"
-    present = sorted(int(k) for k in np.unique(df["test_fold"]))
-    folds = args.folds or present
-    bad = [k for k in folds if k not in present]
-    if bad:
-        raise ValueError(f"--folds {bad[0]} is not one of the official folds {present}")
-    task = task_name(args.dataset)
-    unit = MATBENCH_UNITS.get(task, "")
-    print(
-        f"{args.model} on {args.dataset}: {len(df)} rows, official MatBench folds "
-        f"{sorted(set(folds))}, test {metric}" + (f" in {unit}" if unit else ""),
-        flush=True,
-    )
-    if params:
-        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    X, y = df["composition"].to_numpy(), df["target"].to_numpy()
-    return _Setup(
-        model, X, y, classification,
-        matbench_fold_jobs(model, df, classification, folds=folds),
-        {"dataset": args.dataset}, unit, [str(v) for v in X],
-        [f"{task} row {i}" for i in range(len(X))],
+        _check_plot(args, is_classification(args.dataset))
+        return matbench_job(
+            args.dataset, args.model, params=params, random_state=args.random_state,
+            folds=args.folds, data_dir=args.data_dir, download=args.download, limit=args.limit,
+        )  # fmt: skip
+    job = table_job(
+        data, args.model, params=params, random_state=args.random_state, target=args.target,
+        formula_column=args.formula_column, structure_column=args.structure_column,
+        targets=args.targets, file_column=args.file_column, features=_features(args),
+        task=args.task, cv=args.cv, folds=args.folds, drop_invalid=args.drop_invalid,
+        limit=args.limit, units=args.units or "", progress=not args.quiet,
+        check=lambda classification: _check_plot(args, classification),
     )  # fmt: skip
+    if job.dropped:
+        _print_rows(f"left out {len(job.dropped)} bad rows (--drop-invalid):", job.dropped)
+    return job
+
+
+def _print_rows(header: str, lines: list[str], most: int = 20) -> None:
+    """A header and the first ``most`` located rows on stderr, then how many more."""
+    print(header, file=sys.stderr)
+    for line in lines[:most]:
+        print(f"  {line}", file=sys.stderr)
+    if len(lines) > most:
+        print(f"  ... and {len(lines) - most} more", file=sys.stderr)
 
 
 def _check_matbench_args(args: argparse.Namespace) -> None:
@@ -425,96 +367,6 @@ def _check_matbench_args(args: argparse.Namespace) -> None:
         )
 
 
-def _own_setup(args: argparse.Namespace, data: Path) -> _Setup:
-    """The user's own table or structure folder: every row checked, shuffled K-fold CV."""
-    from .io.tables import check_classes, check_featurizer, infer_task, load_training_data
-    from .models import composition_models, model_info
-    from .protocols import cv_fold_jobs
-
-    inputs = model_info(args.model).inputs
-    need = inputs == "structure"
-    mats = load_training_data(
-        data,
-        target=args.target,
-        formula_column=args.formula_column,
-        structure_column=args.structure_column,
-        targets=Path(args.targets) if args.targets else None,
-        file_column=args.file_column,
-        need_structures=inputs in ("structure", "either"),  # auto: structures where given
-        progress=not args.quiet,
-        features=_features(args),
-        limit=args.limit,
-    )
-    if need and mats.kind != "structure":
-        raise ValueError(
-            f"model {args.model!r} needs crystal structures, but {mats.source} holds formulas; "
-            "give a structure column (CIF text or structure-file paths, --structure-column) "
-            "or a folder of CIF files with --targets, or use a composition model "
-            f"({', '.join(composition_models())})"
-        )
-    assert mats.y is not None and mats.target_name is not None
-    classification, y_all, reason = infer_task(mats.y, args.task, mats.target_name, mats)
-    _check_plot(args, classification)
-    model, params = _make_model(args, classification)
-    seconds = check_featurizer(model, mats, progress=not args.quiet)
-    if mats.problems and not args.drop_invalid:
-        mats.raise_if_invalid(" (fix them, or leave them out with --drop-invalid)")
-    for note in mats.notes:
-        print(note)
-    if mats.problems:
-        print(f"left out {len(mats.problems)} bad rows (--drop-invalid):", file=sys.stderr)
-        for line in mats.problem_lines()[:20]:
-            print(f"  {line}", file=sys.stderr)
-        if len(mats.problems) > 20:
-            print(f"  ... and {len(mats.problems) - 20} more", file=sys.stderr)
-    rows = mats.valid
-    X, y = mats.inputs(rows), y_all[rows]
-    if len(y) < 2:
-        raise ValueError(f"{len(y)} usable rows in {mats.source}: too few to train a model")
-    if args.cv and len(y) < args.cv:
-        raise ValueError(f"{len(y)} rows are too few for {args.cv}-fold cross-validation")
-    if classification:
-        check_classes(y, args.cv)
-    metric = "ROC-AUC" if classification else "MAE"
-    print(f"{args.model} on {mats.source}: {len(y)} rows ({mats.kind}s)", flush=True)
-    if mats.extras is not None:
-        print(f"extra inputs: {', '.join(mats.extras.columns)} (--features)")
-    task = "classification" if classification else "regression"
-    print(f"task: {task} ({reason}; --task to override)")
-    if params:
-        print("estimator options: " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    if seconds is not None and not args.quiet:
-        print(f"featurized every row once in {seconds:.1f} s (checked, and cached for the fits)")
-    fold_jobs = []
-    if args.cv:
-        cv_name = "StratifiedKFold" if classification else "KFold"
-        folds = args.folds if args.folds else list(range(args.cv))
-        bad = [k for k in folds if not 0 <= k < args.cv]
-        if bad:
-            raise ValueError(f"--folds {bad[0]} is not one of 0..{args.cv - 1}")
-        unit = f" in {args.units}" if args.units and not classification else ""
-        print(
-            f"{args.cv}-fold {cv_name} (shuffle, random_state={args.random_state}), "
-            f"test {metric}{unit}",
-            flush=True,
-        )
-        fold_jobs = cv_fold_jobs(
-            model, X, y, classification, args.cv, args.random_state, folds=folds
-        )
-    record = {
-        "data": str(data),
-        "task": task,
-        "target": mats.target_name,
-        "features": list(mats.extras.columns) if mats.extras is not None else [],
-        "dropped_rows": [mats.where[r] for r in sorted(mats.problems)],
-        "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
-    }
-    return _Setup(
-        model, X, y, classification, fold_jobs, record, args.units or "",
-        [mats.labels[r] for r in rows], [mats.where[r] for r in rows],
-    )  # fmt: skip
-
-
 def _check_plot(args: argparse.Namespace, classification: bool) -> None:
     if args.plot and classification:
         raise ValueError(
@@ -522,48 +374,42 @@ def _check_plot(args: argparse.Namespace, classification: bool) -> None:
         )
 
 
-def _run_folds_and_refit(
-    setup: _Setup, args: argparse.Namespace, metric: str, unit: str
-) -> tuple[list, Any]:
-    """Run the fold jobs and, with ``--save``, the refit on all rows, in ``--n-jobs``
+def _run_job(job: Any, args: argparse.Namespace) -> tuple[list, Any]:
+    """Run the folds and, with ``--save``, the refit on all rows, in ``--n-jobs``
     processes; print each fold as it ends. Returns the fold results in fold order and the
     refitted model (``None`` without ``--save``)."""
-    from .protocols import effective_n_jobs, fit_all, run_jobs
+    from .protocols import effective_n_jobs
 
-    fold_jobs, y = setup.fold_jobs, setup.y
-    jobs = list(fold_jobs)
-    if args.save:
-        jobs.append((fit_all, (setup.model, setup.X, y), {}))
-    n = effective_n_jobs(_n_jobs(args), len(jobs))
-    progress = not args.quiet and n == 1  # epoch bars only when one process trains
-    jobs = [(func, a, {**kw, "progress": progress}) for func, a, kw in jobs]
+    n_fits = len(job.fold_jobs) + bool(args.save)
+    n = effective_n_jobs(_n_jobs(args), n_fits)
+    unit = f" {job.unit}" if job.unit and not job.classification else ""
     if n > 1:
-        what = [f"{len(fold_jobs)} folds"] if fold_jobs else []
-        what += [f"the refit on all {len(y)} rows for {args.save}"] if args.save else []
+        what = [f"{len(job.fold_jobs)} folds"] if job.fold_jobs else []
+        what += [f"the refit on all {len(job.y)} rows for {args.save}"] if args.save else []
         print(f"running {' and '.join(what)} in {n} processes at once (--n-jobs)", flush=True)
     elif args.save:
-        then = " after the folds" if fold_jobs else ""
-        print(f"refitting on all {len(y)} rows for {args.save}{then}", flush=True)
-    with _fit_bar(len(jobs), n > 1, args.quiet, bool(args.save) and bool(fold_jobs)) as bar:
+        then = " after the folds" if job.fold_jobs else ""
+        print(f"refitting on all {len(job.y)} rows for {args.save}{then}", flush=True)
+    with _fit_bar(n_fits, n > 1, args.quiet, bool(args.save) and bool(job.fold_jobs)) as bar:
 
         def report(i: int, res: Any) -> None:
             _stop_if_interrupted()
-            if i < len(fold_jobs):
+            if i < len(job.fold_jobs):
                 chose = f"; chose {' + '.join(res.chosen)}" if res.chosen else ""
                 bar.write(
-                    f"fold {res.fold}: {metric} = {res.score:.4f}{unit}  "
+                    f"fold {res.fold}: {job.metric} = {res.score:.4f}{unit}  "
                     f"(train {res.n_train}, test {res.n_test}, {res.fit_seconds:.1f} s{chose})"
                 )
             else:
-                bar.write(f"refitted on all {len(y)} rows ({res[1]:.1f} s)")
+                bar.write(f"refitted on all {len(job.y)} rows ({res[1]:.1f} s)")
             bar.update(1)
 
-        results = run_jobs(jobs, n, report)
+        # epoch bars only when one process trains
+        results, final = job.run(bool(args.save), n, not args.quiet and n == 1, report)
     _stop_if_interrupted()
-    final = results[-1][0] if args.save else None
     if final is not None and hasattr(final, "describe"):
         print(final.describe())  # what the auto model tried and chose on all rows
-    return results[: len(fold_jobs)], final
+    return results, final
 
 
 @contextlib.contextmanager
@@ -596,61 +442,7 @@ def _fit_bar(total: int, parallel: bool, quiet: bool, with_refit: bool) -> Itera
         bar.close()
 
 
-def _write_oof(path: str, setup: _Setup, results: list) -> None:
-    """``--predictions``: one row per input row, its fold and out-of-fold prediction."""
-    from .protocols import out_of_fold_frame
-
-    out = out_of_fold_frame(results, setup.y, setup.labels, setup.where)
-    with _writing(path) as tmp:
-        out.to_csv(tmp, index=False)
-    print(f"wrote the out-of-fold predictions of {int(out['fold'].notna().sum())} rows to {path}")
-
-
-def _write_parity(path: str, setup: _Setup, results: list, name: str) -> None:
-    """``--plot``: the parity plot of the out-of-fold predictions (``ParityDisplay``)."""
-    import numpy as np
-
-    from .io.files import new_figure
-    from .plotting import ParityDisplay
-
-    idx = np.concatenate([np.asarray(r.test_index, dtype=int) for r in results])
-    pred = np.concatenate([np.asarray(r.predictions, dtype=float) for r in results])
-    std = None
-    if all(r.std for r in results):
-        std = np.concatenate([np.asarray(r.std, dtype=float) for r in results])
-    fig, axes = new_figure(figsize=(5, 5))
-    disp = ParityDisplay.from_predictions(
-        np.asarray(setup.y, dtype=float)[idx], pred, y_std=std, name=name, ax=axes[0][0]
-    )
-    if setup.unit:
-        disp.ax_.set_xlabel(f"true ({setup.unit})")
-        disp.ax_.set_ylabel(f"predicted ({setup.unit})")
-    fig.tight_layout()
-    with _writing(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=100)
-    print(f"wrote the parity plot to {path}")
-
-
 # ------------------------------------------------------------------------------ predict
-def _load_saved_model(path: str) -> Any:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no such model file: {path}")
-    import joblib
-
-    try:
-        model = joblib.load(path)
-    except Exception as exc:
-        reason = str(exc).strip()
-        detail = f"{type(exc).__name__}: {reason}" if len(reason) > 8 else type(exc).__name__
-        raise ValueError(
-            f"{path} is not a model saved by `skatomsets train --save`: it cannot be read "
-            f"(truncated, or not a joblib file; {detail})"
-        ) from None
-    if not hasattr(model, "predict"):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a model")
-    return model
-
-
 def _predict(args: argparse.Namespace) -> int:
     _check_outputs([(args.output, "--output")])
     inputs = list(args.inputs) + ([args.input] if args.input else [])
@@ -658,7 +450,9 @@ def _predict(args: argparse.Namespace) -> int:
         raise ValueError(
             "nothing to predict: give formulas, structure files, a folder of them, or a table"
         )
-    model = _load_saved_model(args.model)
+    from .io.files import load_model
+
+    model = load_model(args.model)
 
     from .io.tables import predict_table, prediction_inputs
     from .models import needs_structures
@@ -687,15 +481,11 @@ def _predict(args: argparse.Namespace) -> int:
         print(frame.to_string(index=False))
     _warn_far(preds, model)
     if mats.problems:
-        print(
+        _print_rows(
             f"skatomsets: {len(mats.problems)} of {len(frame)} rows could not be predicted "
             "(empty prediction; the error column says why):",
-            file=sys.stderr,
+            mats.problem_lines(),
         )
-        for line in mats.problem_lines()[:20]:
-            print(f"  {line}", file=sys.stderr)
-        if len(mats.problems) > 20:
-            print(f"  ... and {len(mats.problems) - 20} more", file=sys.stderr)
         return EXIT_FAILED_ROWS
     return 0
 

@@ -25,6 +25,7 @@ __all__ = [
     "CLASSIFICATION_TASKS",
     "MATBENCH_SEED",
     "MATBENCH_TASKS",
+    "MATBENCH_UNITS",
     "STRUCTURE_FOLD_SEED",
     "assign_matbench_folds",
     "is_classification",
@@ -54,6 +55,19 @@ BUILTIN_DATASETS = tuple(
 #: Seed of the folds a structure file without ``test_fold`` gets (the MatBench v0.1 seed).
 STRUCTURE_FOLD_SEED = MATBENCH_SEED
 _ID_FIELDS = ("mbid", "material_id", "id")
+#: Units of the MatBench targets, as ``skatomsets train`` prints them.
+MATBENCH_UNITS = {
+    "matbench_steels": "MPa",
+    "matbench_jdft2d": "meV/atom",
+    "matbench_phonons": "cm^-1",
+    "matbench_expt_gap": "eV",
+    "matbench_dielectric": "(refractive index, no unit)",
+    "matbench_log_gvrh": "log10(GPa)",
+    "matbench_log_kvrh": "log10(GPa)",
+    "matbench_perovskites": "eV/unit cell",
+    "matbench_mp_gap": "eV",
+    "matbench_mp_e_form": "eV/atom",
+}
 #: Environment variable naming a folder of ``matbench_<task>.csv.gz`` files.
 DATA_ENV = "SKATOMSETS_MATBENCH_DIR"
 

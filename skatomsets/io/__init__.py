@@ -28,6 +28,7 @@ _LAZY = {
     "parse_structure": ".structures",
     "split_extra_columns": ".extras",
     "load_training_data": ".tables",
+    "load_model": ".files",
     "prediction_inputs": ".tables",
 }
 

@@ -7,8 +7,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_text", "new_figure", "pyplot", "save_figure"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_text",
+    "load_model",
+    "new_figure",
+    "pyplot",
+    "save_figure",
+]
 
 
 @contextmanager
@@ -93,3 +101,32 @@ def save_figure(fig, path: str | os.PathLike[str], dpi: int = 90) -> None:
         plt.close(fig)
         if tmp.exists():
             tmp.unlink()
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """A model saved with ``joblib.dump`` (``skatomsets train --save``), checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file cannot be read (truncated, not a joblib file: the reason is given) or
+        holds something without ``predict``.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such model file: {path}")
+    import joblib
+
+    try:
+        model = joblib.load(path)
+    except Exception as exc:
+        reason = str(exc).strip()
+        detail = f"{type(exc).__name__}: {reason}" if len(reason) > 8 else type(exc).__name__
+        raise ValueError(
+            f"{path} is not a model saved by `skatomsets train --save`: it cannot be read "
+            f"(truncated, or not a joblib file; {detail})"
+        ) from None
+    if not hasattr(model, "predict"):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a model")
+    return model
