@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._sklearn_compat import Interval, StrOptions
 from ..exceptions import SkatomsetsInputError
+from ..featurizers._base import material_input_tags
 from ._candidates import default_candidates, is_structure_input
 
 __all__ = ["AutoModelBase"]
@@ -453,8 +454,6 @@ class AutoModelBase(BaseEstimator):
         return hasattr(self, "estimators_")
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
+        tags = material_input_tags(super().__sklearn_tags__())
         tags.non_deterministic = False
         return tags

@@ -48,6 +48,14 @@ def _featurize_range(featurizer: Any, items: list[Any], start: int) -> Any:
         raise type(exc)(msg, row=exc.row + start) from None
 
 
+def material_input_tags(tags: Any) -> Any:
+    """``tags`` of an estimator whose X is a sequence of materials (formulas, Compositions,
+    Structures, as strings or objects), not a 2-D numeric array."""
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    return tags
+
+
 class _FeaturizerMixin:
     """Common parameters (``n_jobs``, ``chunk_size``, ``progress``) and the transform loop."""
 
@@ -288,9 +296,7 @@ class BaseSetFeaturizer(_FeaturizerMixin, BaseFeaturizer, auto_wrap_output_keys=
         return f"{type(self).__name__}_set"
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
+        tags = material_input_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags
 

@@ -23,7 +23,7 @@ from ..exceptions import InvalidSetError
 from ..io.extras import split_extra_columns
 from ..io.materials import as_sequence
 from ..sets import RaggedSets
-from ._base import BaseSetFeaturizer
+from ._base import BaseSetFeaturizer, material_input_tags
 
 __all__ = ["SetFeatureUnion", "make_set_union"]
 
@@ -178,9 +178,7 @@ class SetFeatureUnion(TransformerMixin, BaseComposition, BaseEstimator):
     set_output = BaseSetFeaturizer.set_output
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
+        tags = material_input_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags
 
