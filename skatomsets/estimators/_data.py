@@ -348,24 +348,16 @@ def _bounds(n: int, batch_size: int, merge_single: bool) -> list[tuple[int, int]
     return bounds
 
 
+@dataclass(eq=False)
 class BatchIterator:
     """Re-iterable view of a :class:`TensorData` as mini-batches (what skorch loops over)."""
 
-    def __init__(
-        self,
-        data: TensorData,
-        batch_size: int,
-        rng: np.random.Generator | None = None,
-        device: str | torch.device | None = None,
-        targets_to_device: bool = False,
-        members: bool = True,
-    ) -> None:
-        self.data = data
-        self.batch_size = batch_size
-        self.rng = rng
-        self.device = device
-        self.targets_to_device = targets_to_device
-        self.members = members
+    data: TensorData
+    batch_size: int
+    rng: np.random.Generator | None = None
+    device: str | torch.device | None = None
+    targets_to_device: bool = False
+    members: bool = True
 
     def __iter__(self):
         kwargs = {} if self.members else {"members": False}
