@@ -57,7 +57,7 @@ from torch import nn
 
 from .. import _csr
 from ..nn.modules import AtomSetsModule, MLPModule
-from ..nn.readout import WeightedMean, WeightedSet2Set
+from ..nn.readout import WeightedMean, WeightedSet2Set, set2set_steps
 from ..nn.segment import segment_softmax, segment_sum
 from ..sets import RaggedSets
 from ._data import TensorData, _bounds
@@ -267,17 +267,8 @@ class StackedNetwork:
         bias = (p["readout.lstm.bias_ih"] + p["readout.lstm.bias_hh"]).unsqueeze(1)
         w_q = (w_ih[:, :, :d] + w_hh).transpose(1, 2)
         w_r = w_ih[:, :, d:].transpose(1, 2)
-        gates = bias.expand(n_members, n_sets, 4 * d)
-        q = r = c = None
-        for step in range(self.steps):
-            if step:
-                gates = torch.baddbmm(torch.baddbmm(bias, q, w_q), r, w_r)
-            i, f, g, o = gates.chunk(4, dim=2)
-            c_new = torch.sigmoid(i) * torch.tanh(g)
-            c = c_new if c is None else torch.sigmoid(f) * c + c_new
-            q = torch.sigmoid(o) * torch.tanh(c)
-            r = attend(q)
-        return torch.cat([q, r], dim=-1)
+        first = bias.expand(n_members, n_sets, 4 * d)
+        return set2set_steps(bias, w_q, w_r, first, self.steps, attend, torch.baddbmm)
 
     def _batch_norm(self, x: torch.Tensor, p: dict, training: bool) -> torch.Tensor:
         """Batch norm per member and channel: one ``F.batch_norm`` over ``(b, E * c)``."""

@@ -119,14 +119,33 @@ class WeightedSet2Set(nn.Module):
         bias = lstm.bias_ih + lstm.bias_hh
         w_q = (lstm.weight_ih[:, :d] + lstm.weight_hh).t()
         w_r = lstm.weight_ih[:, d:].t()
-        gates = bias.expand(n_sets, 4 * d)
-        q = r = c = None
-        for step in range(self.steps):
-            if step:
-                gates = torch.addmm(torch.addmm(bias, q, w_q), r, w_r)
-            i, f, g, o = gates.chunk(4, dim=1)
-            c_new = torch.sigmoid(i) * torch.tanh(g)
-            c = c_new if c is None else torch.sigmoid(f) * c + c_new
-            q = torch.sigmoid(o) * torch.tanh(c)
-            r = attend(q)
-        return torch.cat([q, r], dim=-1)
+        return set2set_steps(bias, w_q, w_r, bias.expand(n_sets, 4 * d), self.steps, attend)
+
+
+def set2set_steps(
+    bias: torch.Tensor,
+    w_q: torch.Tensor,
+    w_r: torch.Tensor,
+    first: torch.Tensor,
+    steps: int,
+    attend: Callable[[torch.Tensor], torch.Tensor],
+    addmm: Callable[..., torch.Tensor] = torch.addmm,
+) -> torch.Tensor:
+    """The LSTM steps of :meth:`WeightedSet2Set._attend_steps`: ``q*_T``, gates on the last dim.
+
+    ``first`` is the gates of step 1 (``bias`` broadcast to the batch); later steps' gates
+    are ``addmm(addmm(bias, q, w_q), r, w_r)``. With ``torch.baddbmm`` and a leading
+    member dimension on every tensor, this is the stacked ensemble's readout
+    (:mod:`skatomsets.estimators._ensemble`).
+    """
+    gates = first
+    q = r = c = None
+    for step in range(steps):
+        if step:
+            gates = addmm(addmm(bias, q, w_q), r, w_r)
+        i, f, g, o = gates.chunk(4, dim=-1)
+        c_new = torch.sigmoid(i) * torch.tanh(g)
+        c = c_new if c is None else torch.sigmoid(f) * c + c_new
+        q = torch.sigmoid(o) * torch.tanh(c)
+        r = attend(q)
+    return torch.cat([q, r], dim=-1)
