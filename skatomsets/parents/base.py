@@ -127,6 +127,41 @@ class ParentInfo:
     paper: bool = False
     paper_rows: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def potential(
+        cls,
+        name: str,
+        title: str,
+        label: str,
+        *,
+        n_levels: int,
+        width: int,
+        cutoff: float,
+        citation: str,
+        requires: str,
+        element_table: str,
+    ) -> ParentInfo:
+        """An interatomic potential installed with the extra ``name``: every level ``width``
+        wide, and two structure vectors, the mean site feature ``"crystal"`` (the default,
+        with a ready ``mlp-`` model) and the predicted ``"energy"``."""
+        return cls(
+            name=name,
+            title=title,
+            label=label,
+            prefix=name,
+            n_levels=n_levels,
+            site_widths=(width,) * (n_levels + 1),
+            structure_widths={"crystal": width, "energy": 1},
+            default_structure_feature="crystal",
+            cutoff=cutoff,
+            citation=citation,
+            requires=requires,
+            extra=name,
+            element_table=element_table,
+            mlp_features=("crystal",),
+            descriptions={"crystal": "mean site feature (crystal)", "energy": "predicted energy"},
+        )
+
     @property
     def install_hint(self) -> str:
         """``pip install 'skatomsets[<extra>]'`` (empty for a shipped parent)."""

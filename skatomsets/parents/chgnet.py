@@ -56,23 +56,10 @@ _CITATION = (
 )
 
 
-INFO = ParentInfo(
-    name="chgnet",
-    title="CHGNet",
-    label="CHGNet v0.3.0",
-    prefix="chgnet",
-    n_levels=4,
-    site_widths=(64,) * 5,
-    structure_widths={"crystal": 64, "energy": 1},
-    default_structure_feature="crystal",
-    cutoff=6.0,
-    citation=_CITATION,
-    requires="chgnet",
-    extra="chgnet",
-    element_table="chgnet64",
-    mlp_features=("crystal",),
-    descriptions={"crystal": "mean site feature (crystal)", "energy": "predicted energy"},
-)
+INFO = ParentInfo.potential(
+    "chgnet", "CHGNet", "CHGNet v0.3.0", n_levels=4, width=64, cutoff=6.0,
+    citation=_CITATION, requires="chgnet", element_table="chgnet64",
+)  # fmt: skip
 
 
 def _import_chgnet() -> Any:
