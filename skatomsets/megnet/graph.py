@@ -466,14 +466,13 @@ def structure_to_graph(
     if not keep.all():
         src, dst, dist = src[keep], dst[keep], dist[keep]
     _check_overlap(structure, src, dst, dist, row)
-    counts = np.bincount(src, minlength=n)
-    if not allow_isolated and (counts == 0).any():
-        j = int(np.flatnonzero(counts == 0)[0])
-        raise GraphConstructionError(
-            f"site {j} ({structure[j].species_string}) has no neighbour within the "
-            f"{cutoff} Å cutoff; MEGNet needs at least one bond per site (isolated atom or "
-            "very low density; allow_isolated=True gives such sites zero bond messages)",
+    if not allow_isolated:
+        check_isolated(
+            structure,
+            src,
             row,
+            f"the {cutoff} Å cutoff; MEGNet needs at least one bond per site",
+            "gives such sites zero bond messages",
         )
     if (np.diff(src) < 0).any():
         order = np.argsort(src, kind="stable")
@@ -487,6 +486,20 @@ def structure_to_graph(
         dst.astype(np.int64),
         dist.astype(np.float64),
     )
+
+
+def check_isolated(structure: Any, src: np.ndarray, row: int, within: str, allow: str) -> None:
+    """Raise :class:`GraphConstructionError` for the first site of ``structure`` that no bond
+    starts from (``src``: the bonds' first sites): it "has no neighbour within ``within``",
+    and ``allow_isolated=True`` ``allow``."""
+    lonely = np.flatnonzero(np.bincount(src, minlength=len(structure)) == 0)
+    if len(lonely):
+        j = int(lonely[0])
+        raise GraphConstructionError(
+            f"site {j} ({structure[j].species_string}) has no neighbour within {within} "
+            f"(isolated atom or very low density; allow_isolated=True {allow})",
+            row,
+        )
 
 
 def build_graphs(

@@ -36,6 +36,7 @@ import numpy as np
 from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..io.materials import MAX_Z
+from ..megnet.graph import check_isolated
 from .base import (
     Parent,
     ParentInfo,
@@ -54,23 +55,10 @@ _CITATION = (
     "volume={20}, number={11}, pages={4857--4868}, year={2024}}"
 )
 
-INFO = ParentInfo(
-    name="sevennet",
-    title="SevenNet",
-    label="SevenNet-0 (11Jul2024)",
-    prefix="sevennet",
-    n_levels=5,
-    site_widths=(128,) * 6,
-    structure_widths={"crystal": 128, "energy": 1},
-    default_structure_feature="crystal",
-    cutoff=5.0,
-    citation=_CITATION,
-    requires="sevenn",
-    extra="sevennet",
-    element_table="sevennet0",
-    mlp_features=("crystal",),
-    descriptions={"crystal": "mean site feature (crystal)", "energy": "predicted energy"},
-)
+INFO = ParentInfo.potential(
+    "sevennet", "SevenNet", "SevenNet-0 (11Jul2024)", n_levels=5, width=128, cutoff=5.0,
+    citation=_CITATION, requires="sevenn", element_table="sevennet0",
+)  # fmt: skip
 
 #: Shipped checkpoints by name (paths inside the ``sevenn`` wheel).
 _SHIPPED = {"7net-0": "SEVENNET_0_11Jul2024"}
@@ -227,15 +215,7 @@ class SevenNetParent(Parent):
         keep = (center != nbr) | (dist > 1e-8)
         center, nbr, images = center[keep], nbr[keep], images[keep]
         if not self.allow_isolated:
-            counts = np.bincount(center, minlength=len(s))
-            if (counts == 0).any():
-                j = int(np.flatnonzero(counts == 0)[0])
-                raise GraphConstructionError(
-                    f"site {j} ({s[j].species_string}) has no neighbour within SevenNet's "
-                    f"{self.cutoff:g} Å cutoff (isolated atom or very low density; "
-                    "allow_isolated=True accepts it)",
-                    row,
-                )
+            check_isolated(s, center, row, f"SevenNet's {self.cutoff:g} Å cutoff", "accepts it")
         cart = s.cart_coords
         vec = cart[nbr] + images @ s.lattice.matrix - cart[center]
         return center.astype(np.int64), nbr.astype(np.int64), vec
