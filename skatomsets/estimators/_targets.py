@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InvalidTargetError
+from ._weights import _is_number
 
 __all__ = ["ClassifierMixinNN", "RegressorMixinNN", "ScaledMAE", "ValidationAUC"]
 
@@ -239,14 +240,6 @@ def _check_label_types(y: np.ndarray) -> None:
 def _plain(v: Any) -> Any:
     """A numpy scalar as the Python value (messages show ``'high'``, not ``np.str_('high')``)."""
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _data_conversion_warning() -> type[Warning]:
