@@ -57,7 +57,19 @@ loss : {"auto", "mae", "mse", "huber"}, default="auto"
     best epoch.
 """
 
-_AUTO_TRAINING = """\
+#: the run parameters every estimator shares, at the end of both training fragments
+_RUN = """\
+random_state : int, RandomState or None, default=None
+    Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
+    results on CPU, run to run and process to process.
+device : str, default="auto"
+    Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
+verbose : int, default=0
+    1 prints a line per epoch.
+"""
+
+_AUTO_TRAINING = (
+    """\
 max_epochs : int or "auto", default="auto"
     Maximum number of epochs.
 batch_size : int or "auto", default="auto"
@@ -82,15 +94,12 @@ n_threads : int or "auto", default="auto"
     Torch CPU threads used during ``fit`` and ``predict`` (torch's own setting is
     restored afterwards). "auto": one below 50,000 rows or with hidden layers narrower
     than 128 neurons, up to 4 otherwise (see Notes).
-random_state : int, RandomState or None, default=None
-    Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
-    results on CPU, run to run and process to process.
-device : str, default="auto"
-    Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
-verbose : int, default=0
-    1 prints a line per epoch.
+"""
+    + _RUN
+    + """\
     The "auto" parameters are resolved in ``fit``: see Notes.
 """
+)
 
 _MEGNET_ARCHITECTURE = """\
 init : None, "pretrained", str, Path or MEGNet, default=None
@@ -135,7 +144,8 @@ loss : {"mse", "mae", "huber"}, default="mse"
     Training loss on the standardised targets.
 """
 
-_TRAINING = """\
+_TRAINING = (
+    """\
 max_epochs : int, default=1000
     Maximum number of epochs.
 batch_size : int, default=128
@@ -156,19 +166,15 @@ patience : int or None, default=200
 n_ensemble : int, default=1
     Number of independently initialised networks (a deep ensemble); predictions are
     their mean, and ``predict(X, return_std=True)`` gives their spread.
-random_state : int, RandomState or None, default=None
-    Seeds initialisation, shuffling and the validation split. Fixed seeds give identical
-    results on CPU, run to run and process to process.
-device : str, default="auto"
-    Torch device: "cpu", "cuda", "cuda:1", or "auto" (CUDA when available).
-verbose : int, default=0
-    1 prints a line per epoch.
-
+"""
+    + _RUN
+    + """
 The budget parameters (``loss``, ``max_epochs``, ``batch_size``, ``lr``,
 ``lr_schedule``, ``validation_fraction``, ``patience``, ``n_ensemble``) also accept
 "auto": the size rules of :class:`~skatomsets.AtomSetsRegressor`; resolved values are
 stored as fitted attributes (``batch_size_``, ...).
 """
+)
 
 _AUTO_NOTES = (
     """\
