@@ -17,19 +17,15 @@ from skatomsets import (
 )
 from skatomsets._sklearn_compat import InvalidParameterError
 from skatomsets.benchmarks import CONFIG, make_benchmark_model, resolve_params
-from skatomsets.estimators._auto import resolve_training_params, size_rule, torch_threads
-
-AUTO_NAMES = (
-    "batch_size",
-    "max_epochs",
-    "patience",
-    "n_ensemble",
-    "lr",
-    "lr_schedule",
-    "validation_fraction",
-    "n_neurons",
-    "n_threads",
+from skatomsets.estimators._auto import (
+    AUTO_PARAMS,
+    resolve_training_params,
+    size_rule,
+    torch_threads,
 )
+
+#: every "auto" parameter but ``loss`` (regressors only) and ``readout`` (set models only)
+AUTO_NAMES = tuple(name for name in AUTO_PARAMS if name not in ("loss", "readout"))
 ESTIMATORS = (AtomSetsRegressor, AtomSetsClassifier, AtomSetsMLPRegressor, AtomSetsMLPClassifier)
 
 
