@@ -88,6 +88,8 @@ EXIT_FAILED_ROWS = 1
 EXIT_WRITE_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: Seconds between updates of the parallel folds' bar on a terminal, and in a log file.
+TICK_SECONDS = (1.0, 30.0)
 
 
 # ----------------------------------------------------------------------------- interrupts
@@ -390,7 +392,8 @@ def _run_job(job: Any, args: argparse.Namespace) -> tuple[list, Any]:
     elif args.save:
         then = " after the folds" if job.fold_jobs else ""
         print(f"refitting on all {len(job.y)} rows for {args.save}{then}", flush=True)
-    with _fit_bar(n_fits, n > 1, args.quiet, bool(args.save) and bool(job.fold_jobs)) as bar:
+    fit_bar = _fit_bar(n_fits, n > 1, args.quiet, bool(args.save) and bool(job.fold_jobs))
+    with fit_bar as (bar, epochs):
 
         def report(i: int, res: Any) -> None:
             _stop_if_interrupted()
@@ -404,8 +407,9 @@ def _run_job(job: Any, args: argparse.Namespace) -> tuple[list, Any]:
                 bar.write(f"refitted on all {len(job.y)} rows ({res[1]:.1f} s)")
             bar.update(1)
 
-        # epoch bars only when one process trains
-        results, final = job.run(bool(args.save), n, not args.quiet and n == 1, report)
+        # one process: a bar per network; several: their epochs beside the folds' bar
+        progress = epochs if epochs is not None else not args.quiet
+        results, final = job.run(bool(args.save), n, progress, report)
     _stop_if_interrupted()
     if final is not None and hasattr(final, "describe"):
         print(final.describe())  # what the auto model tried and chose on all rows
@@ -414,32 +418,44 @@ def _run_job(job: Any, args: argparse.Namespace) -> tuple[list, Any]:
 
 @contextlib.contextmanager
 def _fit_bar(total: int, parallel: bool, quiet: bool, with_refit: bool) -> Iterator[Any]:
-    """The bar over the folds (and the refit): in parallel mode it ticks every second, so
-    the elapsed time moves, and estimates the time left once a fit has ended."""
+    """The bar over the folds (and the refit), and where parallel workers report epochs.
+
+    Yields ``(bar, folder)``. In parallel mode the bar ticks every second (so the elapsed
+    time moves), shows each running fit's epoch ("fold 2, networks 1-5: epoch 412/1500",
+    from the workers' :class:`ProgressFolder`), and estimates the time left once a fit
+    has ended; ``folder`` is None otherwise.
+    """
+    import tempfile
     import threading
 
     from tqdm.auto import tqdm
+
+    from .estimators._progress import ProgressFolder
 
     desc = "folds + refit" if with_refit else ("folds" if total > 1 or not parallel else "fit")
     bar = tqdm(total=total, desc=desc, unit="fit", disable=quiet or (total < 2 and not parallel))
     stop = threading.Event()
     ticker = None
-    if parallel and not bar.disable:
-        every = 1.0 if sys.stderr.isatty() else 30.0  # a log file gets fewer updates
+    with tempfile.TemporaryDirectory(prefix="skatomsets-progress-") as tmp:
+        folder = ProgressFolder(tmp) if parallel and not quiet else None
+        if parallel and not bar.disable:
+            every = TICK_SECONDS[0] if sys.stderr.isatty() else TICK_SECONDS[1]
 
-        def tick() -> None:
-            while not stop.wait(every):
-                bar.refresh()
+            def tick() -> None:
+                while not stop.wait(every):
+                    if folder is not None:
+                        bar.set_postfix_str("; ".join(folder.lines()), refresh=False)
+                    bar.refresh()
 
-        ticker = threading.Thread(target=tick, daemon=True)
-        ticker.start()
-    try:
-        yield bar
-    finally:
-        stop.set()
-        if ticker is not None:
-            ticker.join()
-        bar.close()
+            ticker = threading.Thread(target=tick, daemon=True)
+            ticker.start()
+        try:
+            yield bar, folder
+        finally:
+            stop.set()
+            if ticker is not None:
+                ticker.join()
+            bar.close()
 
 
 # ------------------------------------------------------------------------------ predict

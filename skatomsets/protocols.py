@@ -173,13 +173,14 @@ def fit_fold(
     train: np.ndarray,
     test: np.ndarray,
     scorer: Callable[[Any, Any, np.ndarray], tuple[str, float, list, list]],
-    progress: bool = False,
+    progress: Any = False,
 ) -> FoldResult:
     """Fit a clone of ``model`` on ``train`` rows, score it on ``test`` rows.
 
     ``scorer(fitted, X_test, y_test)`` returns the metric name, the score, the predictions
     and their ensemble std (empty where there is none). ``progress`` shows the epoch bars
-    of :func:`~skatomsets.estimators._progress.training_progress`.
+    of :func:`~skatomsets.estimators._progress.training_progress` (``True``), or reports
+    the epochs to a ``ProgressFolder`` (a worker process).
     """
     from .estimators._progress import training_progress
 
@@ -239,7 +240,7 @@ def _domain_scores(est: Any, X: Any) -> list[float]:
     return [float(v) for v in domain_score(est, X)]
 
 
-def fit_all(model: Any, X: Any, y: np.ndarray, progress: bool = False) -> tuple[Any, float]:
+def fit_all(model: Any, X: Any, y: np.ndarray, progress: Any = False) -> tuple[Any, float]:
     """Fit a clone of ``model`` on every row; returns it and the fit's wall time (s)."""
     from .estimators._progress import training_progress
 

@@ -77,7 +77,7 @@ class TrainingJob:
         self,
         save: bool = False,
         n_jobs: int | None = None,
-        progress: bool = False,
+        progress: Any = False,
         callback: Callable[[int, Any], None] | None = None,
     ) -> tuple[list, Any]:
         """Run the fold jobs and, with ``save``, the refit on all rows.
@@ -88,8 +88,10 @@ class TrainingJob:
             Also fit a clone of the model on every row (the last job).
         n_jobs : int or None, default=None
             Processes (``-1``: one per CPU); results do not depend on it.
-        progress : bool, default=False
-            Per-epoch bars of the fits.
+        progress : bool or ProgressFolder, default=False
+            Per-epoch bars of the fits; with ``n_jobs`` processes, a
+            :class:`~skatomsets.estimators._progress.ProgressFolder` that the workers
+            report their epochs to.
         callback : callable, optional
             ``callback(i, result)`` as each job ends (``i == len(fold_jobs)``: the refit,
             whose result is ``(model, seconds)``).

@@ -5,18 +5,27 @@ tqdm bar over its epochs (one bar per ensemble member, closed when the member st
 best validation score as postfix). Outside the block, estimators add nothing: the hook is a
 context variable read when ``fit`` builds its networks, so there is no new parameter and
 saved models carry no progress state.
+
+Worker processes (``skatomsets train`` runs folds in ``--n-jobs`` processes) cannot draw on
+the parent's terminal: given a :class:`ProgressFolder` instead of ``True``, the block writes
+one short line per fit ("fold 2, networks 1-5: epoch 412/1500") to a file of that folder,
+at most once a second, and the parent shows the lines of every running fit beside its bar
+(:meth:`ProgressFolder.lines`).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from skorch.callbacks import Callback
 
-__all__ = ["ensemble_progress", "progress_callbacks", "training_progress"]
+__all__ = ["ProgressFolder", "ensemble_progress", "progress_callbacks", "training_progress"]
 
 
 class _Sink:
@@ -41,17 +50,21 @@ class _Sink:
         )
 
     def step(self, history: Any) -> None:
-        if self.bar is None:
-            return
-        self.bar.update(1)
         last = history[-1] if len(history) else {}
         scores = {
-            k: v
+            k: f"{v:.4g}"
             for k, v in last.items()
             if k.startswith("valid_") and k not in _NOT_SCORES and not k.endswith("_best")
         }
-        if scores:
-            self.bar.set_postfix({k: f"{v:.4g}" for k, v in scores.items()}, refresh=False)
+        self.advance(scores)
+
+    def advance(self, postfix: dict[str, Any]) -> None:
+        """One more epoch done; ``postfix``: what to show beside the count."""
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if postfix:
+            self.bar.set_postfix(postfix, refresh=False)
 
     def begin_together(self, total: int, members: int) -> None:
         """One bar for ``members`` networks trained together (``_ensemble``)."""
@@ -97,18 +110,102 @@ class _EpochProgress(Callback):
             sink.end()
 
 
+#: A worker writes its progress line at most this often (seconds).
+WORKER_REPORT_SECONDS = 1.0
+
+
+class ProgressFolder:
+    """A folder where worker processes leave one progress line per running fit.
+
+    Picklable (it is a path), so it travels to joblib workers as a job argument; the parent
+    reads :meth:`lines` while the workers train. Writes are atomic (``os.replace``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def write(self, key: str, text: str | None) -> None:
+        """Set (``text``) or clear (``None``) the line of fit ``key``."""
+        target = self.path / f"{key}.txt"
+        try:
+            if text is None:
+                target.unlink(missing_ok=True)
+                return
+            tmp = self.path / f".{key}.{os.getpid()}.tmp"
+            tmp.write_text(text)
+            os.replace(tmp, target)
+        except OSError:  # the parent removed the folder (it stopped): nothing to report to
+            pass
+
+    def lines(self) -> list[str]:
+        """The current line of every running fit, ordered by fit."""
+        out = []
+        for f in sorted(self.path.glob("*.txt")):
+            try:
+                out.append(f.read_text())
+            except OSError:  # the fit just ended
+                continue
+        return [line for line in out if line]
+
+
+class _FolderSink(_Sink):
+    """Reports a worker's epochs to a :class:`ProgressFolder`, at most once a second."""
+
+    def __init__(self, desc: str, folder: ProgressFolder) -> None:
+        super().__init__(desc, enabled=True)
+        self.folder = folder
+        self.every = WORKER_REPORT_SECONDS
+        self.key = "".join(c if c.isalnum() else "_" for c in desc)
+        self.label = ""
+        self.total = 0
+        self.done = 0
+        self.last = 0.0
+
+    def _show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= self.every:
+            self.last = now
+            self.folder.write(
+                self.key, f"{self.desc}, {self.label}: epoch {self.done}/{self.total}"
+            )
+
+    def begin(self, total: int) -> None:
+        self.member += 1
+        self.label, self.total, self.done = f"network {self.member}", total, 0
+        self._show(force=True)
+
+    def begin_together(self, total: int, members: int) -> None:
+        first = self.member + 1
+        self.member += members
+        networks = f"network {first}" if members == 1 else f"networks {first}-{self.member}"
+        self.label, self.total, self.done = networks, total, 0
+        self._show(force=True)
+
+    def advance(self, postfix: dict[str, Any]) -> None:
+        self.done += 1
+        self._show()
+
+    def end(self) -> None:
+        self.folder.write(self.key, None)
+
+
 @contextmanager
-def training_progress(desc: str = "training", enabled: bool = True) -> Iterator[None]:
+def training_progress(
+    desc: str = "training", enabled: bool | ProgressFolder = True
+) -> Iterator[None]:
     """Show a progress bar over the epochs of every network trained inside the block.
 
     Parameters
     ----------
     desc : str, default="training"
         Label of the bars (``"<desc>, network <k>"``).
-    enabled : bool, default=True
-        ``False`` shows nothing (e.g. ``--quiet``).
+    enabled : bool or ProgressFolder, default=True
+        ``False`` shows nothing (e.g. ``--quiet``); a :class:`ProgressFolder` (in a worker
+        process) gets one line per fit instead of bars.
     """
-    sink = _Sink(desc, enabled)
+    sink = (
+        _FolderSink(desc, enabled) if isinstance(enabled, ProgressFolder) else _Sink(desc, enabled)
+    )
     token = _ACTIVE.set(sink)
     try:
         yield
@@ -127,16 +224,12 @@ class _TogetherProgress:
         self.sink.begin_together(total, members)
 
     def step(self, epoch: int, n_active: int, name: str, best: Any, lower: bool) -> None:
-        bar = self.sink.bar
-        if bar is None:
-            return
-        bar.update(1)
-        postfix = {"training": n_active}
+        postfix: dict[str, Any] = {"training": n_active}
         if best is not None:
             finite = [b for b in best if b == b and abs(b) != float("inf")]
             if finite:
                 postfix[f"best {name}"] = f"{(min if lower else max)(finite):.4g}"
-        bar.set_postfix(postfix, refresh=False)
+        self.sink.advance(postfix)
 
     def end(self) -> None:
         self.sink.end()

@@ -36,7 +36,6 @@ import numpy as np
 from .. import _csr
 from ..exceptions import GraphConstructionError
 from ..io.materials import MAX_Z
-from ..megnet.graph import check_isolated
 from .base import (
     Parent,
     ParentInfo,
@@ -215,6 +214,8 @@ class SevenNetParent(Parent):
         keep = (center != nbr) | (dist > 1e-8)
         center, nbr, images = center[keep], nbr[keep], images[keep]
         if not self.allow_isolated:
+            from ..megnet.graph import check_isolated  # imports torch: not at module load
+
             check_isolated(s, center, row, f"SevenNet's {self.cutoff:g} Å cutoff", "accepts it")
         cart = s.cart_coords
         vec = cart[nbr] + images @ s.lattice.matrix - cart[center]
