@@ -354,21 +354,27 @@ def check_init_stores_params(name: str, estimator_orig: Any) -> None:
         assert getattr(fresh, p) is est.get_params(deep=False)[p], f"{name}.{p} was changed"
 
 
-def check_keyword_only_init(name: str, estimator_orig: Any) -> None:
-    """Every parameter of a neural estimator is keyword-only and has declared constraints."""
+def _check_init(name: str, estimator_orig: Any, max_positional: int) -> None:
+    """At most ``max_positional`` parameters are positional; ``_parameter_constraints``
+    names exactly the ``__init__`` parameters."""
     sig = inspect.signature(type(estimator_orig).__init__)
     positional = [
         p.name
         for p in sig.parameters.values()
         if p.name != "self" and p.kind is not inspect.Parameter.KEYWORD_ONLY
     ]
-    assert not positional, f"{name}.__init__ takes {positional} positionally"
+    assert len(positional) <= max_positional, f"{name}.__init__ takes {positional} positionally"
     params = set(sig.parameters) - {"self"}
     declared = set(getattr(estimator_orig, "_parameter_constraints", {}))
     assert params == declared, (
         f"{name}: parameters without constraints {sorted(params - declared)}, "
         f"constraints without parameters {sorted(declared - params)}"
     )
+
+
+def check_keyword_only_init(name: str, estimator_orig: Any) -> None:
+    """Every parameter of a neural estimator is keyword-only and has declared constraints."""
+    _check_init(name, estimator_orig, 0)
 
 
 def check_transformer_init(name: str, estimator_orig: Any) -> None:
@@ -378,19 +384,7 @@ def check_transformer_init(name: str, estimator_orig: Any) -> None:
     parameter may be positional (matminer's style), every other one is keyword-only, and
     ``_parameter_constraints`` names exactly the ``__init__`` parameters.
     """
-    sig = inspect.signature(type(estimator_orig).__init__)
-    positional = [
-        p.name
-        for p in sig.parameters.values()
-        if p.name != "self" and p.kind is not inspect.Parameter.KEYWORD_ONLY
-    ]
-    assert len(positional) <= 1, f"{name}.__init__ takes {positional} positionally"
-    params = set(sig.parameters) - {"self"}
-    declared = set(getattr(estimator_orig, "_parameter_constraints", {}))
-    assert params == declared, (
-        f"{name}: parameters without constraints {sorted(params - declared)}, "
-        f"constraints without parameters {sorted(declared - params)}"
-    )
+    _check_init(name, estimator_orig, 1)
 
 
 def check_unfitted_raises(name: str, estimator_orig: Any) -> None:
