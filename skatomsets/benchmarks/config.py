@@ -163,32 +163,31 @@ def candidates(model: str, task: str) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------- structure sets
+def _structure_task(
+    file: str,
+    target: str,
+    models: tuple[str, ...] = ("atomsets-v0", "atomsets-v1"),
+    patience: int = 80,
+    batch_size: int = 32,
+    n_ensemble: int = 3,
+) -> dict[str, Any]:
+    budget = dict(max_epochs=400, patience=patience, batch_size=batch_size, n_ensemble=n_ensemble)
+    return {"file": file, "target": target, "models": list(models), "budget": budget}
+
+
 #: task -> file, target, models, training budget (fixed a priori from the epoch cost).
 STRUCTURE_TASKS: dict[str, dict[str, Any]] = {
-    "perovskites": {
-        "file": "matbench_perovskites_partial.json.gz",
-        "target": "e_form",
-        "models": ["atomsets-v0", "atomsets-v1", "mlp-f"],
-        "budget": {"max_epochs": 400, "patience": 50, "batch_size": 64, "n_ensemble": 1},
-    },
-    "elastic_log10_K": {
-        "file": "elastic_tensor_2015.json.gz",
-        "target": "log10_K_VRH",
-        "models": ["atomsets-v0", "atomsets-v1"],
-        "budget": {"max_epochs": 400, "patience": 80, "batch_size": 32, "n_ensemble": 3},
-    },
-    "elastic_log10_G": {
-        "file": "elastic_tensor_2015.json.gz",
-        "target": "log10_G_VRH",
-        "models": ["atomsets-v0", "atomsets-v1"],
-        "budget": {"max_epochs": 400, "patience": 80, "batch_size": 32, "n_ensemble": 3},
-    },
-    "dielectric_n": {
-        "file": "dielectric_constant.json.gz",
-        "target": "n",
-        "models": ["atomsets-v0", "atomsets-v1"],
-        "budget": {"max_epochs": 400, "patience": 80, "batch_size": 32, "n_ensemble": 3},
-    },
+    "perovskites": _structure_task(
+        "matbench_perovskites_partial.json.gz",
+        "e_form",
+        ("atomsets-v0", "atomsets-v1", "mlp-f"),
+        patience=50,
+        batch_size=64,
+        n_ensemble=1,
+    ),
+    "elastic_log10_K": _structure_task("elastic_tensor_2015.json.gz", "log10_K_VRH"),
+    "elastic_log10_G": _structure_task("elastic_tensor_2015.json.gz", "log10_G_VRH"),
+    "dielectric_n": _structure_task("dielectric_constant.json.gz", "n"),
 }
 
 #: Parameters shared by every network of the structure-set benchmark (fixed a priori).
