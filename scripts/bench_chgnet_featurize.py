@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -31,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from skatomsets.benchmarks.timing import load_structures, print_throughput, time_alternating
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
-DEFAULT = DATA / "structures" / "dielectric_constant.json.gz"
+from skatomsets.benchmarks.timing import (
+    featurize_bench_parser,
+    load_structures,
+    print_throughput,
+    time_alternating,
+)
 
 
 def _memory_child(path: str, n: int) -> None:
@@ -57,12 +57,7 @@ def _memory_child(path: str, n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT)
-    parser.add_argument("--limit", type=int, default=400, help="number of structures")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds")
-    parser.add_argument("--batch-size", type=int, default=32, help="our structures per pass")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes for n_jobs")
+    parser = featurize_bench_parser(__doc__, __file__, limit=400, batch_size=32)
     parser.add_argument("--memory", type=int, default=0, help="peak-memory run on N structures")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -21,33 +21,22 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from skatomsets.benchmarks.timing import (
     cpu_model,
+    featurize_bench_parser,
     load_structures,
     print_throughput,
     time_alternating,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SKATOMSETS_SHARED_DATA", ROOT.parent / "shared" / "data"))
-DEFAULT = DATA / "structures" / "dielectric_constant.json.gz"
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT)
-    parser.add_argument("--limit", type=int, default=200, help="number of structures")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds")
+    parser = featurize_bench_parser(__doc__, __file__, limit=200, batch_size=16)
     parser.add_argument("--level", type=int, default=5, help="SevenNet level (1..5)")
-    parser.add_argument("--batch-size", type=int, default=16, help="our structures per pass")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes for n_jobs")
     args = parser.parse_args()
 
     import torch

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +18,7 @@ import torch
 __all__ = [
     "bare_epoch_seconds",
     "cpu_model",
+    "featurize_bench_parser",
     "load_structures",
     "print_throughput",
     "time_alternating",
@@ -121,3 +124,29 @@ def print_throughput(
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"{name:{width}s} {n / med:12.1f} {base / med:8.2f}x")
+
+
+def featurize_bench_parser(
+    doc: str, script: str, limit: int, batch_size: int
+) -> argparse.ArgumentParser:
+    """The options every featurization benchmark (``scripts/bench_*_featurize.py``) takes.
+
+    ``--data`` (default: the dielectric set of the shared data, ``../shared/data`` beside
+    the checkout of ``script`` or ``$SKATOMSETS_SHARED_DATA``) and ``--limit`` (default
+    ``limit``) pick the structures, ``--repeats`` the alternating rounds, ``--batch-size``
+    (default ``batch_size``) our structures per pass and ``--jobs`` the worker processes;
+    ``doc``'s first line describes the script.
+    """
+    root = Path(script).resolve().parents[1]
+    shared = Path(os.environ.get("SKATOMSETS_SHARED_DATA", root.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=shared / "structures" / "dielectric_constant.json.gz"
+    )
+    parser.add_argument("--limit", type=int, default=limit, help="number of structures")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds")
+    parser.add_argument(
+        "--batch-size", type=int, default=batch_size, help="our structures per pass"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes for n_jobs")
+    return parser
