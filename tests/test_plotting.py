@@ -117,19 +117,26 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         ROCDisplay.from_predictions([0, 1], [0.2, 0.8])
 
 
-def test_benchmark_plots_go_through_displays_and_leave_pyplot_alone(tmp_path, monkeypatch):
+@pytest.fixture
+def parity_calls(monkeypatch):
+    """The keyword arguments of every ``ParityDisplay.from_predictions`` call (still drawn)."""
     from skatomsets import plotting
-    from skatomsets.benchmarks import plots as benchmark
 
     calls = []
     original = plotting.ParityDisplay.from_predictions.__func__
 
     def spy(cls, *args, **kwargs):
-        calls.append(kwargs.get("name"))
+        calls.append(kwargs)
         return original(cls, *args, **kwargs)
 
     monkeypatch.setattr(plotting.ParityDisplay, "from_predictions", classmethod(spy))
+    return calls
+
+
+def test_benchmark_plots_go_through_displays_and_leave_pyplot_alone(tmp_path, parity_calls):
     import matplotlib.pyplot as plt
+
+    from skatomsets.benchmarks import plots as benchmark
 
     open_before = plt.get_fignums()
     rec = {"y_true": [1.0, 2.0, 3.0], "predictions": [1.2, 1.8, 3.1]}
@@ -139,7 +146,7 @@ def test_benchmark_plots_go_through_displays_and_leave_pyplot_alone(tmp_path, mo
         {"a": [{"y_true": [0, 1, 0, 1], "predictions": [0.1, 0.7, 0.4, 0.9]}]},
         tmp_path / "r.png",
     )
-    assert calls == ["a", "b"]
+    assert [c.get("name") for c in parity_calls] == ["a", "b"]
     assert (tmp_path / "p.png").stat().st_size > 0 and (tmp_path / "r.png").stat().st_size > 0
     assert plt.get_fignums() == open_before
 
@@ -162,10 +169,9 @@ def test_cli_benchmark_requires_out_dir(capsys):
     assert "--out-dir" in capsys.readouterr().err
 
 
-def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, monkeypatch, tiny):
+def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, parity_calls, tiny):
     import pandas as pd
 
-    from skatomsets import plotting
     from skatomsets.benchmarks import DummyModel
     from skatomsets.benchmarks import plots as benchmark
     from skatomsets.protocols import run_matbench_folds
@@ -176,17 +182,9 @@ def test_benchmark_folds_record_the_ensemble_std_for_the_parity_plot(tmp_path, m
     assert all(s > 0 for r in res for s in r.std)
     assert run_matbench_folds(DummyModel(), df, False)[0].std == []  # no return_std
 
-    seen = []
-    original = plotting.ParityDisplay.from_predictions.__func__
-
-    def spy(cls, *args, **kwargs):
-        seen.append(kwargs.get("y_std"))
-        return original(cls, *args, **kwargs)
-
-    monkeypatch.setattr(plotting.ParityDisplay, "from_predictions", classmethod(spy))
     records = [
         {"y_true": r_y, "predictions": r.predictions, "std": r.std}
         for r, r_y in zip(res, [Y[0::2], Y[1::2]], strict=True)
     ]
     benchmark.parity_plot("t", {"atomsets-v0": records}, tmp_path / "p.png")
-    np.testing.assert_allclose(seen[0], np.concatenate([r.std for r in res]))
+    np.testing.assert_allclose(parity_calls[0]["y_std"], np.concatenate([r.std for r in res]))
