@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import torch
 
 torch.set_num_threads(1)
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(
     os.environ.get(
         "SKATOMSETS_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -40,3 +43,15 @@ def tiny() -> dict:
 def fast() -> dict:
     """Estimator parameters for quick CPU tests (one network: "auto" would train 5 on tiny data)."""
     return {"max_epochs": 15, "batch_size": 32, "n_ensemble": 1, "random_state": 0, "device": "cpu"}
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(code, check=True)``: ``python -c code`` run from the repository root in a
+    fresh interpreter, its ``CompletedProcess`` (text output captured)."""
+
+    def run(code: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-c", code]
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=check)
+
+    return run

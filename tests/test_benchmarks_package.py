@@ -77,17 +77,14 @@ def test_the_import_checker_sees_relative_imports():
     assert any(_forbidden(n) for n in _imported_modules(b, "skatomsets.featurizers.x"))
 
 
-def test_importing_the_library_and_the_cli_leaves_the_benchmarks_unloaded():
+def test_importing_the_library_and_the_cli_leaves_the_benchmarks_unloaded(run_python):
     code = (
         "import sys, skatomsets, skatomsets.cli, skatomsets.models, skatomsets.protocols\n"
         "import skatomsets.plotting, skatomsets.datasets, skatomsets.uncertainty\n"
         "skatomsets.cli.build_parser()\n"
         "print(sorted(m for m in sys.modules if m.startswith('skatomsets.bench')))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
+    assert run_python(code).stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("alias", REMOVED)

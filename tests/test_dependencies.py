@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +31,7 @@ def test_every_runtime_dependency_has_an_upper_bound_that_admits_the_installed_v
         assert req.specifier.contains(version(req.name).split("+")[0]), spec
 
 
-def test_the_package_never_imports_h5py():
+def test_the_package_never_imports_h5py(run_python):
     code = (
         "import sys; sys.modules['h5py'] = None\n"  # any import of h5py would now fail
         "import skatomsets, skatomsets.models, skatomsets.plotting, skatomsets.cli\n"
@@ -43,19 +41,16 @@ def test_the_package_never_imports_h5py():
         "s = Structure(Lattice.cubic(4.1), ['Cs', 'Cl'], [[0, 0, 0], [0.5, 0.5, 0.5]])\n"
         "print(MEGNetStructureFeaturizer().fit_transform([s]).shape)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "(1, 96)"
+    assert run_python(code).stdout.strip() == "(1, 96)"
 
 
-def test_converter_without_h5py_names_the_extra(tmp_path):
+def test_converter_without_h5py_names_the_extra(tmp_path, run_python):
     code = (
         "import sys, runpy; sys.modules['h5py'] = None\n"
         f"sys.argv = ['convert_megnet_weights.py', {str(tmp_path / 'x.whl')!r}]\n"
         "runpy.run_path('scripts/convert_megnet_weights.py', run_name='__main__')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    out = run_python(code, check=False)
     assert out.returncode != 0
     assert 'pip install "skatomsets[convert]"' in out.stderr
 
