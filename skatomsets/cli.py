@@ -56,9 +56,11 @@ models, one process for structure models, whose parent features are computed onc
 cached in that process); every fit starts from the same seed either way, so the printed
 scores and the saved model do not depend on ``--n-jobs``.
 
-Long steps show progress on stderr (featurizing, folds with the time elapsed and left, the
-epochs of every network when one process trains, the final refit, reading many structure
-files); ``--quiet`` hides it. Files are written atomically (a temporary file in the same
+Long steps show progress on stderr (featurizing, reading many structure files, the folds
+and the refit with the time elapsed and, once a fit has ended, the time left; the epochs of
+every network: one bar per network when one process trains, and with several processes the
+epoch of every running fit beside the folds' bar, e.g. ``fold 2, networks 1-5: epoch
+412/1500``); ``--quiet`` hides it. Files are written atomically (a temporary file in the same
 folder, then renamed): a failed or interrupted command leaves existing files as they were.
 
 Exit status: 0 done; 1 some rows could not be predicted (the rest are written) or a file
