@@ -32,6 +32,7 @@ import numpy as np
 
 from skatomsets.benchmarks.timing import (
     featurize_bench_parser,
+    featurizer_runs,
     load_structures,
     print_throughput,
     time_alternating,
@@ -79,15 +80,11 @@ def main() -> None:
         out = model.predict_structure(structures, task="e", return_atom_feas=True, batch_size=16)
         return np.concatenate([p["atom_fea"] for p in out])
 
-    def ours(jobs: int | None) -> np.ndarray:
+    def ours(jobs: int | None) -> CHGNetSiteFeaturizer:
         parent = CHGNetParent(model, batch_size=args.batch_size)
-        feat = CHGNetSiteFeaturizer(parent=parent, level=3, cache=False, n_jobs=jobs)
-        if jobs:
-            feat.set_params(chunk_size=-(-n // jobs))
-        return feat.fit_transform(structures).values
+        return CHGNetSiteFeaturizer(parent=parent, level=3, cache=False, n_jobs=jobs)
 
-    runs = {"chgnet predict_structure": chgnet, "ours": lambda: ours(None)}
-    runs[f"ours, n_jobs={args.jobs}"] = lambda: ours(args.jobs)
+    runs = {"chgnet predict_structure": chgnet, **featurizer_runs(ours, structures, args.jobs)}
 
     def agree(name: str, out: np.ndarray, ref: np.ndarray) -> None:
         if np.abs(out - ref).max() > 1e-5:

@@ -28,6 +28,7 @@ import numpy as np
 from skatomsets.benchmarks.timing import (
     cpu_model,
     featurize_bench_parser,
+    featurizer_runs,
     load_structures,
     print_throughput,
     time_alternating,
@@ -72,15 +73,11 @@ def main() -> None:
             a.get_potential_energy()
         return np.concatenate(captured)
 
-    def ours(jobs: int | None) -> np.ndarray:
+    def ours(jobs: int | None) -> ParentSiteFeaturizer:
         parent = SevenNetParent(batch_size=args.batch_size, allow_isolated=True)
-        feat = ParentSiteFeaturizer(parent, level=args.level, cache=False, n_jobs=jobs)
-        if jobs:
-            feat.set_params(chunk_size=-(-n // jobs))
-        return feat.fit_transform(structures).values
+        return ParentSiteFeaturizer(parent, level=args.level, cache=False, n_jobs=jobs)
 
-    runs = {"sevenn calculator": sevenn, "ours": lambda: ours(None)}
-    runs[f"ours, n_jobs={args.jobs}"] = lambda: ours(args.jobs)
+    runs = {"sevenn calculator": sevenn, **featurizer_runs(ours, structures, args.jobs)}
 
     def agree(name: str, out: np.ndarray, ref: np.ndarray) -> None:
         err = np.abs(out - ref).max() / max(1.0, np.abs(ref).max())

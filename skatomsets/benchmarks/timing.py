@@ -19,6 +19,7 @@ __all__ = [
     "bare_epoch_seconds",
     "cpu_model",
     "featurize_bench_parser",
+    "featurizer_runs",
     "load_structures",
     "print_throughput",
     "time_alternating",
@@ -88,6 +89,25 @@ def load_structures(path: Path, limit: int | None) -> list:
     with gzip.open(path, "rt") as fh:
         records = json.load(fh)[:limit]
     return [Structure.from_dict(r["structure"]) for r in records]
+
+
+def featurizer_runs(
+    make: Callable[[int | None], Any], structures: Sequence[Any], jobs: int
+) -> dict[str, Callable[[], np.ndarray]]:
+    """Our featurizer's two runs on ``structures``: in this process (``"ours"``) and with
+    ``jobs`` worker processes, the structures cut into one chunk per worker.
+
+    ``make(n_jobs)`` builds the featurizer; each run fits and transforms anew and returns
+    the feature values (``RaggedSets.values``).
+    """
+
+    def run(n_jobs: int | None) -> np.ndarray:
+        feat = make(n_jobs)
+        if n_jobs:
+            feat.set_params(chunk_size=-(-len(structures) // n_jobs))
+        return feat.fit_transform(structures).values
+
+    return {"ours": lambda: run(None), f"ours, n_jobs={jobs}": lambda: run(jobs)}
 
 
 def time_alternating(
