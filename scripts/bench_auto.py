@@ -153,8 +153,11 @@ def main() -> None:
             os.replace(tmp, path)
             score = rec.get("mae", rec.get("label_auc"))
             print(f"{task} fold {fold}: {score:.4g} chosen {rec['chosen']} ({rec['fit_s']:.0f} s)")
-    print("\n| task | folds | auto (mean +/- std) | chosen per fold | fit s / fold | CPU |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "\n| task | folds | auto (mean +/- std) | best default, same folds | chosen per fold "
+        "| fit s / fold | CPU |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for task in args.tasks:
         recs = [
             json.loads((out / f"{task}_fold{f}.json").read_text())
