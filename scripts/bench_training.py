@@ -6,7 +6,8 @@ load average next to it, because a shared machine's speed drifts):
 1. seconds per epoch (training pass only) at batch ``--batch-size`` on the
    ``matbench_mp_e_form`` fold-0 training compositions that maml's peer script trains on
    (95,581 rows: fold 0's training rows minus its 10 % validation split), V0 features, mean
-   readout, 64 neurons, ``--threads`` torch / TensorFlow threads:
+   readout (pinned: ``readout="auto"`` picks set2set from 50,000 rows), 64 neurons,
+   ``--threads`` torch / TensorFlow threads:
 
    * ours: ``AtomSetsRegressor.fit`` (the lean training epoch, ``estimators/_fastloop.py``),
      with its default ``n_threads="auto"`` among the ``--threads`` torch threads (one
@@ -16,13 +17,23 @@ load average next to it, because a shared machine's speed drifts):
      skipped when that interpreter is missing;
    * bare torch: the same module's forward + backward + fused Adam step over pre-built
      batches (no data handling, no training loop; the same batches, with the distinct
-     member rows of ``estimators/_data.py``, and denormals flushed as in ``fit``);
+     member rows of ``estimators/_data.py``, and denormals flushed as in ``fit``), on the
+     threads our estimator used (on a busy machine 2 torch threads make it 10-30x slower);
    * machine limit: the epoch's arithmetic (counted analytically: the dense layers'
      forward and backward matrix products) at the machine's own float32 matmul rate,
      measured in the same run on large square matrices with the same threads.
 
    and the three ratios: maml / ours (the peer ratio), ours / bare torch, and our FLOP rate
    as a fraction of the matmul rate;
+
+   then the equal-work comparison of issue 32 (``--ensemble 5``, the default; 0 skips it):
+   (a) ours, ``AtomSetsRegressor(n_ensemble=5)`` (the members trained together as one
+   stacked network, ``estimators/_ensemble.py``), seconds per ensemble epoch with the same
+   options as the single network (no validation split, so no early stopping); (b) maml,
+   5 x its seconds per epoch of one network (the same maml run as above: maml trains one
+   network per fit); (c) ours, one network; (d) maml, one network; and the ratios (b)/(a)
+   (target >= 10x) and (d)/(c) (the single-network peer ratio). Rounds alternate the order
+   of the two sides (ours first in odd rounds, maml first in even ones);
 2. (``--small``) the small-data regime of the README quickstart: AtomSets-V0 on the 249
    training rows of matbench_steels fold 0 with the auto defaults' batch 16, one thread:
    seconds per epoch and milliseconds per optimizer step, ours vs the bare torch loop.
@@ -47,9 +58,9 @@ import numpy as np
 import torch
 
 from skatomsets import AtomSetsRegressor, ElementEmbeddingFeaturizer, RaggedSets
-from skatomsets.benchmarks.timing import bare_epoch_seconds
+from skatomsets.benchmarks.timing import bare_epoch_seconds, cpu_model
 from skatomsets.datasets import load_matbench_csv
-from skatomsets.estimators._auto import denormals_flushed
+from skatomsets.estimators._auto import denormals_flushed, torch_threads
 from skatomsets.estimators._data import TensorData
 from skatomsets.nn import AtomSetsModule
 
@@ -113,19 +124,27 @@ def bare_loop_seconds(sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: 
 
 
 def ours_seconds(
-    sets: RaggedSets, y: np.ndarray, batch_size: int, epochs: int, threads: int | str
+    sets: RaggedSets,
+    y: np.ndarray,
+    batch_size: int,
+    epochs: int,
+    threads: int | str,
+    n_ensemble: int = 1,
 ) -> tuple[float, int, int]:
     """Seconds per training epoch of ``AtomSetsRegressor.fit`` (first epoch excluded).
 
     ``threads="auto"`` is the estimator's default choice among torch's threads (one for
-    64-neuron layers). Returns the seconds, the steps per epoch and the threads used.
+    64-neuron layers). With ``n_ensemble > 1`` the members train together (one stacked
+    network) and an epoch is every member's epoch. Returns the seconds, the steps per epoch
+    and the threads used.
     """
     reg = AtomSetsRegressor(
         max_epochs=epochs + 1,
         batch_size=batch_size,
         n_neurons=64,  # "auto" would pick 256 above 50,000 rows; the comparison is at 64
-        validation_fraction=None,
-        n_ensemble=1,
+        readout="mean",  # "auto" picks set2set from 50,000 rows; maml's V0 is the mean
+        validation_fraction=None,  # no split, hence no early stopping: training epochs only
+        n_ensemble=n_ensemble,
         n_threads=threads,
         random_state=0,
         device="cpu",
@@ -201,6 +220,34 @@ def small_data(data: Path, epochs: int, repeats: int) -> None:
     )
 
 
+def equal_work(args, res: dict, med: dict, n_batches: int, n_rows: int) -> None:
+    """Print the equal-work table of issue 32: our ensemble epoch against maml's networks."""
+    e = args.ensemble
+
+    def rounds(key: str, factor: float = 1.0) -> str:
+        return ", ".join(f"{v * factor:.3f}" for v in res[key]) or "-"
+
+    ens, maml, ours = med["ens"], med["maml"], med["ours"]
+    rows = (
+        (f"(a) ours, {e}-member ensemble (stacked), one epoch", ens, rounds("ens")),
+        (f"(b) maml, {e} x one network's epoch", e * maml, rounds("maml", e)),
+        ("(c) ours, one network, one epoch", ours, rounds("ours")),
+        ("(d) maml, one network, one epoch", maml, rounds("maml")),
+    )
+    print(
+        f"\n3. Equal work (issue 32): {e} network epochs over {n_rows} mp_e_form rows, batch "
+        f"{args.batch_size} ({n_batches} steps per network epoch), {args.threads} threads "
+        f"(ours: n_threads={args.ours_threads!r}), median of {args.repeats} rounds, CPU "
+        f"{cpu_model()}, load average now {load()}\n"
+        "| | s (median) | rounds |\n|---|---|---|\n"
+        + "".join(f"| {name} | {s:.3f} | {r} |\n" for name, s, r in rows)
+        + f"(b)/(a) = {e * maml / ens:.2f}x (target >= 10x); "
+        f"(d)/(c) = {maml / ours:.2f}x (single network; earlier 2.1-2.9x); "
+        f"our ensemble epoch / our single epoch = {ens / ours:.2f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     """Run the benchmark."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,6 +261,12 @@ def main() -> None:
     p.add_argument("--small-epochs", type=int, default=100)
     p.add_argument("--skip-large", action="store_true")
     p.add_argument(
+        "--ensemble",
+        type=int,
+        default=5,
+        help="members of our ensemble for the equal-work comparison (0: skip it)",
+    )
+    p.add_argument(
         "--ours-threads",
         default="auto",
         type=lambda s: s if s == "auto" else int(s),
@@ -225,7 +278,7 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
         f"device cpu, {args.epochs} timed epochs per run, {args.repeats} alternating rounds, "
-        f"load average {load()}",
+        f"load average {load()}\nCPU (lscpu model name): {cpu_model()}",
         flush=True,
     )
     if not args.skip_large:
@@ -241,21 +294,45 @@ def main() -> None:
             flush=True,
         )
         peer_ok = Path(args.peer_python).exists() and PEER_SCRIPT.exists()
-        res: dict[str, list[float]] = {"ours": [], "maml": [], "bare": [], "mm": []}
+        res: dict[str, list[float]] = {"ours": [], "maml": [], "bare": [], "mm": [], "ens": []}
         for r in range(args.repeats):
-            ours, n_batches, ours_threads = ours_seconds(
-                sets, y, args.batch_size, args.epochs, args.ours_threads
-            )
-            res["ours"].append(ours)
-            print(f"   round {r + 1}: ours {ours:.3f} s/epoch, load {load()}", flush=True)
-            if peer_ok:
+
+            def run_ours(r: int = r) -> tuple[int, int]:
+                if args.ensemble > 0:
+                    ens, _, ens_threads = ours_seconds(
+                        sets, y, args.batch_size, args.epochs, args.ours_threads, args.ensemble
+                    )
+                    res["ens"].append(ens)
+                    print(
+                        f"   round {r + 1}: ours {args.ensemble}-member ensemble {ens:.3f} "
+                        f"s/epoch ({ens_threads} thread(s)), load {load()}",
+                        flush=True,
+                    )
+                ours, n_batches, ours_threads = ours_seconds(
+                    sets, y, args.batch_size, args.epochs, args.ours_threads
+                )
+                res["ours"].append(ours)
+                print(f"   round {r + 1}: ours {ours:.3f} s/epoch, load {load()}", flush=True)
+                return n_batches, ours_threads
+
+            def run_peer(r: int = r) -> None:
+                if not peer_ok:
+                    return
                 peer = peer_seconds(
                     args.peer_python, data, args.batch_size, args.epochs, args.threads
                 )
                 if peer is not None:
                     res["maml"].append(peer)
                     print(f"   round {r + 1}: maml {peer:.3f} s/epoch, load {load()}", flush=True)
-            bare = bare_loop_seconds(sets, y, args.batch_size, args.epochs)
+
+            if r % 2 == 0:  # alternate which side runs first
+                n_batches, ours_threads = run_ours()
+                run_peer()
+            else:
+                run_peer()
+                n_batches, ours_threads = run_ours()
+            with torch_threads(ours_threads):  # the bare loop on our estimator's threads
+                bare = bare_loop_seconds(sets, y, args.batch_size, args.epochs)
             res["bare"].append(bare)
             res["mm"].append(matmul_rate(args.threads))
             print(
@@ -285,6 +362,8 @@ def main() -> None:
             f"({flops / med['ours'] / 1e9:.1f} of {med['mm'] / 1e9:.0f} GFLOP/s)",
             flush=True,
         )
+        if args.ensemble > 0:
+            equal_work(args, res, med, n_batches, len(sets))
     if args.small:
         small_data(data, args.small_epochs, args.repeats)
 
