@@ -38,16 +38,8 @@ class _Sink:
         self.bar: Any = None
 
     def begin(self, total: int) -> None:
-        from tqdm.auto import tqdm
-
-        self.member += 1
-        self.bar = tqdm(
-            total=total,
-            desc=f"{self.desc}, network {self.member}",
-            unit="epoch",
-            leave=False,
-            disable=not self.enabled,
-        )
+        """One bar for the next network (trained alone)."""
+        self.begin_together(total, 1)
 
     def step(self, history: Any) -> None:
         last = history[-1] if len(history) else {}
@@ -70,9 +62,7 @@ class _Sink:
         """One bar for ``members`` networks trained together (``_ensemble``)."""
         from tqdm.auto import tqdm
 
-        first = self.member + 1
-        self.member += members
-        label = f"network {first}" if members == 1 else f"networks {first}-{self.member}"
+        label = self._networks(members)
         self.bar = tqdm(
             total=total,
             desc=f"{self.desc}, {label}",
@@ -80,6 +70,12 @@ class _Sink:
             leave=False,
             disable=not self.enabled,
         )
+
+    def _networks(self, members: int) -> str:
+        """Count the next ``members`` networks; their label ("network 3", "networks 1-5")."""
+        first = self.member + 1
+        self.member += members
+        return f"network {first}" if members == 1 else f"networks {first}-{self.member}"
 
     def end(self) -> None:
         if self.bar is not None:
@@ -169,16 +165,8 @@ class _FolderSink(_Sink):
                 self.key, f"{self.desc}, {self.label}: epoch {self.done}/{self.total}"
             )
 
-    def begin(self, total: int) -> None:
-        self.member += 1
-        self.label, self.total, self.done = f"network {self.member}", total, 0
-        self._show(force=True)
-
     def begin_together(self, total: int, members: int) -> None:
-        first = self.member + 1
-        self.member += members
-        networks = f"network {first}" if members == 1 else f"networks {first}-{self.member}"
-        self.label, self.total, self.done = networks, total, 0
+        self.label, self.total, self.done = self._networks(members), total, 0
         self._show(force=True)
 
     def advance(self, postfix: dict[str, Any]) -> None:
