@@ -28,7 +28,10 @@ Tables
     embedding (Z = 1..94) of CHGNet v0.3.0 (optional ``chgnet`` package), ``sevennet0`` the
     128-dim one (89 elements) of SevenNet-0 (optional ``sevenn`` package). This module
     knows no parent: the registry is filled by the parents (the first lookup of a table
-    name imports :mod:`skatomsets.parents`, which registers them).
+    name imports :mod:`skatomsets.parents`, which registers them). Copies of both ship in
+    ``skatomsets/data/element_tables`` (derived from the pretrained weights, with their
+    licences; ``scripts/export_element_tables.py``), so they are read without importing
+    the parent's package or loading its network, and exist without the optional package.
 ``onehot``
     One-hot encoding of Z (118 columns).
 ``atomic_number``
@@ -63,6 +66,9 @@ MEGNET_WEIGHTS = _DATA / "megnet" / "formation_energy_mp-2019.4.1.npz"
 
 #: The tables this module computes itself (the parents register theirs).
 BUILT_IN_TABLES = ("megnet16", "magpie", "matscholar", "onehot", "atomic_number")
+#: Shipped copies of the parents' element tables (derived data of their pretrained weights,
+#: ``scripts/export_element_tables.py``): read without importing the parent's package.
+SHIPPED_TABLES_DIR = Path(__file__).parent / "data" / "element_tables"
 
 _MAGPIE_CITATION = (
     "@article{ward2016magpie, title={A general-purpose machine learning framework for "
@@ -247,3 +253,17 @@ def load_element_table(name: str) -> tuple[np.ndarray, list[str]]:
         raise ValueError(f"unknown element table {name!r}; choose one of {element_tables()}")
     table, names = _cached(name)
     return table, list(names)
+
+
+def shipped_element_table(name: str) -> np.ndarray | None:
+    """The shipped copy of a parent's element table ``name`` (float32), or None if none.
+
+    The copy equals what the parent computes from its default weights (the checksum of those
+    weights is stored beside it; ``tests/test_element_tables_shipped.py`` compares them), so
+    the joined-element models are the same with or without the parent's optional package.
+    """
+    path = SHIPPED_TABLES_DIR / f"{name}.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        return np.asarray(data["table"], dtype=np.float32)

@@ -454,15 +454,23 @@ def vector_model_name(info: ParentInfo) -> str:
 
 
 def element_sources() -> list[str]:
-    """Element tables joined in the ``*-elements`` models: every installed source.
+    """Element tables joined in the ``*-elements`` models: every available source.
 
     The MEGNet embedding (V0), the matscholar word embeddings, the Magpie properties and the
-    element embedding of every other installed parent (CHGNet's ``chgnet64``, ...).
+    element embedding of every other parent (CHGNet's ``chgnet64``, ...) that is installed
+    or whose table ships with the package (``chgnet64`` and ``sevennet0`` do, so these
+    models are the same without the parents' optional packages).
     """
+    from .elements import shipped_element_table
+    from .parents import registered_parents
+
     names = ["megnet16", "matscholar", "magpie"]
-    for info in installed_parents():
-        if info.element_table and info.element_table not in names:
-            names.append(info.element_table)
+    installed = {p.name for p in installed_parents()}
+    for info in registered_parents():
+        table = info.element_table
+        if table and table not in names:
+            if info.name in installed or shipped_element_table(table) is not None:
+                names.append(table)
     return names
 
 

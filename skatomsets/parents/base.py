@@ -466,7 +466,12 @@ def register_parent(
 
 
 def _element_table(name: str, table_name: str) -> tuple[np.ndarray, list[str]]:
-    table, _ = resolve_parent(name).element_table()
+    """A parent's element table: the shipped copy, else computed from the parent."""
+    from ..elements import shipped_element_table
+
+    table = shipped_element_table(table_name)
+    if table is None:
+        table, _ = resolve_parent(name).element_table()
     return table, [f"{table_name}_{j}" for j in range(table.shape[1])]
 
 
