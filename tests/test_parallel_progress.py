@@ -7,7 +7,7 @@ import io
 import numpy as np
 
 from skatomsets import cli
-from skatomsets.estimators._progress import ProgressFolder
+from skatomsets.estimators._progress import ProgressFolder, training_progress
 from skatomsets.models import make_model
 from skatomsets.protocols import fit_fold, run_jobs
 
@@ -69,3 +69,21 @@ def test_the_parallel_bar_shows_the_running_fits_epochs(tmp_path, monkeypatch):
         assert folder is None  # one process draws a bar per network itself
     with cli._fit_bar(3, parallel=True, quiet=True, with_refit=True) as (bar, folder):
         assert folder is None
+
+
+def test_the_auto_models_lines_name_the_candidate_being_trained(tmp_path, monkeypatch):
+    import skatomsets.estimators._progress as prog
+    from skatomsets.auto import AutoAtomSetsRegressor
+
+    monkeypatch.setattr(prog, "WORKER_REPORT_SECONDS", 0.0)
+    folder = _Recording(tmp_path)
+    X = ["Fe2O3", "NaCl", "MgO", "Al2O3", "SiO2", "TiO2", "ZnO", "CuO"] * 3
+    y = np.arange(len(X), dtype=float)
+    auto = AutoAtomSetsRegressor(
+        candidates=["atomsets-v0", "mlp-v0-stats"], model_params={"max_epochs": 2}, random_state=0
+    )
+    with training_progress("fold 3", enabled=folder):
+        auto.fit(X, y)
+    texts = {t.rsplit(":", 1)[0] for _, t in folder.calls if t is not None}
+    assert any(t.startswith("fold 3, atomsets-v0, networks 1-") for t in texts), texts
+    assert any(t.startswith("fold 3, mlp-v0-stats, networks 1-") for t in texts), texts

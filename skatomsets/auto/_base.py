@@ -98,8 +98,11 @@ def fill_doc(cls: type) -> type:
     return cls
 
 
-def _fit_whole(model: Any, X: Any, y: Any, sample_weight: np.ndarray | None) -> None:
-    """Fit a candidate; a Ctrl-C during it ends the search (a search cut short chose nothing).
+def _fit_whole(
+    model: Any, X: Any, y: Any, sample_weight: np.ndarray | None, name: str = "candidate"
+) -> None:
+    """Fit candidate ``name``; a Ctrl-C during it ends the search (a search cut short chose
+    nothing). Progress bars and lines name the candidate.
 
     ``sample_weight`` goes to the Pipeline's ``model`` step (every ready model's last step).
 
@@ -107,10 +110,12 @@ def _fit_whole(model: Any, X: Any, y: Any, sample_weight: np.ndarray | None) -> 
     what a user interrupting one fit wants; the auto model instead stops, so that it never
     compares or keeps a half-trained candidate.
     """
+    from ..estimators._progress import training_stage
     from ..uncertainty import final_estimator
 
     fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
-    model.fit(X, y, **fit_params)
+    with training_stage(name):
+        model.fit(X, y, **fit_params)
     nets = getattr(final_estimator(model), "nets_", [])
     if any(getattr(net, "interrupted_", False) for net in nets):
         raise KeyboardInterrupt("the auto model's search was interrupted")
@@ -254,7 +259,7 @@ class AutoModelBase(BaseEstimator):
         refitted = []
         for name in chosen:
             model = self._build(name, int(rng.randint(_SEED_MAX)))
-            _fit_whole(model, X, y, w)
+            _fit_whole(model, X, y, w, name)
             refitted.append(model)
         self.estimators_ = refitted
         return self
@@ -295,7 +300,7 @@ class AutoModelBase(BaseEstimator):
 
         def run(name: str) -> Any:
             model = self._build(name, seed)
-            _fit_whole(model, X, y, w)
+            _fit_whole(model, X, y, w, name)
             return model, *self._member_outputs(model, X)
 
         for i, name in enumerate(names):
@@ -357,7 +362,8 @@ class AutoModelBase(BaseEstimator):
             parts = []
             for train, held in splits:
                 model = self._build(name, seed)
-                _fit_whole(model, _take(X, train), y[train], None if w is None else w[train])
+                w_train = None if w is None else w[train]
+                _fit_whole(model, _take(X, train), y[train], w_train, name)
                 parts.append(self._val_output(model, _take(X, held)))
             return np.concatenate(parts)
 

@@ -25,7 +25,13 @@ from typing import Any
 
 from skorch.callbacks import Callback
 
-__all__ = ["ProgressFolder", "ensemble_progress", "progress_callbacks", "training_progress"]
+__all__ = [
+    "ProgressFolder",
+    "ensemble_progress",
+    "progress_callbacks",
+    "training_progress",
+    "training_stage",
+]
 
 
 class _Sink:
@@ -200,6 +206,24 @@ def training_progress(
     finally:
         sink.end()
         _ACTIVE.reset(token)
+
+
+@contextmanager
+def training_stage(name: str) -> Iterator[None]:
+    """Name the networks trained inside the block (the auto model's candidate), so their
+    bars and lines read ``"fold 0, mlp-elements-stats, networks 1-5"``; no-op outside a
+    ``training_progress`` block."""
+    sink = _ACTIVE.get()
+    if sink is None:
+        yield
+        return
+    desc, member = sink.desc, sink.member
+    sink.desc, sink.member = f"{desc}, {name}", 0
+    try:
+        yield
+    finally:
+        sink.end()
+        sink.desc, sink.member = desc, member
 
 
 class _TogetherProgress:
