@@ -125,7 +125,8 @@ def test_refit_shows_progress_and_ensemble_std_is_predicted(steels_csv, tmp_path
     assert rc == 0
     captured = capsys.readouterr()
     assert "refitting on all 48 rows" in captured.out and "fold" not in captured.out
-    assert "refit on all rows, network" in captured.err  # the epoch bars of the refit
+    # the epoch bars of the refit, naming the auto model's candidate being trained
+    assert "refit on all rows, atomsets-v0, networks 1-2" in captured.err
     assert main(["predict", str(model), "Fe0.7Cr0.2Ni0.1", "Fe", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["input", "prediction", "std", "domain_score", "out_of_domain"]
