@@ -145,6 +145,26 @@ class AutoModelBase(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    def __init__(
+        self,
+        candidates: str | list[str],
+        cv: str | int,
+        validation_fraction: float,
+        max_ensemble: int,
+        model_params: dict[str, Any] | None,
+        random_state: Any,
+        verbose: int,
+    ) -> None:
+        # the parameters of both auto estimators, stored once; each subclass keeps its own
+        # keyword-only signature with the defaults (scikit-learn reads it) and passes them here
+        self.candidates = candidates
+        self.cv = cv
+        self.validation_fraction = validation_fraction
+        self.max_ensemble = max_ensemble
+        self.model_params = model_params
+        self.random_state = random_state
+        self.verbose = verbose
+
     # ------------------------------------------------------------------ subclass hooks
     def _is_classifier(self) -> bool:
         return False

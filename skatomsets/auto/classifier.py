@@ -125,14 +125,10 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         random_state: Any = None,
         verbose: int = 0,
     ) -> None:
-        self.candidates = candidates
-        self.cv = cv
-        self.validation_fraction = validation_fraction
-        self.max_ensemble = max_ensemble
+        super().__init__(
+            candidates, cv, validation_fraction, max_ensemble, model_params, random_state, verbose
+        )
         self.threshold = threshold
-        self.model_params = model_params
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _is_classifier(self) -> bool:
         return True

@@ -104,15 +104,11 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         random_state: Any = None,
         verbose: int = 0,
     ) -> None:
-        self.candidates = candidates
-        self.cv = cv
-        self.validation_fraction = validation_fraction
-        self.max_ensemble = max_ensemble
+        super().__init__(
+            candidates, cv, validation_fraction, max_ensemble, model_params, random_state, verbose
+        )
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
-        self.model_params = model_params
-        self.random_state = random_state
-        self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: Any, sample_weight: Any = None):
