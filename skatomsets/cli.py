@@ -236,15 +236,16 @@ def _features(args: argparse.Namespace) -> list[str]:
 
 
 # -------------------------------------------------------------------------------- train
-def _estimator_params(args: argparse.Namespace, classification: bool) -> dict[str, Any]:
-    """Only the estimator options given on the command line (the rest: estimator defaults)."""
+def _estimator_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the estimator options given on the command line (the rest: estimator defaults;
+    ``--loss`` is dropped for classifiers by :func:`skatomsets.training.job_params`)."""
     given = {
         "max_epochs": args.max_epochs,
         "patience": args.patience,
         "n_ensemble": args.n_ensemble,
         "batch_size": args.batch_size,
         "lr": args.lr,
-        "loss": None if classification else args.loss,
+        "loss": args.loss,
         "device": None if args.device == "auto" else args.device,
     }
     return {k: v for k, v in given.items() if v is not None}
@@ -287,7 +288,7 @@ def _train(args: argparse.Namespace) -> int:
             fig.savefig(tmp, format=Path(args.plot).suffix.lstrip(".") or "png", dpi=100)
         print(f"wrote the parity plot to {args.plot}")
     if args.json:
-        params = {"random_state": args.random_state, **_estimator_params(args, job.classification)}
+        params = {"random_state": args.random_state, **job.params}
         record = job.record(results, args.model, params)
         _write_text(args.json, json.dumps(record, indent=1, default=str))
     if args.save:
@@ -303,7 +304,7 @@ def _job(args: argparse.Namespace, data: Path) -> Any:
     """The training job of ``train``: a MatBench task, or the user's own data."""
     from .training import matbench_job, table_job
 
-    params = _estimator_params(args, False)  # the library drops loss for classifiers
+    params = _estimator_params(args)
     if not data.exists():
         from .datasets import is_classification
 

@@ -54,6 +54,8 @@ class TrainingJob:
         the order found, for the caller to show.
     dropped : list of str
         The bad rows left out (``drop_invalid=True``), located as an editor shows them.
+    params : dict
+        The estimator options applied (:func:`job_params`).
     """
 
     model: Any
@@ -67,6 +69,7 @@ class TrainingJob:
     where: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def metric(self) -> str:
@@ -223,6 +226,7 @@ def matbench_job(
     if limit:
         df = df.iloc[:limit]
     classification = is_classification(task)
+    params = job_params(params, classification)
     model = make_job_model(model_name, classification, random_state, params)
     present = sorted(int(k) for k in np.unique(df["test_fold"]))
     folds = list(folds) if folds else present
@@ -242,7 +246,7 @@ def matbench_job(
         matbench_fold_jobs(model, df, classification, folds=folds),
         {"dataset": task}, unit, [str(v) for v in X],
         [f"{name} row {i}" for i in range(len(X))],
-        messages=[head, *_options_line(job_params(params, classification))],
+        messages=[head, *_options_line(params)], params=params,
     )  # fmt: skip
 
 
@@ -304,6 +308,7 @@ def table_job(
     classification, y_all, reason = infer_task(mats.y, task, mats.target_name, mats)
     if check is not None:
         check(classification)
+    params = job_params(params, classification)
     model = make_job_model(model_name, classification, random_state, params)
     seconds = check_featurizer(model, mats, progress=progress)
     if mats.problems and not drop_invalid:
@@ -323,7 +328,7 @@ def table_job(
     if mats.extras is not None:
         messages.append(f"extra inputs: {', '.join(mats.extras.columns)} (--features)")
     messages.append(f"task: {kind} ({reason}; --task to override)")
-    messages += _options_line(job_params(params, classification))
+    messages += _options_line(params)
     if seconds is not None and progress:
         messages.append(
             f"featurized every row once in {seconds:.1f} s (checked, and cached for the fits)"
@@ -351,5 +356,5 @@ def table_job(
     return TrainingJob(
         model, X, y, classification, fold_jobs, record, units or "",
         [mats.labels[r] for r in rows], [mats.where[r] for r in rows],
-        messages=messages, dropped=mats.problem_lines() if mats.problems else [],
+        messages=messages, dropped=mats.problem_lines() if mats.problems else [], params=params,
     )  # fmt: skip
