@@ -255,6 +255,12 @@ def load_element_table(name: str) -> tuple[np.ndarray, list[str]]:
     return table, list(names)
 
 
+def shipped_table_path(name: str) -> Path | None:
+    """Where the shipped copy of a parent's element table ``name`` is, or None if none."""
+    path = SHIPPED_TABLES_DIR / f"{name}.npz"
+    return path if path.is_file() else None
+
+
 def shipped_element_table(name: str) -> np.ndarray | None:
     """The shipped copy of a parent's element table ``name`` (float32), or None if none.
 
@@ -262,8 +268,8 @@ def shipped_element_table(name: str) -> np.ndarray | None:
     weights is stored beside it; ``tests/test_element_tables_shipped.py`` compares them), so
     the joined-element models are the same with or without the parent's optional package.
     """
-    path = SHIPPED_TABLES_DIR / f"{name}.npz"
-    if not path.is_file():
+    path = shipped_table_path(name)
+    if path is None:
         return None
     with np.load(path) as data:
         return np.asarray(data["table"], dtype=np.float32)

@@ -461,7 +461,7 @@ def element_sources() -> list[str]:
     or whose table ships with the package (``chgnet64`` and ``sevennet0`` do, so these
     models are the same without the parents' optional packages).
     """
-    from .elements import shipped_element_table
+    from .elements import shipped_table_path
     from .parents import registered_parents
 
     names = ["megnet16", "matscholar", "magpie"]
@@ -469,7 +469,7 @@ def element_sources() -> list[str]:
     for info in registered_parents():
         table = info.element_table
         if table and table not in names:
-            if info.name in installed or shipped_element_table(table) is not None:
+            if info.name in installed or shipped_table_path(table) is not None:
                 names.append(table)
     return names
 
