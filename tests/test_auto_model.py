@@ -274,3 +274,30 @@ def test_prediction_frame_labels_follow_the_auto_classifiers_threshold():
     frame = prediction_frame(m, FORMULAS[:6])
     np.testing.assert_array_equal(frame["prediction"], m.predict(FORMULAS[:6]))
     assert (frame["prediction"] == m.classes_[1]).all()
+
+
+def _cells(n: int) -> list[Structure]:
+    """n rock-salt cells of varied size; the last one a lone Cs atom 7 Å from its images."""
+    cells = [
+        Structure(Lattice.cubic(4.6 + 0.05 * i), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+        for i in range(n - 1)
+    ]
+    return [*cells, Structure(Lattice.cubic(7.0), ["Cs"], [[0, 0, 0]])]
+
+
+def test_auto_keeps_a_parent_whose_cutoff_isolates_one_site():
+    # one sparse cell (a site with no neighbour within MEGNet's 5 Å) must not cost the
+    # search every MEGNet candidate: the auto model's parent featurizers accept it
+    X, y = _cells(12), np.linspace(0.0, 1.0, 12)
+    m = AutoAtomSetsRegressor(candidates=["mlp-f"], model_params=FAST, random_state=0).fit(X, y)
+    assert m.cv_results_["error"] == [""] and m.chosen_ == ["mlp-f"]
+    assert np.isfinite(m.predict(X)).all()
+    strict = AutoAtomSetsRegressor(
+        candidates=["mlp-f", "atomsets-elements"],
+        allow_isolated=False,
+        model_params=FAST,
+        random_state=0,
+    ).fit(X, y)
+    errors = dict(zip(strict.cv_results_["candidate"], strict.cv_results_["error"], strict=True))
+    assert "row 11" in errors["mlp-f"] and "no neighbour" in errors["mlp-f"]
+    assert strict.chosen_ == ["atomsets-elements"]

@@ -256,3 +256,21 @@ def test_megnet_parent_structure_vectors_refuse_vacancies_even_after_site_featur
     ParentSiteFeaturizer(parent="megnet", level=3).fit_transform([fe])  # fills the cache
     with pytest.raises(SkatomsetsInputError, match=r"row 0: site 0 .* vacancy"):
         ParentStructureFeaturizer(parent="megnet", features=("u1",)).fit_transform([fe])
+
+
+def test_parent_featurizers_accept_isolated_sites_only_when_asked():
+    from pymatgen.core import Lattice, Structure
+
+    from skatomsets.exceptions import GraphConstructionError
+    from skatomsets.featurizers import CHGNetSiteFeaturizer, ParentStructureFeaturizer
+    from skatomsets.parents import resolve_parent
+
+    lonely = Structure(Lattice.cubic(7.0), ["Cs"], [[0, 0, 0]])  # no neighbour within 6 Å
+    # permissive first: the strict featurizer must not be served its cached features
+    sets = CHGNetSiteFeaturizer(level=1, allow_isolated=True).fit_transform([lonely])
+    assert len(sets) == 1 and np.isfinite(sets.values).all()
+    with pytest.raises(GraphConstructionError, match=r"row 0: .*isolated.*allow_isolated=True"):
+        CHGNetSiteFeaturizer(level=1).fit_transform([lonely])
+    mine = resolve_parent("chgnet")
+    vec = ParentStructureFeaturizer(mine, allow_isolated=True).fit_transform([lonely])
+    assert np.isfinite(vec).all() and mine.allow_isolated is False  # the user's stays as given

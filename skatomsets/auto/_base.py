@@ -76,6 +76,12 @@ _DOCS = {
     max_ensemble : int, default=3
         The mean of the best ``2..max_ensemble`` candidates is also scored, and kept if it
         beats the best single one.
+    allow_isolated : bool, default=True
+        Structures only: every parent network's featurizer accepts a site with no neighbour
+        within its cutoff (a sparse cell, an isolated atom; the site gets no bond messages).
+        One such structure would otherwise leave all of that parent's candidates out of the
+        search. False keeps the ready models' default, under which such a structure is an
+        error (and the candidate is left out, with the error in ``cv_results_``).
 """.strip("\n"),
     "run_parameters": """
     model_params : dict, default=None
@@ -140,6 +146,7 @@ class AutoModelBase(BaseEstimator):
         "cv": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0.05, 0.5, closed="both")],
         "max_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "allow_isolated": ["boolean"],
         "model_params": [dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -151,6 +158,7 @@ class AutoModelBase(BaseEstimator):
         cv: str | int,
         validation_fraction: float,
         max_ensemble: int,
+        allow_isolated: bool,
         model_params: dict[str, Any] | None,
         random_state: Any,
         verbose: int,
@@ -161,6 +169,7 @@ class AutoModelBase(BaseEstimator):
         self.cv = cv
         self.validation_fraction = validation_fraction
         self.max_ensemble = max_ensemble
+        self.allow_isolated = allow_isolated
         self.model_params = model_params
         self.random_state = random_state
         self.verbose = verbose
@@ -197,7 +206,12 @@ class AutoModelBase(BaseEstimator):
 
         params = dict(self.model_params or {})
         params["random_state"] = seed
-        return make_model(name, classification=self._is_classifier(), **params)
+        model = make_model(name, classification=self._is_classifier(), **params)
+        if self.allow_isolated and self.structures_:
+            # every featurizer of a parent network, also inside joined site features
+            keys = [k for k in model.get_params() if k.endswith("__allow_isolated")]
+            model.set_params(**dict.fromkeys(keys, True))
+        return model
 
     def _splits(self, y: np.ndarray, rng: np.random.RandomState) -> list[tuple[Any, Any]]:
         """The inner ``(train, validation)`` index pairs (``cv``; stratified for classifiers)."""

@@ -120,13 +120,21 @@ class AutoAtomSetsClassifier(ClassifierMixin, AutoModelBase):
         cv: str | int = "auto",
         validation_fraction: float = 0.2,
         max_ensemble: int = 3,
+        allow_isolated: bool = True,
         threshold: str | float = "auto",
         model_params: dict[str, Any] | None = None,
         random_state: Any = None,
         verbose: int = 0,
     ) -> None:
         super().__init__(
-            candidates, cv, validation_fraction, max_ensemble, model_params, random_state, verbose
+            candidates,
+            cv,
+            validation_fraction,
+            max_ensemble,
+            allow_isolated,
+            model_params,
+            random_state,
+            verbose,
         )
         self.threshold = threshold
 

@@ -98,6 +98,7 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         cv: str | int = "auto",
         validation_fraction: float = 0.2,
         max_ensemble: int = 3,
+        allow_isolated: bool = True,
         lower_bound: str | float | None = "auto",
         upper_bound: str | float | None = "auto",
         model_params: dict[str, Any] | None = None,
@@ -105,7 +106,14 @@ class AutoAtomSetsRegressor(RegressorMixin, AutoModelBase):
         verbose: int = 0,
     ) -> None:
         super().__init__(
-            candidates, cv, validation_fraction, max_ensemble, model_params, random_state, verbose
+            candidates,
+            cv,
+            validation_fraction,
+            max_ensemble,
+            allow_isolated,
+            model_params,
+            random_state,
+            verbose,
         )
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound

@@ -15,6 +15,7 @@ place after ``fit`` gets new cache entries, never the old ones.
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class _ParentMixin:
     _default_parent = "megnet"
     parent: Any
     cache: Any
+    allow_isolated: bool
 
     def _load_parent(self) -> None:
         if not (self.cache is None or isinstance(self.cache, (bool, np.bool_, str, Path))):
@@ -53,8 +55,22 @@ class _ParentMixin:
         self.parent_: Parent = self._resolve_parent()
 
     def _resolve_parent(self) -> Parent:
-        """The parent network of this featurizer (subclasses may build it from their params)."""
-        return resolve_parent(self._default_parent if self.parent is None else self.parent)
+        """The parent network of this featurizer (subclasses may build it from their params).
+
+        With ``allow_isolated=True`` the parent accepts sites without a neighbour within its
+        cutoff; a :class:`~skatomsets.parents.Parent` the user passed is copied for that,
+        never changed.
+        """
+        parent = resolve_parent(self._default_parent if self.parent is None else self.parent)
+        if self.allow_isolated and not getattr(parent, "allow_isolated", False):
+            if not hasattr(parent, "allow_isolated"):
+                raise ValueError(
+                    f"allow_isolated=True, but the parent {parent.title!r} has no "
+                    "allow_isolated option"
+                )
+            parent = copy.copy(parent)  # shares the network; the user's instance stays as is
+            parent.allow_isolated = True
+        return parent
 
     @property
     def _citations(self) -> list[str]:
@@ -135,6 +151,10 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
         (``"megnet"`` here, ``"chgnet"`` for the CHGNet featurizers).
     level : int, default=3
         0..``parent.n_levels``.
+    allow_isolated : bool, default=False
+        Accept structures with a site that has no neighbour within the parent's cutoff (a
+        sparse cell, an isolated atom); such a site gets no bond messages. By default they
+        are an error that names the row.
     cache : bool, str or Path, default=True
         ``True``: in-process cache keyed by structure content, parent checksum and feature; a
         directory: also persisted on disk; ``False``/``None``: no cache.
@@ -157,6 +177,7 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
         **_FeaturizerMixin._parameter_constraints,
         "parent": [str, Parent, None],
         "level": [Integral],
+        "allow_isolated": ["boolean"],
         "cache": ["boolean", str, Path, None],
     }
 
@@ -165,6 +186,7 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
         parent: str | Parent | None = None,
         *,
         level: int = 3,
+        allow_isolated: bool = False,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
         chunk_size: int = 256,
@@ -172,6 +194,7 @@ class ParentSiteFeaturizer(_ParentMixin, BaseSetFeaturizer):
     ) -> None:
         self.parent = parent
         self.level = level
+        self.allow_isolated = allow_isolated
         self.cache = cache
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
@@ -218,7 +241,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
     features : str, sequence of str or None, default=None
         Names from ``parent.structure_widths``, concatenated in order; None is the parent's
         ``default_structure_feature`` (MEGNet: ``"f"``; CHGNet: ``"crystal"``).
-    cache, n_jobs, chunk_size, progress
+    allow_isolated, cache, n_jobs, chunk_size, progress
         See :class:`ParentSiteFeaturizer`.
 
     Attributes
@@ -232,6 +255,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
         **_FeaturizerMixin._parameter_constraints,
         "parent": [str, Parent, None],
         "features": [str, tuple, list, None],
+        "allow_isolated": ["boolean"],
         "cache": ["boolean", str, Path, None],
     }
 
@@ -240,6 +264,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
         parent: str | Parent | None = None,
         *,
         features: str | tuple[str, ...] | None = None,
+        allow_isolated: bool = False,
         cache: bool | str | Path | None = True,
         n_jobs: int | None = None,
         chunk_size: int = 256,
@@ -247,6 +272,7 @@ class ParentStructureFeaturizer(_ParentMixin, BaseVectorFeaturizer):
     ) -> None:
         self.parent = parent
         self.features = features
+        self.allow_isolated = allow_isolated
         self.cache = cache
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size

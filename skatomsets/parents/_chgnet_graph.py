@@ -95,7 +95,7 @@ def _neighbor_lists(
                 raise GraphConstructionError(
                     f"cannot build the CHGNet graph: {len(lonely)} isolated atom(s) (site "
                     f"{', '.join(map(str, lonely[:5].tolist()))}) with no neighbour within "
-                    f"{cutoff:g} Å; pass allow_isolated=True to CHGNetParent to accept them",
+                    f"{cutoff:g} Å; allow_isolated=True accepts them",
                     row,
                 )
         centers.append(c + offset)
