@@ -141,12 +141,13 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for task in args.tasks:
+    for task in [] if args.report_only else args.tasks:  # the report reads records only
+        todo = [f for f in args.folds if not (out / f"{task}_fold{f}.json").exists()]
+        if not todo:
+            continue
         df, clf = load_task(task, args.data_dir, args.structures_dir)
-        for fold in args.folds:
+        for fold in todo:
             path = out / f"{task}_fold{fold}.json"
-            if path.exists() or args.report_only:
-                continue
             rec = run_fold(task, df, clf, fold, args.threads, args.candidates)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(rec, indent=1))
