@@ -106,10 +106,9 @@ def _best_default(task: str, folds: list[int], folder: str, key: str) -> str:
         for where in (LARGE_RUNS, Path(folder)):
             paths = [where / f"{model}__{task}__fold{k}.json" for k in folds]
             if all(p.exists() for p in paths):
+                scores = [json.loads(p.read_text())["score"] for p in paths]
                 break
-        if all(p.exists() for p in paths):
-            scores = [json.loads(p.read_text())["score"] for p in paths]
-        else:
+        else:  # no record folder holds every fold: the first all-task table
             run = [r for r in runs if r["model"] == model and r["task"] == task]
             by_fold = {f["fold"]: f["score"] for f in run[0]["folds"]} if run else {}
             if not all(k in by_fold for k in folds):

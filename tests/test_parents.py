@@ -262,7 +262,11 @@ def test_parent_featurizers_accept_isolated_sites_only_when_asked():
     from pymatgen.core import Lattice, Structure
 
     from skatomsets.exceptions import GraphConstructionError
-    from skatomsets.featurizers import CHGNetSiteFeaturizer, ParentStructureFeaturizer
+    from skatomsets.featurizers import (
+        CHGNetSiteFeaturizer,
+        MEGNetSiteFeaturizer,
+        ParentStructureFeaturizer,
+    )
     from skatomsets.parents import resolve_parent
 
     lonely = Structure(Lattice.cubic(7.0), ["Cs"], [[0, 0, 0]])  # no neighbour within 6 Å
@@ -271,6 +275,9 @@ def test_parent_featurizers_accept_isolated_sites_only_when_asked():
     assert len(sets) == 1 and np.isfinite(sets.values).all()
     with pytest.raises(GraphConstructionError, match=r"row 0: .*isolated.*allow_isolated=True"):
         CHGNetSiteFeaturizer(level=1).fit_transform([lonely])
+    MEGNetSiteFeaturizer(level=1, allow_isolated=True).fit_transform([lonely])
+    with pytest.raises(GraphConstructionError, match=r"row 0: site 0 \(Cs\) has no neighbour"):
+        MEGNetSiteFeaturizer(level=1).fit_transform([lonely])  # MEGNet's own cache layout
     mine = resolve_parent("chgnet")
     vec = ParentStructureFeaturizer(mine, allow_isolated=True).fit_transform([lonely])
     assert np.isfinite(vec).all() and mine.allow_isolated is False  # the user's stays as given

@@ -114,6 +114,10 @@ class _ParentMixin:
             # the weights as they are NOW (a parent passed as a module may have been
             # trained since fit): a checksum frozen at fit would serve and store stale ones
             who = parent.cache_namespace()
+            if getattr(parent, "allow_isolated", False):
+                # its own entries, for every parent: a strict featurizer must never be
+                # served a structure with an isolated site that it would have refused
+                who += "-isolated"
             for k in wanted:
                 result[k] = cache.get(f"{who}/{k}", keys)
         missing = [i for i in range(len(keys)) if any(result[k][i] is None for k in wanted)]

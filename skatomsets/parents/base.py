@@ -417,12 +417,9 @@ class Parent(ABC):
     def cache_namespace(self) -> str:
         """Prefix of this parent's entries in the feature cache: ``"<name>-<checksum[:32]>"``.
 
-        Taken at every featurization (through :meth:`checksum`), never frozen. A parent
-        that accepts isolated sites (``allow_isolated``) has its own entries: a featurizer
-        that rejects them must not be served a structure it would have refused.
+        Taken at every featurization (through :meth:`checksum`), never frozen.
         """
-        isolated = "-isolated" if getattr(self, "allow_isolated", False) else ""
-        return f"{self.name}-{self.checksum()[:32]}{isolated}"
+        return f"{self.name}-{self.checksum()[:32]}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

@@ -104,9 +104,8 @@ class MEGNetParent(Parent):
 
     def cache_namespace(self) -> str:
         """``checksum[:32]``: the cache layout of the MEGNet featurizers since 0.1.0, so
-        feature caches written by earlier versions stay valid; with ``allow_isolated``
-        its own entries (see :meth:`Parent.cache_namespace`)."""
-        return self.checksum()[:32] + ("-isolated" if self.allow_isolated else "")
+        feature caches written by earlier versions stay valid."""
+        return self.checksum()[:32]
 
     def structure_level(self, key: str) -> int:
         """``u<k>`` comes out of block ``k``; the readouts need every block."""
